@@ -1,0 +1,54 @@
+/// A named permission a credential can carry, such as `users:read`.
+package struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package let name: String
+    package var description: String { name }
+
+    /// Parses a scope token (RFC 6749 §3.3: printable ASCII without space, `"` or `\`), kept to
+    /// 1–64 lowercase letters, digits and `:_.-` so that scopes read the same everywhere.
+    package init(_ raw: String) throws(DomainError) {
+        let allowed = raw.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || ":_.-".unicodeScalars.contains($0)
+        }
+        guard (1...64).contains(raw.count), allowed else {
+            throw .invalidInput(
+                field: "scope",
+                message: "'\(raw)' is not a valid scope: use 1 to 64 lowercase letters, digits, ':', '_', '.' or '-'.")
+        }
+        self.name = raw
+    }
+
+    private init(builtIn name: String) { self.name = name }
+
+    package static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.name < rhs.name }
+
+    package static let profile = Scope(builtIn: "profile")
+    package static let usersRead = Scope(builtIn: "users:read")
+    package static let usersWrite = Scope(builtIn: "users:write")
+    package static let departmentsRead = Scope(builtIn: "departments:read")
+    package static let clientsRead = Scope(builtIn: "clients:read")
+    package static let clientsWrite = Scope(builtIn: "clients:write")
+    package static let apiKeysRead = Scope(builtIn: "api_keys:read")
+    package static let apiKeysWrite = Scope(builtIn: "api_keys:write")
+    package static let auditRead = Scope(builtIn: "audit:read")
+}
+
+/// The scopes Gatehouse itself defines, and which roles hold each.
+package enum BuiltInScopes {
+    /// Every built-in scope with the roles that hold it.
+    package static let holders: [Scope: Set<Role>] = [
+        .profile: Set(Role.allCases),
+        .usersRead: [.superAdmin, .admin, .hrAdmin],
+        .usersWrite: [.superAdmin, .hrAdmin],
+        .departmentsRead: [.superAdmin, .admin, .hrAdmin],
+        .clientsRead: [.superAdmin, .admin],
+        .clientsWrite: [.superAdmin, .admin],
+        .apiKeysRead: [.superAdmin, .admin],
+        .apiKeysWrite: [.superAdmin, .admin],
+        .auditRead: [.superAdmin],
+    ]
+
+    /// The built-in scopes `role` holds.
+    package static func scopes(of role: Role) -> Set<Scope> {
+        Set(holders.compactMap { scope, roles in roles.contains(role) ? scope : nil })
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// What an admin supplies to add a user, already parsed at the edge.
+package struct NewUser: Sendable {
+    package var email: EmailAddress
+    package var name: DisplayName
+    package var role: Role
+    package var employeeID: String?
+    package var title: String?
+    /// The department's name in the same workspace.
+    package var departmentName: String?
+    /// The manager's email; they must be in the same workspace.
+    package var managerEmail: EmailAddress?
+    package var password: Password?
+
+    package init(
+        email: EmailAddress, name: DisplayName, role: Role, employeeID: String? = nil, title: String? = nil,
+        departmentName: String? = nil, managerEmail: EmailAddress? = nil, password: Password? = nil
+    ) {
+        self.email = email
+        self.name = name
+        self.role = role
+        self.employeeID = employeeID
+        self.title = title
+        self.departmentName = departmentName
+        self.managerEmail = managerEmail
+        self.password = password
+    }
+}
+
+/// The domain's rules for workspaces, users and departments.
+///
+/// Every lookup that crosses a reference (a manager, a department) stays inside the workspace, so a user
+/// can never be tied to another tenant's records.
+package struct Directory: Sendable {
+    let store: any DirectoryStore
+    let clock: any WallClock
+    let passwords: any PasswordHasher
+
+    package init(store: any DirectoryStore, clock: any WallClock, passwords: any PasswordHasher) {
+        self.store = store
+        self.clock = clock
+        self.passwords = passwords
+    }
+
+    // MARK: Workspaces
+
+    /// Creates a workspace with its first user, a super admin, in one transaction.
+    package func createWorkspace(
+        name: DisplayName, slug: WorkspaceSlug, admin: NewUser
+    ) async throws -> (Workspace, User) {
+        let now = clock.now()
+        let workspace = Workspace(name: name.value, slug: slug, createdAt: now)
+        var owner = try await makeUser(admin, in: workspace.id, now: now, resolvingReferences: false)
+        owner.role = .superAdmin
+        try await translatingConflicts { try await store.insert(workspace, firstUser: owner) }
+        return (workspace, owner)
+    }
+
+    /// The workspace called `slug`, or `notFound`.
+    package func workspace(_ slug: WorkspaceSlug) async throws -> Workspace {
+        guard let workspace = try await store.workspace(slug: slug) else {
+            throw DomainError.notFound("There is no workspace '\(slug)'.")
+        }
+        return workspace
+    }
+
+    /// Every workspace, oldest first.
+    package func workspaces() async throws -> [Workspace] {
+        try await store.allWorkspaces()
+    }
+
+    // MARK: Users
+
+    /// Adds a user to `workspace`, resolving their department and manager inside it.
+    package func createUser(_ input: NewUser, in workspace: WorkspaceSlug) async throws -> User {
+        let workspace = try await self.workspace(workspace)
+        let user = try await makeUser(input, in: workspace.id, now: clock.now(), resolvingReferences: true)
+        try await translatingConflicts { try await store.insert(user) }
+        return user
+    }
+
+    /// The workspace's users, ordered by email.
+    package func users(in workspace: WorkspaceSlug) async throws -> [User] {
+        try await store.users(in: try await self.workspace(workspace).id)
+    }
+
+    /// The user with `email`, or `notFound`.
+    package func user(email: EmailAddress) async throws -> User {
+        guard let user = try await store.user(email: email) else {
+            throw DomainError.notFound("There is no user with the email \(email).")
+        }
+        return user
+    }
+
+    /// Turns a user's access off or back on; their credentials follow at once.
+    package func setActive(_ isActive: Bool, email: EmailAddress) async throws -> User {
+        var user = try await self.user(email: email)
+        guard user.isActive != isActive else { return user }
+        user.isActive = isActive
+        user.updatedAt = clock.now()
+        try await store.update(user)
+        return user
+    }
+
+    // MARK: Departments
+
+    /// Adds a department to `workspace`; names are unique per workspace.
+    package func createDepartment(named name: DisplayName, in workspace: WorkspaceSlug) async throws -> Department {
+        let workspace = try await self.workspace(workspace)
+        let department = Department(workspaceID: workspace.id, name: name.value, createdAt: clock.now())
+        try await translatingConflicts { try await store.insert(department) }
+        return department
+    }
+
+    /// The workspace's departments, ordered by name.
+    package func departments(in workspace: WorkspaceSlug) async throws -> [Department] {
+        try await store.departments(in: try await self.workspace(workspace).id)
+    }
+
+    // MARK: Helpers
+
+    private func makeUser(
+        _ input: NewUser, in workspace: WorkspaceID, now: Date, resolvingReferences: Bool
+    ) async throws -> User {
+        var departmentID: DepartmentID?
+        var managerID: UserID?
+        if resolvingReferences {
+            departmentID = try await department(input.departmentName, in: workspace)?.id
+            managerID = try await manager(input.managerEmail, in: workspace)?.id
+        }
+        let passwordHash: PasswordHash? =
+            if let password = input.password { await passwords.hash(password) } else { nil }
+        return User(
+            workspaceID: workspace, email: input.email, name: input.name.value,
+            employeeID: try optionalText(input.employeeID, field: "employee_id"),
+            title: try optionalText(input.title, field: "title"),
+            departmentID: departmentID, managerID: managerID, role: input.role,
+            passwordHash: passwordHash, createdAt: now, updatedAt: now)
+    }
+
+    private func department(_ name: String?, in workspace: WorkspaceID) async throws -> Department? {
+        guard let name else { return nil }
+        guard let department = try await store.department(named: name, in: workspace) else {
+            throw DomainError.invalidInput(
+                field: "department", message: "There is no department '\(name)' in this workspace.")
+        }
+        return department
+    }
+
+    private func manager(_ email: EmailAddress?, in workspace: WorkspaceID) async throws -> User? {
+        guard let email else { return nil }
+        guard let manager = try await store.user(email: email), manager.workspaceID == workspace else {
+            throw DomainError.invalidInput(
+                field: "manager", message: "There is no user \(email) in this workspace to be the manager.")
+        }
+        return manager
+    }
+
+    private func optionalText(_ raw: String?, field: String) throws(DomainError) -> String? {
+        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return try DisplayName(raw, field: field).value
+    }
+
+    private func translatingConflicts(_ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let violation as UniqueViolation {
+            throw DomainError.conflict(Self.conflictMessage(violation.field))
+        }
+    }
+
+    private static func conflictMessage(_ field: UniqueField) -> String {
+        switch field {
+        case .workspaceSlug: "A workspace with that slug already exists."
+        case .userEmail: "A user with that email already exists."
+        case .departmentName: "A department with that name already exists in this workspace."
+        }
+    }
+}

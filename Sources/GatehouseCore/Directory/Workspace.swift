@@ -1,0 +1,52 @@
+import Foundation
+
+/// A tenant: its users, clients, keys and tokens never reach another workspace.
+package struct Workspace: Equatable, Sendable {
+    package var id: WorkspaceID
+    package var name: String
+    package var slug: WorkspaceSlug
+    package var createdAt: Date
+
+    package init(id: WorkspaceID = WorkspaceID(), name: String, slug: WorkspaceSlug, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.slug = slug
+        self.createdAt = createdAt
+    }
+}
+
+/// A workspace's short name in URLs and commands: 2 to 63 lowercase letters, digits and inner hyphens.
+package struct WorkspaceSlug: Hashable, Sendable, CustomStringConvertible {
+    package let value: String
+    package var description: String { value }
+
+    /// Parses `raw`, or says which rule it breaks.
+    package init(_ raw: String) throws(DomainError) {
+        let allowed = raw.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard (2...63).contains(raw.count), allowed, raw.first != "-", raw.last != "-" else {
+            throw .invalidInput(
+                field: "slug",
+                message: "The slug '\(raw)' must be 2 to 63 lowercase letters, digits or hyphens, "
+                    + "and may not start or end with a hyphen.")
+        }
+        self.value = raw
+    }
+}
+
+/// A display name: trimmed, 1 to 200 characters, no control characters.
+package struct DisplayName: Hashable, Sendable {
+    package let value: String
+
+    /// Parses `raw` for the field called `field`, or says which rule it breaks.
+    package init(_ raw: String, field: String = "name") throws(DomainError) {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalidInput(field: field, message: "The \(field) must not be empty.") }
+        guard trimmed.count <= 200 else {
+            throw .invalidInput(field: field, message: "The \(field) must be at most 200 characters long.")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw .invalidInput(field: field, message: "The \(field) must not contain control characters.")
+        }
+        self.value = trimmed
+    }
+}

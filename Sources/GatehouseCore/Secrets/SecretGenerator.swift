@@ -1,0 +1,34 @@
+import Foundation
+
+/// Makes unguessable strings from the system CSPRNG (`getrandom(2)` on Linux).
+package enum SecretGenerator {
+    /// The 62 characters that survive copy and paste, URLs and double-click selection.
+    package static let base62Alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+    /// `count` random bytes.
+    package static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// `length` characters drawn uniformly from base62 (≈ 5.95 bits each).
+    package static func base62(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in base62Alphabet[Int.random(in: 0..<62, using: &generator)] })
+    }
+
+    /// `byteCount` random bytes as unpadded base64url text.
+    package static func base64URL(byteCount: Int) -> String {
+        Data(randomBytes(byteCount)).base64URLEncodedString()
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 4648 §5), as OAuth and JOSE use it.
+    package func base64URLEncodedString() -> String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,51 @@
+/// Persists workspaces. Implementations hold no rules beyond integrity.
+package protocol WorkspaceStore: Sendable {
+    /// Stores a new workspace together with its first user, in one transaction.
+    func insert(_ workspace: Workspace, firstUser: User) async throws
+    func workspace(id: WorkspaceID) async throws -> Workspace?
+    func workspace(slug: WorkspaceSlug) async throws -> Workspace?
+    /// All workspaces, oldest first.
+    func allWorkspaces() async throws -> [Workspace]
+}
+
+/// Persists users.
+package protocol UserStore: Sendable {
+    func insert(_ user: User) async throws
+    /// Replaces the stored user with the same id; throws `RecordNotFound` when there is none.
+    func update(_ user: User) async throws
+    func user(id: UserID) async throws -> User?
+    func user(email: EmailAddress) async throws -> User?
+    /// The workspace's users, ordered by email.
+    func users(in workspace: WorkspaceID) async throws -> [User]
+}
+
+/// Persists departments.
+package protocol DepartmentStore: Sendable {
+    func insert(_ department: Department) async throws
+    func department(id: DepartmentID) async throws -> Department?
+    func department(named name: String, in workspace: WorkspaceID) async throws -> Department?
+    /// The workspace's departments, ordered by name.
+    func departments(in workspace: WorkspaceID) async throws -> [Department]
+}
+
+/// Everything the directory (workspaces, users, departments) needs from storage.
+package typealias DirectoryStore = WorkspaceStore & UserStore & DepartmentStore
+
+/// A uniqueness rule the store enforces, named in the domain's words.
+package enum UniqueField: String, Sendable {
+    case workspaceSlug = "workspace slug"
+    case userEmail = "user email"
+    case departmentName = "department name"
+}
+
+/// A write broke a uniqueness rule; the domain turns it into a `DomainError.conflict` for the caller.
+package struct UniqueViolation: Error, Equatable, Sendable {
+    package let field: UniqueField
+    package init(_ field: UniqueField) { self.field = field }
+}
+
+/// An update named a record that is not there.
+package struct RecordNotFound: Error, Equatable, Sendable {
+    package let what: String
+    package init(_ what: String) { self.what = what }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The one JSON error shape of Gatehouse's own endpoints: `{"error": code, "message": text}`.
+///
+/// Every error that leaves a handler or middleware is turned into one of these in `APIError.init(from:)`,
+/// the single place where internal errors meet the wire.
+package struct APIError: Error, HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    /// A stable, machine-readable code such as `not_found`.
+    package var code: String
+    /// A sentence for the person reading the response. Never holds a secret or an internal detail.
+    package var message: String
+    package var headers: HTTPFields = [:]
+
+    package init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    private struct Body: Encodable {
+        let error: String
+        let message: String
+    }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // "error" first, as documented
+        var response = try encoder.encode(Body(error: code, message: message), from: request, context: context)
+        response.status = status
+        response.headers.append(contentsOf: headers)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}
+
+extension APIError {
+    package static func notFound(_ message: String = "There is nothing at this address.") -> APIError {
+        APIError(.notFound, code: "not_found", message: message)
+    }
+
+    package static let internalError = APIError(
+        .internalServerError, code: "internal_error",
+        message: "Something went wrong on our side. The request id in X-Request-ID helps us find it.")
+
+    package static let unavailable = APIError(
+        .serviceUnavailable, code: "unavailable", message: "The service cannot reach its database right now.")
+
+    /// Maps any error to the wire shape. Unknown errors become a bare 500 and are logged with their cause.
+    package init(from error: any Error, logger: Logger) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as DomainError:
+            self = Self.map(error)
+        case is StoreUnavailable:
+            logger.error("store unavailable", metadata: ["error": "\(error)"])
+            self = .unavailable
+        case let error as any HTTPResponseError:
+            self = Self.map(framework: error)
+        default:
+            logger.error("unhandled error", metadata: ["error.type": "\(type(of: error))", "error": "\(error)"])
+            self = .internalError
+        }
+    }
+
+    private static func map(_ error: DomainError) -> APIError {
+        switch error {
+        case .invalidInput(_, let message): APIError(.badRequest, code: "invalid_request", message: message)
+        case .notFound(let message): .notFound(message)
+        case .conflict(let message): APIError(.conflict, code: "conflict", message: message)
+        case .forbidden(let message): APIError(.forbidden, code: "forbidden", message: message)
+        }
+    }
+
+    /// Hummingbird's own errors (unknown route, body too large, undecodable JSON) in our shape.
+    private static func map(framework error: any HTTPResponseError) -> APIError {
+        let status = error.status
+        let headers = (error as? HTTPError)?.headers ?? [:]
+        switch status {
+        case .notFound:
+            return .notFound()
+        case .contentTooLarge:
+            return APIError(
+                status, code: "payload_too_large", message: "The request body is larger than the 1 MiB limit.")
+        case .methodNotAllowed:
+            return APIError(
+                status, code: "method_not_allowed", message: "This address does not accept that method.",
+                headers: headers)
+        default:
+            let message = (error as? HTTPError)?.body ?? status.reasonPhrase
+            let code = status.code < 500 ? "invalid_request" : "internal_error"
+            return APIError(status, code: code, message: message, headers: headers)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+
+/// Everything `gatehouse serve` needs, parsed and checked before anything starts.
+package struct ServerConfiguration: Sendable {
+    package var host: String
+    package var port: Int
+    package var database: DatabaseLocation
+    /// The public base URL clients reach Gatehouse at; tokens and metadata name it.
+    package var issuer: URL
+    /// The folder holding the `*.mustache` templates.
+    package var templatesDirectory: String
+
+    package static let defaultHost = "127.0.0.1"
+    package static let defaultPort = 8080
+
+    package init(
+        host: String = defaultHost, port: Int = defaultPort,
+        database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
+        templatesDirectory: String = "Templates"
+    ) throws(DomainError) {
+        guard (0...65535).contains(port) else {
+            throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
+        }
+        self.host = host
+        self.port = port
+        self.database = database
+        if let issuer {
+            self.issuer = try Self.checkedIssuer(issuer)
+        } else {
+            self.issuer = try Self.defaultIssuer(host: host, port: port)
+        }
+        self.templatesDirectory = templatesDirectory
+    }
+
+    /// Parses an issuer URL: absolute http(s), no query or fragment (RFC 8414 §2).
+    package static func parseIssuer(_ raw: String) throws(DomainError) -> URL {
+        guard let url = URL(string: raw) else {
+            throw .invalidInput(field: "issuer", message: "The issuer '\(raw)' is not a URL.")
+        }
+        return try checkedIssuer(url)
+    }
+
+    private static func checkedIssuer(_ url: URL) throws(DomainError) -> URL {
+        guard let scheme = url.scheme, ["http", "https"].contains(scheme), url.host?.isEmpty == false,
+            url.query == nil, url.fragment == nil
+        else {
+            throw .invalidInput(
+                field: "issuer",
+                message: "The issuer '\(url.absoluteString)' must be an absolute http or https URL "
+                    + "without a query or fragment.")
+        }
+        // A trailing slash would make "issuer + /path" ambiguous.
+        let text = url.absoluteString
+        return text.hasSuffix("/") ? URL(string: String(text.dropLast())) ?? url : url
+    }
+
+    private static func defaultIssuer(host: String, port: Int) throws(DomainError) -> URL {
+        let shownHost = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "localhost" : host)
+        return try parseIssuer("http://\(shownHost):\(port)")
+    }
+}

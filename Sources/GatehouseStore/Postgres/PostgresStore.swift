@@ -1,0 +1,193 @@
+import Foundation
+import GatehouseCore
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// The scale-out backend: several stateless Gatehouse instances share one PostgreSQL database.
+package final class PostgresStore: GatehouseStorage {
+    /// Serialises migrations across every instance that starts at the same moment.
+    static let migrationLockKey: Int64 = 0x6761_7465_686f_7573  // "gatehous"
+
+    let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Prepares a connection pool; nothing connects until `run()` is running and a query is made.
+    package init(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) {
+        self.location = location
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: Self.clientTLS(location.tls))
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.startupParameters(location)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    package func run() async {
+        await client.run()
+    }
+
+    /// Runs pending migrations on one dedicated connection holding a session advisory lock, so that
+    /// instances starting together apply each version exactly once. Fails fast with a readable reason when
+    /// the server cannot be reached.
+    package func migrate() async throws -> [Int] {
+        let connection = try await connectDirectly()
+        do {
+            try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
+            let applied = try await applyPendingMigrations(on: connection)
+            try await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLockKey))", logger: logger)
+            try await connection.close()
+            return applied
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    package func checkReachable() async throws {
+        do {
+            try await withDeadline(.seconds(2)) {
+                try await self.client.query("SELECT 1", logger: self.logger)
+            }
+        } catch {
+            throw StoreUnavailable("PostgreSQL did not answer: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: Queries
+
+    /// Runs `query` on a pooled connection and returns its rows, with uniqueness failures translated.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await translatingErrors {
+            var result: [PostgresRandomAccessRow] = []
+            for try await row in try await client.query(query, logger: logger) {
+                result.append(row.makeRandomAccess())
+            }
+            return result
+        }
+    }
+
+    /// Runs `body` in one transaction on one connection.
+    func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+        try await translatingErrors {
+            do {
+                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.commitError ?? error.beginError ?? error
+            }
+        }
+    }
+
+    private func translatingErrors<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            switch error.serverInfo?[.constraintName] {
+            case "workspaces_slug_key": throw UniqueViolation(.workspaceSlug)
+            case "users_email_key": throw UniqueViolation(.userEmail)
+            case "departments_name_key": throw UniqueViolation(.departmentName)
+            default: throw error
+            }
+        }
+    }
+
+    // MARK: Connections
+
+    private func applyPendingMigrations(on connection: PostgresConnection) async throws -> [Int] {
+        if let schema = location.schema {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+        }
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS gatehouse_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)
+            """, logger: logger)
+        var done: Set<Int> = []
+        for try await version in try await connection.query("SELECT version FROM gatehouse_migrations", logger: logger)
+            .decode(Int.self)
+        {
+            done.insert(version)
+        }
+        var applied: [Int] = []
+        for migration in PostgresMigrations.all where !done.contains(migration.version) {
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO gatehouse_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), now())",
+                    logger: logger)
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+
+    private func connectDirectly() async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: try Self.connectionTLS(location.tls))
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.startupParameters(location)
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw StoreUnavailable(
+                "cannot connect to PostgreSQL at \(location.host):\(location.port)/\(location.database): "
+                    + Self.describe(error))
+        }
+    }
+
+    private static func startupParameters(_ location: PostgresLocation) -> [(String, String)] {
+        var parameters = [("application_name", "gatehouse")]
+        if let schema = location.schema { parameters.append(("search_path", schema)) }
+        return parameters
+    }
+
+    private static func clientTLS(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    /// A one-line reason fit for an operator: the server's own message, or the network failure.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return String(describing: underlying) }
+            return String(describing: error.code)
+        }
+        return String(describing: error)
+    }
+}
+
+/// The deadline passed before the work finished.
+struct DeadlineExceeded: Error {}
+
+/// Runs `work`, throwing `DeadlineExceeded` if it takes longer than `limit`.
+func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw DeadlineExceeded() }
+        return first
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import GatehouseCore
+
+/// The embedded default: one SQLite file in WAL mode, foreign keys on, every multi-row change in one
+/// transaction.
+package final class SQLiteStore: GatehouseStorage {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path`, creating its folder too.
+    /// Throws `StoreUnavailable` with a readable reason when the path cannot be used.
+    package init(path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StoreUnavailable("cannot create the folder \(folder.path) for the SQLite database")
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.label = "gatehouse"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw StoreUnavailable("cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    package func migrate() async throws -> [Int] {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS gatehouse_migrations (
+                        version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
+                    """)
+            var applied: [Int] = []
+            for migration in SQLiteMigrations.all {
+                // IMMEDIATE takes the write lock before reading, so two processes cannot both apply a version.
+                try db.inTransaction(.immediate) {
+                    let done = try Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM gatehouse_migrations WHERE version = ?)",
+                        arguments: [migration.version]) ?? false
+                    if !done {
+                        for statement in migration.statements { try db.execute(sql: statement) }
+                        try db.execute(
+                            sql: "INSERT INTO gatehouse_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                            arguments: [migration.version, migration.name, Date().microsecondsSince1970])
+                        applied.append(migration.version)
+                    }
+                    return .commit
+                }
+            }
+            return applied
+        }
+    }
+
+    package func checkReachable() async throws {
+        do {
+            _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } catch {
+            throw StoreUnavailable("the SQLite database cannot be read: \(error)")
+        }
+    }
+
+    package func run() async {
+        // Nothing runs in the background; stay alive until cancelled like the other services.
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
+    /// Runs `body` in a write transaction, turning uniqueness failures into `UniqueViolation`.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw Self.uniqueViolation(error.message ?? "")
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    private static func uniqueViolation(_ message: String) -> any Error {
+        // SQLite names the columns: "UNIQUE constraint failed: users.email".
+        if message.contains("workspaces.slug") { return UniqueViolation(.workspaceSlug) }
+        if message.contains("users.email") { return UniqueViolation(.userEmail) }
+        if message.contains("departments.workspace_id, departments.name") { return UniqueViolation(.departmentName) }
+        return StoreUnavailable("unexpected uniqueness failure: \(message)")
+    }
+}
+
+extension Date {
+    /// Whole microseconds since 1970, the precision both backends keep.
+    var microsecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    init(microsecondsSince1970 value: Int64) {
+        self.init(timeIntervalSince1970: Double(value) / 1_000_000)
+    }
+}

@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseStore
+
+/// Builds the directory service over an open store, with the real clock and bcrypt.
+private func directory(_ store: any GatehouseStorage) -> Directory {
+    Directory(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
+}
+
+/// Reads a password from the first line of standard input, or says why it cannot.
+private func passwordFromStandardInput() throws -> Password {
+    guard let line = readLine(strippingNewline: true) else {
+        throw DomainError.invalidInput(field: "password", message: "No password was given on standard input.")
+    }
+    return try Password(line)
+}
+
+// MARK: workspaces
+
+struct WorkspacesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workspaces", abstract: "Create and list workspaces.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a workspace and its first user, a super admin.")
+
+        @Option(help: "The workspace's display name.") var name: String
+        @Option(help: "The workspace's short name: lowercase letters, digits and hyphens.") var slug: String
+        @Option(help: "The email of the workspace's super admin.") var adminEmail: String
+        @Option(help: "The super admin's display name.") var adminName: String = "Administrator"
+        @Flag(help: "Read the super admin's password from standard input instead of generating one.")
+        var passwordStdin = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let name = try DisplayName(name)
+                let slug = try WorkspaceSlug(slug)
+                let password = passwordStdin ? try passwordFromStandardInput() : Password.generate()
+                let admin = NewUser(
+                    email: try EmailAddress(adminEmail), name: try DisplayName(adminName), role: .superAdmin,
+                    password: password)
+                let (workspace, user) = try await database.withStore { store in
+                    try await directory(store).createWorkspace(name: name, slug: slug, admin: admin)
+                }
+                print("Created workspace '\(workspace.slug)' (\(workspace.name)) with super admin \(user.email).")
+                if !passwordStdin {
+                    print("Their password, shown once: \(password.value)")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every workspace.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let workspaces = try await database.withStore { store in try await directory(store).workspaces() }
+                print(Table(["SLUG", "NAME", "ID"], workspaces.map { [$0.slug.value, $0.name, $0.id.description] }))
+            }
+        }
+    }
+}
+
+// MARK: users
+
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "Create, list, deactivate and activate users.",
+        subcommands: [Create.self, List.self, Deactivate.self, Activate.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user to a workspace.")
+
+        @Option(help: "The workspace's slug.") var workspace: String
+        @Option(help: "The user's email; it signs them in and is unique across the installation.") var email: String
+        @Option(help: "The user's display name.") var name: String
+        @Option(help: "One of super_admin, admin, hr_admin, user.") var role: String = "user"
+        @Option(help: "The user's employee id.") var employeeId: String?
+        @Option(help: "The user's job title.") var title: String?
+        @Option(help: "The name of the user's department in the workspace.") var department: String?
+        @Option(help: "The email of the user's manager in the workspace.") var manager: String?
+        @Flag(help: "Read the user's password from standard input; without it the user has no password yet.")
+        var passwordStdin = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let slug = try WorkspaceSlug(workspace)
+                let input = NewUser(
+                    email: try EmailAddress(email), name: try DisplayName(name), role: try Role(parsing: role),
+                    employeeID: employeeId, title: title, departmentName: department,
+                    managerEmail: try manager.map { try EmailAddress($0) },
+                    password: passwordStdin ? try passwordFromStandardInput() : nil)
+                let user = try await database.withStore { store in
+                    try await directory(store).createUser(input, in: slug)
+                }
+                print("Created \(user.role.rawValue) \(user.email) in workspace '\(slug)'.")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a workspace's users.")
+        @Option(help: "The workspace's slug.") var workspace: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let slug = try WorkspaceSlug(workspace)
+                let users = try await database.withStore { store in try await directory(store).users(in: slug) }
+                print(
+                    Table(
+                        ["EMAIL", "NAME", "ROLE", "STATUS"],
+                        users.map { [$0.email.value, $0.name, $0.role.rawValue, $0.isActive ? "active" : "deactivated"] }))
+            }
+        }
+    }
+
+    struct Deactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deactivate a user: every credential of theirs is refused until they are activated.")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await setActive(false, email: email, database: database)
+        }
+    }
+
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Activate a deactivated user.")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await setActive(true, email: email, database: database)
+        }
+    }
+
+    private static func setActive(_ active: Bool, email: String, database: DatabaseOptions) async throws {
+        try await reportingFailures {
+            let email = try EmailAddress(email)
+            let user = try await database.withStore { store in
+                try await directory(store).setActive(active, email: email)
+            }
+            print("\(user.email) is \(user.isActive ? "active" : "deactivated").")
+        }
+    }
+}
+
+// MARK: departments
+
+struct DepartmentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "departments", abstract: "Create and list departments.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a department to a workspace.")
+        @Option(help: "The workspace's slug.") var workspace: String
+        @Option(help: "The department's name, unique in the workspace.") var name: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let slug = try WorkspaceSlug(workspace)
+                let name = try DisplayName(name)
+                let department = try await database.withStore { store in
+                    try await directory(store).createDepartment(named: name, in: slug)
+                }
+                print("Created department '\(department.name)' in workspace '\(slug)'.")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a workspace's departments.")
+        @Option(help: "The workspace's slug.") var workspace: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let slug = try WorkspaceSlug(workspace)
+                let departments = try await database.withStore { store in
+                    try await directory(store).departments(in: slug)
+                }
+                print(Table(["NAME", "ID"], departments.map { [$0.name, $0.id.description] }))
+            }
+        }
+    }
+}
+
+/// A plain-text table with aligned columns, for terminal output.
+struct Table: CustomStringConvertible {
+    let header: [String]
+    let rows: [[String]]
+
+    init(_ header: [String], _ rows: [[String]]) {
+        self.header = header
+        self.rows = rows
+    }
+
+    var description: String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import GatehouseStore
+import Hummingbird
+import Logging
+
+/// `gatehouse serve`: runs the server until SIGTERM or SIGINT, then drains and stops.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Gatehouse server.")
+
+    @Option(help: "The address to listen on (env GATEHOUSE_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port to listen on (env GATEHOUSE_PORT; default 8080).")
+    var port: Int?
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The public base URL, e.g. https://auth.example.com (env GATEHOUSE_ISSUER; default from host and port).")
+    var issuer: String?
+
+    @Option(help: "The folder of *.mustache templates (env GATEHOUSE_TEMPLATES; default ./Templates).")
+    var templates: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+                return handler
+            }
+            let logger = Logger(label: "gatehouse")
+            let configuration = try serverConfiguration()
+            let store = try StoreFactory.open(configuration.database, logger: Logger(label: "gatehouse.store"))
+            let dependencies = ApplicationDependencies(store: store, firstRun: try firstRunSettings())
+            logger.info("starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
+            let app = try await buildApplication(configuration, dependencies, logger: logger)
+            try await app.runService()
+        }
+    }
+
+    private func serverConfiguration() throws -> ServerConfiguration {
+        let portText = port.map(String.init) ?? Environment.value("GATEHOUSE_PORT")
+        let port = try portText.map { text in
+            guard let value = Int(text) else {
+                throw DomainError.invalidInput(field: "port", message: "The port '\(text)' is not a number.")
+            }
+            return value
+        }
+        return try ServerConfiguration(
+            host: host ?? Environment.value("GATEHOUSE_HOST") ?? ServerConfiguration.defaultHost,
+            port: port ?? ServerConfiguration.defaultPort,
+            database: try database.location(),
+            issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
+            templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates")
+    }
+
+    private func firstRunSettings() throws -> FirstRunSettings {
+        FirstRunSettings(
+            adminEmail: try EmailAddress(Environment.value("GATEHOUSE_ADMIN_EMAIL") ?? "admin@localhost"),
+            adminPassword: try Environment.value("GATEHOUSE_ADMIN_PASSWORD").map { try Password($0) })
+    }
+}
+
+/// `gatehouse migrate`: brings the store's schema up to date and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        try await reportingFailures {
+            let location = try database.location()
+            let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"))
+            let applied = try await store.migrate()
+            print(applied.isEmpty ? "\(location) is up to date." : "Applied migrations \(applied) to \(location).")
+        }
+    }
+}
