@@ -1,0 +1,66 @@
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import Testing
+
+@Suite("Secrets")
+struct SecretTests {
+    @Test func base62SecretsHaveTheAskedLengthAndAlphabet() {
+        let secret = SecretGenerator.base62(length: 30)
+        #expect(secret.count == 30)
+        #expect(secret.allSatisfy { SecretGenerator.base62Alphabet.contains($0) })
+    }
+
+    @Test func secretsDoNotRepeat() {
+        let secrets = Set((0..<1000).map { _ in SecretGenerator.base62(length: 30) })
+        #expect(secrets.count == 1000)
+    }
+
+    @Test func base64URLSecretsUseOnlyURLSafeCharacters() {
+        let secret = SecretGenerator.base64URL(byteCount: 32)
+        #expect(secret.count == 43)
+        #expect(!secret.contains(where: { "+/=".contains($0) }))
+    }
+
+    @Test func digestMatchesOnlyTheSameSecret() {
+        let digest = SecretDigest(of: "gate_abc")
+        #expect(digest.hex.count == 64)
+        #expect(digest.matches("gate_abc"))
+        #expect(!digest.matches("gate_abd"))
+        #expect(SecretDigest(storedHex: digest.hex) == digest)
+    }
+
+    @Test func constantTimeEqualityComparesWholeValues() {
+        #expect(constantTimeEquals([1, 2, 3], [1, 2, 3]))
+        #expect(!constantTimeEquals([1, 2, 3], [1, 2, 4]))
+        #expect(!constantTimeEquals([1, 2, 3], [1, 2]))
+    }
+}
+
+@Suite("Passwords")
+struct PasswordTests {
+    @Test func passwordsShorterThanTwelveCharactersAreRefused() {
+        #expect(throws: DomainError.self) { try Password("short-pass1") }
+        #expect(throws: Never.self) { try Password("twelve-chars") }
+    }
+
+    @Test func passwordsLongerThanBcryptReadsAreRefusedNotTruncated() {
+        #expect(throws: DomainError.self) { try Password(String(repeating: "x", count: 73)) }
+        #expect(throws: DomainError.self) { try Password(String(repeating: "é", count: 37)) }  // 74 bytes
+    }
+
+    @Test func generatedPasswordsAreLongAndDistinct() {
+        let first = Password.generate().value
+        #expect(first.count == 24)
+        #expect(first != Password.generate().value)
+    }
+
+    @Test func bcryptVerifiesTheRightPasswordOnly() async throws {
+        let hasher = Fixture.fastPasswords
+        let hash = await hasher.hash(try Password("correct horse battery"))
+        #expect(hash.encoded.hasPrefix("$2"))
+        #expect(!hash.encoded.contains("correct horse"))
+        #expect(await hasher.verify("correct horse battery", against: hash))
+        #expect(await !hasher.verify("correct horse battery!", against: hash))
+    }
+}

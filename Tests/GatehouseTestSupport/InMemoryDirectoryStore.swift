@@ -1,0 +1,59 @@
+import GatehouseCore
+
+/// A directory store in memory, for domain unit tests that should touch no disk or network.
+///
+/// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down.
+package actor InMemoryDirectoryStore: DirectoryStore {
+    private var workspaces: [WorkspaceID: Workspace] = [:]
+    private var users: [UserID: User] = [:]
+    private var departments: [DepartmentID: Department] = [:]
+
+    package init() {}
+
+    package func insert(_ workspace: Workspace, firstUser: User) throws {
+        guard !workspaces.values.contains(where: { $0.slug == workspace.slug }) else {
+            throw UniqueViolation(.workspaceSlug)
+        }
+        try checkEmailFree(firstUser.email)
+        workspaces[workspace.id] = workspace
+        users[firstUser.id] = firstUser
+    }
+
+    package func workspace(id: WorkspaceID) -> Workspace? { workspaces[id] }
+    package func workspace(slug: WorkspaceSlug) -> Workspace? { workspaces.values.first { $0.slug == slug } }
+    package func allWorkspaces() -> [Workspace] { workspaces.values.sorted { $0.createdAt < $1.createdAt } }
+
+    package func insert(_ user: User) throws {
+        try checkEmailFree(user.email)
+        users[user.id] = user
+    }
+
+    package func update(_ user: User) throws {
+        guard users[user.id] != nil else { throw RecordNotFound("user \(user.id)") }
+        users[user.id] = user
+    }
+
+    package func user(id: UserID) -> User? { users[id] }
+    package func user(email: EmailAddress) -> User? { users.values.first { $0.email == email } }
+    package func users(in workspace: WorkspaceID) -> [User] {
+        users.values.filter { $0.workspaceID == workspace }.sorted { $0.email.value < $1.email.value }
+    }
+
+    package func insert(_ department: Department) throws {
+        guard !departments.values.contains(where: { $0.workspaceID == department.workspaceID && $0.name == department.name })
+        else { throw UniqueViolation(.departmentName) }
+        departments[department.id] = department
+    }
+
+    package func department(id: DepartmentID) -> Department? { departments[id] }
+    package func department(named name: String, in workspace: WorkspaceID) -> Department? {
+        departments.values.first { $0.workspaceID == workspace && $0.name == name }
+    }
+    package func departments(in workspace: WorkspaceID) -> [Department] {
+        departments.values.filter { $0.workspaceID == workspace }.sorted { $0.name < $1.name }
+    }
+
+    private func checkEmailFree(_ email: EmailAddress) throws {
+        guard !users.values.contains(where: { $0.email == email }) else { throw UniqueViolation(.userEmail) }
+    }
+}
