@@ -25,12 +25,17 @@ package enum TestBackend {
         return .sqlite(path: folder.appendingPathComponent("gatehouse.sqlite").path)
     }
 
+    /// Opens a store without running its background work: for code that runs it itself, as the server does.
+    package static func openStore(at location: DatabaseLocation? = nil) throws -> any GatehouseStorage {
+        try StoreFactory.open(try location ?? freshLocation(), logger: quietLogger)
+    }
+
     /// Opens a store at a fresh location, runs its background work, migrates it and hands it to `body`.
     package static func withStore<T: Sendable>(
         at location: DatabaseLocation? = nil, migrate: Bool = true,
         _ body: @Sendable (any GatehouseStorage) async throws -> T
     ) async throws -> T {
-        let store = try StoreFactory.open(try location ?? freshLocation(), logger: quietLogger)
+        let store = try openStore(at: location)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }

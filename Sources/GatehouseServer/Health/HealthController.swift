@@ -5,9 +5,9 @@ import Hummingbird
 /// `/healthz` answers while the process is alive; `/readyz` only while the store answers too, so a load
 /// balancer stops sending traffic to an instance that lost its database.
 package struct HealthController: Sendable {
-    let store: any GatehouseStorage
+    let store: any ReadinessProbe
 
-    package init(store: any GatehouseStorage) { self.store = store }
+    package init(store: any ReadinessProbe) { self.store = store }
 
     struct Status: ResponseEncodable {
         let status: String

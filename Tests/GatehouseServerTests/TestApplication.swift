@@ -1,0 +1,58 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import GatehouseStore
+import GatehouseTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+
+/// The repository's Templates/ folder, wherever the tests run from.
+let templatesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Templates").path
+
+/// What the operator would have seen on the console.
+final class Console: Sendable {
+    private let lines = Mutex<[String]>([])
+    var messages: [String] { lines.withLock { $0 } }
+    func write(_ message: String) { lines.withLock { $0.append(message) } }
+}
+
+/// Builds the real application, as `gatehouse serve` does, and runs `test` against it. The application runs
+/// the store's background work itself, so `store` must not be running already.
+func withApplication(
+    on store: any GatehouseStorage, firstRun: FirstRunSettings? = nil, console: Console = Console(),
+    framework: TestingSetup = .router,
+    _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
+    let dependencies = ApplicationDependencies(
+        store: store, clock: ManualClock(), passwords: Fixture.fastPasswords, firstRun: firstRun,
+        announce: { console.write($0) })
+    let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
+    try await app.test(framework) { client in try await test(client) }
+}
+
+/// Runs `test` against the real application on a fresh store of the backend under test.
+func withApplication(
+    firstRun: FirstRunSettings? = nil, console: Console = Console(), framework: TestingSetup = .router,
+    _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withApplication(
+        on: try TestBackend.openStore(), firstRun: firstRun, console: console, framework: framework, test)
+}
+
+/// The JSON error body every Gatehouse endpoint returns.
+struct ErrorBody: Decodable, Equatable {
+    let error: String
+    let message: String
+}
+
+extension TestResponse {
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+    }
+
+    var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+}
