@@ -116,7 +116,9 @@ struct UsersCommand: AsyncParsableCommand {
                 print(
                     Table(
                         ["EMAIL", "NAME", "ROLE", "STATUS"],
-                        users.map { [$0.email.value, $0.name, $0.role.rawValue, $0.isActive ? "active" : "deactivated"] }))
+                        users.map {
+                            [$0.email.value, $0.name, $0.role.rawValue, $0.isActive ? "active" : "deactivated"]
+                        }))
             }
         }
     }

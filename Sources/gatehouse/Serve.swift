@@ -5,6 +5,7 @@ import GatehouseServer
 import GatehouseStore
 import Hummingbird
 import Logging
+import NIOCore
 
 /// `gatehouse serve`: runs the server until SIGTERM or SIGINT, then drains and stops.
 struct Serve: AsyncParsableCommand {
@@ -18,7 +19,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The public base URL, e.g. https://auth.example.com (env GATEHOUSE_ISSUER; default from host and port).")
+    @Option(
+        help: "The public base URL, e.g. https://auth.example.com (env GATEHOUSE_ISSUER; default from host and port).")
     var issuer: String?
 
     @Option(help: "The folder of *.mustache templates (env GATEHOUSE_TEMPLATES; default ./Templates).")
@@ -35,9 +37,17 @@ struct Serve: AsyncParsableCommand {
             let configuration = try serverConfiguration()
             let store = try StoreFactory.open(configuration.database, logger: Logger(label: "gatehouse.store"))
             let dependencies = ApplicationDependencies(store: store, firstRun: try firstRunSettings())
-            logger.info("starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
+            logger.info(
+                "starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
             let app = try await buildApplication(configuration, dependencies, logger: logger)
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw DomainError.invalidInput(
+                    field: "port",
+                    message:
+                        "cannot listen on \(configuration.host):\(configuration.port): the address is already in use")
+            }
         }
     }
 

@@ -126,7 +126,8 @@ struct FirstRunTests {
     }
 
     @Test func anEmptyInstallationGetsTheDefaultWorkspaceAndAGeneratedPassword() async throws {
-        let outcome = try #require(try await firstRun.bootstrapIfNeeded(adminEmail: EmailAddress("admin@localhost"), password: nil))
+        let outcome = try #require(
+            try await firstRun.bootstrapIfNeeded(adminEmail: EmailAddress("admin@localhost"), password: nil))
         #expect(outcome.workspace.slug.value == "default")
         #expect(outcome.admin.role == .superAdmin)
         let password = try #require(outcome.generatedPassword)

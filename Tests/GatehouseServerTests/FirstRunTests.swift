@@ -8,14 +8,20 @@ import Testing
 
 @Suite("First run of the server")
 struct ServerFirstRunTests {
-    let settings = FirstRunSettings(adminEmail: try! EmailAddress("admin@localhost"), adminPassword: nil)
+    let settings: FirstRunSettings
+
+    init() throws {
+        settings = FirstRunSettings(adminEmail: try EmailAddress("admin@localhost"), adminPassword: nil)
+    }
 
     @Test func theFirstStartCreatesTheAdminAndShowsThePasswordOnce() async throws {
         let location = try TestBackend.freshLocation()
         let console = Console()
         // Two starts of the server, one after the other, on the same database.
-        try await withApplication(on: TestBackend.openStore(at: location), firstRun: settings, console: console) { _ in }
-        try await withApplication(on: TestBackend.openStore(at: location), firstRun: settings, console: console) { _ in }
+        try await withApplication(on: TestBackend.openStore(at: location), firstRun: settings, console: console) { _ in
+        }
+        try await withApplication(on: TestBackend.openStore(at: location), firstRun: settings, console: console) { _ in
+        }
         try await TestBackend.withStore(at: location) { store async throws in
             #expect(console.messages.count == 1)
             let message = try #require(console.messages.first)
@@ -46,7 +52,8 @@ struct ServerFirstRunTests {
             for _ in 0..<3 {
                 group.addTask {
                     try await withApplication(
-                        on: TestBackend.openStore(at: location), firstRun: settings, console: console) { _ in }
+                        on: TestBackend.openStore(at: location), firstRun: settings, console: console
+                    ) { _ in }
                 }
             }
             try await group.waitForAll()
@@ -75,7 +82,9 @@ struct ServerConfigurationTests {
     }
 
     @Test func anIssuerLosesItsTrailingSlash() throws {
-        #expect(try ServerConfiguration.parseIssuer("https://auth.example.com/").absoluteString == "https://auth.example.com")
+        #expect(
+            try ServerConfiguration.parseIssuer("https://auth.example.com/").absoluteString
+                == "https://auth.example.com")
     }
 
     @Test(arguments: ["ftp://auth.example.com", "auth.example.com", "https://auth.example.com/?a=b", "https://x/#f"])

@@ -93,7 +93,7 @@ struct ErrorShapeTests {
                     #expect(!id.isEmpty)
                     seen.insert(id)
                     #expect(response.headers[.xContentTypeOptions] == "nosniff")
-                    #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                    #expect(response.headers[try #require(HTTPField.Name("X-Frame-Options"))] == "DENY")
                     #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
                 }
             }

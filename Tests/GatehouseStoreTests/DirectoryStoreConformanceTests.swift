@@ -159,7 +159,9 @@ struct MigrationTests {
         let location = try TestBackend.freshLocation()
         let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
             for _ in 0..<4 {
-                group.addTask { try await TestBackend.withStore(at: location, migrate: false) { try await $0.migrate() } }
+                group.addTask {
+                    try await TestBackend.withStore(at: location, migrate: false) { try await $0.migrate() }
+                }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }

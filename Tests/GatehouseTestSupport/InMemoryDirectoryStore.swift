@@ -40,7 +40,10 @@ package actor InMemoryDirectoryStore: DirectoryStore {
     }
 
     package func insert(_ department: Department) throws {
-        guard !departments.values.contains(where: { $0.workspaceID == department.workspaceID && $0.name == department.name })
+        guard
+            !departments.values.contains(where: {
+                $0.workspaceID == department.workspaceID && $0.name == department.name
+            })
         else { throw UniqueViolation(.departmentName) }
         departments[department.id] = department
     }

@@ -22,7 +22,9 @@ package struct WorkspaceSlug: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `raw`, or says which rule it breaks.
     package init(_ raw: String) throws(DomainError) {
-        let allowed = raw.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        let allowed = raw.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+        }
         guard (2...63).contains(raw.count), allowed, raw.first != "-", raw.last != "-" else {
             throw .invalidInput(
                 field: "slug",

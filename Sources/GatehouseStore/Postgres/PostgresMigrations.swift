@@ -46,6 +46,6 @@ enum PostgresMigrations {
                 """
                 CREATE INDEX users_by_workspace ON users(workspace_id, email)
                 """,
-            ]),
+            ])
     ]
 }

@@ -99,7 +99,8 @@ package final class PostgresStore: GatehouseStorage {
 
     private func applyPendingMigrations(on connection: PostgresConnection) async throws -> [Int] {
         if let schema = location.schema {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
         }
         try await connection.query(
             """

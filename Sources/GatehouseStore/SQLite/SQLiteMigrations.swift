@@ -47,6 +47,6 @@ enum SQLiteMigrations {
                 """
                 CREATE INDEX users_by_workspace ON users(workspace_id, email)
                 """,
-            ]),
+            ])
     ]
 }

@@ -23,7 +23,8 @@ package final class SQLiteStore: GatehouseStorage {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch let error as DatabaseError {
-            throw StoreUnavailable("cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
+            throw StoreUnavailable(
+                "cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
         }
     }
 
@@ -38,9 +39,10 @@ package final class SQLiteStore: GatehouseStorage {
             for migration in SQLiteMigrations.all {
                 // IMMEDIATE takes the write lock before reading, so two processes cannot both apply a version.
                 try db.inTransaction(.immediate) {
-                    let done = try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM gatehouse_migrations WHERE version = ?)",
-                        arguments: [migration.version]) ?? false
+                    let done =
+                        try Bool.fetchOne(
+                            db, sql: "SELECT EXISTS (SELECT 1 FROM gatehouse_migrations WHERE version = ?)",
+                            arguments: [migration.version]) ?? false
                     if !done {
                         for statement in migration.statements { try db.execute(sql: statement) }
                         try db.execute(
