@@ -56,3 +56,14 @@ stop_throwaway_postgres() {
   rm -rf "$PG_TMP"
   PG_TMP=
 }
+
+# Stops the running throwaway cluster but keeps its data, to test what happens when the database goes away.
+pause_throwaway_postgres() {
+  as_cluster_owner "$(postgres_bin)/pg_ctl" -D "$PG_TMP/data" -m fast -w stop >/dev/null
+}
+
+# Starts a paused cluster again on the same port.
+resume_throwaway_postgres() {
+  as_cluster_owner "$(postgres_bin)/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
+}

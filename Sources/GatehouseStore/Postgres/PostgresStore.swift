@@ -50,9 +50,8 @@ package final class PostgresStore: GatehouseStorage {
 
     package func checkReachable() async throws {
         do {
-            try await withDeadline(.seconds(2)) {
-                try await self.client.query("SELECT 1", logger: self.logger)
-            }
+            // Read the rows to the end: that is what hands the connection back to the pool.
+            try await withDeadline(.seconds(2)) { _ = try await self.rows("SELECT 1") }
         } catch {
             throw StoreUnavailable("PostgreSQL did not answer: \(Self.describe(error))")
         }
