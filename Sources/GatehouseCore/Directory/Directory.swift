@@ -51,7 +51,7 @@ package struct Directory: Sendable {
     ) async throws -> (Workspace, User) {
         let now = clock.now()
         let workspace = Workspace(name: name.value, slug: slug, createdAt: now)
-        var owner = try await makeUser(admin, in: workspace.id, now: now, resolvingReferences: false)
+        var owner = try await makeUser(admin, in: workspace.id, now: now)
         owner.role = .superAdmin
         try await translatingConflicts { try await store.insert(workspace, firstUser: owner) }
         return (workspace, owner)
@@ -75,7 +75,7 @@ package struct Directory: Sendable {
     /// Adds a user to `workspace`, resolving their department and manager inside it.
     package func createUser(_ input: NewUser, in workspace: WorkspaceSlug) async throws -> User {
         let workspace = try await self.workspace(workspace)
-        let user = try await makeUser(input, in: workspace.id, now: clock.now(), resolvingReferences: true)
+        let user = try await makeUser(input, in: workspace.id, now: clock.now())
         try await translatingConflicts { try await store.insert(user) }
         return user
     }
@@ -120,23 +120,18 @@ package struct Directory: Sendable {
 
     // MARK: Helpers
 
-    private func makeUser(
-        _ input: NewUser, in workspace: WorkspaceID, now: Date, resolvingReferences: Bool
-    ) async throws -> User {
-        var departmentID: DepartmentID?
-        var managerID: UserID?
-        if resolvingReferences {
-            departmentID = try await department(input.departmentName, in: workspace)?.id
-            managerID = try await manager(input.managerEmail, in: workspace)?.id
-        }
+    private func makeUser(_ input: NewUser, in workspace: WorkspaceID, now: Date) async throws -> User {
+        let departmentID = try await department(input.departmentName, in: workspace)?.id
+        let managerID = try await manager(input.managerEmail, in: workspace)?.id
+        let employeeID = try optionalText(input.employeeID, field: "employee_id")
+        let title = try optionalText(input.title, field: "title")
+        // Hash last: it is the slow step, and every check above is cheap.
         let passwordHash: PasswordHash? =
             if let password = input.password { await passwords.hash(password) } else { nil }
         return User(
-            workspaceID: workspace, email: input.email, name: input.name.value,
-            employeeID: try optionalText(input.employeeID, field: "employee_id"),
-            title: try optionalText(input.title, field: "title"),
-            departmentID: departmentID, managerID: managerID, role: input.role,
-            passwordHash: passwordHash, createdAt: now, updatedAt: now)
+            workspaceID: workspace, email: input.email, name: input.name.value, employeeID: employeeID, title: title,
+            departmentID: departmentID, managerID: managerID, role: input.role, passwordHash: passwordHash,
+            createdAt: now, updatedAt: now)
     }
 
     private func department(_ name: String?, in workspace: WorkspaceID) async throws -> Department? {
