@@ -11,3 +11,18 @@ package enum StoreFactory {
         }
     }
 }
+
+extension GatehouseStorage {
+    /// Runs the store's background work while `body` uses it, migrating first unless told not to; for
+    /// short-lived users of a store (commands, tests). A server runs the store as a service instead.
+    package func whileRunning<T: Sendable>(
+        migrate: Bool = true, _ body: @Sendable (any GatehouseStorage) async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            if migrate { try await self.migrate() }
+            return try await body(self)
+        }
+    }
+}

@@ -20,13 +20,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens and migrates the store, runs `body` with it, then closes it.
     func withStore<T: Sendable>(_ body: @Sendable (any GatehouseStorage) async throws -> T) async throws -> T {
-        let store = try StoreFactory.open(try location(), logger: Logger(label: "gatehouse.store"))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            try await store.migrate()
-            return try await body(store)
-        }
+        try await StoreFactory.open(try location(), logger: Logger(label: "gatehouse.store")).whileRunning(body)
     }
 }
 

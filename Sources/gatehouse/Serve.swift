@@ -43,10 +43,7 @@ struct Serve: AsyncParsableCommand {
             do {
                 try await app.runService()
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                throw DomainError.invalidInput(
-                    field: "port",
-                    message:
-                        "cannot listen on \(configuration.host):\(configuration.port): the address is already in use")
+                throw AddressInUse(host: configuration.host, port: configuration.port)
             }
         }
     }
@@ -72,6 +69,13 @@ struct Serve: AsyncParsableCommand {
             adminEmail: try EmailAddress(Environment.value("GATEHOUSE_ADMIN_EMAIL") ?? "admin@localhost"),
             adminPassword: try Environment.value("GATEHOUSE_ADMIN_PASSWORD").map { try Password($0) })
     }
+}
+
+/// Another process already listens on the address `serve` was given.
+struct AddressInUse: Error, CustomStringConvertible {
+    let host: String
+    let port: Int
+    var description: String { "cannot listen on \(host):\(port): the address is already in use" }
 }
 
 /// `gatehouse migrate`: brings the store's schema up to date and exits.

@@ -35,13 +35,7 @@ package enum TestBackend {
         at location: DatabaseLocation? = nil, migrate: Bool = true,
         _ body: @Sendable (any GatehouseStorage) async throws -> T
     ) async throws -> T {
-        let store = try openStore(at: location)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            if migrate { try await store.migrate() }
-            return try await body(store)
-        }
+        try await openStore(at: location).whileRunning(migrate: migrate, body)
     }
 
     /// A logger that only reports errors, so test output stays readable.
