@@ -1,19 +1,50 @@
+import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The per-request state every Gatehouse handler sees.
 ///
-/// Later the authenticated principal (API key or access token) is carried here, so handlers ask the
-/// context and never read credentials from headers themselves.
+/// The Bearer authenticator puts the verified principal here, so handlers ask the context and never read
+/// credentials from headers themselves.
 package struct AppRequestContext: RequestContext {
     /// Request bodies larger than this are refused with 413.
     package static let maximumBodySize = 1 << 20
 
     package var coreContext: CoreRequestContextStorage
+    /// Who the request acts as, once `BearerAuthenticator` has verified its credential.
+    package var principal: Principal?
+    /// The peer's IP address, for the audit trail.
+    package let remoteAddress: String?
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     package var maxUploadSize: Int { Self.maximumBodySize }
+
+    /// JSON in: snake_case keys, ISO 8601 dates.
+    package var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable.
+    package var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+
+    /// The domain's view of who is asking. Only routes behind the authenticator call it.
+    package func caller() throws -> Caller {
+        guard let principal else { throw APIError.unauthorized }
+        return Caller(principal, address: remoteAddress)
+    }
 }

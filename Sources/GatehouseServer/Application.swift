@@ -24,18 +24,21 @@ package struct ApplicationDependencies: Sendable {
     package var clock: any WallClock
     package var passwords: any PasswordHasher
     package var firstRun: FirstRunSettings?
+    /// The server secrets API keys are digested under.
+    package var peppers: KeyPeppers
     /// Where messages meant for the operator's eyes once (the generated admin password) are written.
     package var announce: @Sendable (String) -> Void
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
         passwords: any PasswordHasher = BcryptPasswordHasher(), firstRun: FirstRunSettings? = nil,
-        announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
+        peppers: KeyPeppers, announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
     ) {
         self.store = store
         self.clock = clock
         self.passwords = passwords
         self.firstRun = firstRun
+        self.peppers = peppers
         self.announce = announce
     }
 }
@@ -54,12 +57,13 @@ package func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let pages = try await PageRenderer(directory: configuration.templatesDirectory)
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
-    let router = buildRouter(configuration, dependencies, pages: pages)
+    let lastUse = LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
+    let router = buildRouter(configuration, dependencies, pages: pages, lastUse: lastUse)
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [StoreService(store: dependencies.store)],
+        services: [StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger)],
         logger: logger)
     app.beforeServerStarts {
         try await prepareStore(dependencies, directory: directory, logger: logger)
@@ -69,7 +73,8 @@ package func buildApplication(
 
 /// Assembles the routes; middleware first, because a route captures the middleware added before it.
 package func buildRouter(
-    _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, pages: PageRenderer
+    _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, pages: PageRenderer,
+    lastUse: LastUseRecorder? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -78,7 +83,29 @@ package func buildRouter(
     router.add(middleware: BodyLimitMiddleware(limit: AppRequestContext.maximumBodySize))
     HealthController(store: dependencies.store).addRoutes(to: router)
     HomeController(pages: pages, issuer: configuration.issuer).addRoutes(to: router)
+    addAPIRoutes(to: router, configuration, dependencies, lastUse: lastUse)
     return router
+}
+
+/// `/api/v1`: every route behind the one Bearer authenticator, then the per-credential rate limit.
+func addAPIRoutes(
+    to router: Router<AppRequestContext>, _ configuration: ServerConfiguration,
+    _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder?
+) {
+    let store = dependencies.store
+    let clock = dependencies.clock
+    let keyVerifier = APIKeyVerifier(
+        store: store, peppers: dependencies.peppers, clock: clock, settings: configuration.keys, lastUse: lastUse)
+    let api = router.group("api/v1")
+        .add(middleware: BearerAuthenticator(verifiers: [keyVerifier]))
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(store: store, clock: clock)))
+    DirectoryController(users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords))
+        .addRoutes(to: api)
+    APIKeysController(
+        keys: APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
+    ).addRoutes(to: api)
+    ScopesController(catalog: ScopeCatalog(store: store, clock: clock)).addRoutes(to: api)
+    AuditController(trail: AuditTrail(store: store, clock: clock)).addRoutes(to: api)
 }
 
 /// Migrates the store, then bootstraps an empty installation once.

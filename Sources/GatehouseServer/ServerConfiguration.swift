@@ -11,6 +11,8 @@ package struct ServerConfiguration: Sendable {
     package var issuer: URL
     /// The folder holding the `*.mustache` templates.
     package var templatesDirectory: String
+    /// The key prefix and the default per-key rate limit.
+    package var keys: APIKeySettings
 
     package static let defaultHost = "127.0.0.1"
     package static let defaultPort = 8080
@@ -18,7 +20,7 @@ package struct ServerConfiguration: Sendable {
     package init(
         host: String = defaultHost, port: Int = defaultPort,
         database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
-        templatesDirectory: String = "Templates"
+        templatesDirectory: String = "Templates", keys: APIKeySettings? = nil
     ) throws(DomainError) {
         guard (0...65535).contains(port) else {
             throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
@@ -32,6 +34,7 @@ package struct ServerConfiguration: Sendable {
             self.issuer = try Self.defaultIssuer(host: host, port: port)
         }
         self.templatesDirectory = templatesDirectory
+        if let keys { self.keys = keys } else { self.keys = try APIKeySettings() }
     }
 
     /// Parses an issuer URL: absolute http(s), no query or fragment (RFC 8414 §2).

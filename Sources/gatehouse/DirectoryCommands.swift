@@ -8,6 +8,11 @@ private func directory(_ store: any GatehouseStorage) -> Directory {
     Directory(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
 }
 
+/// The user administration rules over an open store, acting as the operator.
+private func administration(_ store: any GatehouseStorage) -> UserAdministration {
+    UserAdministration(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
+}
+
 /// Reads a password from the first line of standard input, or says why it cannot.
 private func passwordFromStandardInput() throws -> Password {
     guard let line = readLine(strippingNewline: true) else {
@@ -71,7 +76,7 @@ struct WorkspacesCommand: AsyncParsableCommand {
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "Create, list, deactivate and activate users.",
-        subcommands: [Create.self, List.self, Deactivate.self, Activate.self])
+        subcommands: [Create.self, List.self, Deactivate.self, Activate.self, AcceptPrivacyNotice.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user to a workspace.")
@@ -97,7 +102,8 @@ struct UsersCommand: AsyncParsableCommand {
                     managerEmail: try manager.map { try EmailAddress($0) },
                     password: passwordStdin ? try passwordFromStandardInput() : nil)
                 let user = try await database.withStore { store in
-                    try await directory(store).createUser(input, in: slug)
+                    let workspace = try await directory(store).workspace(slug)
+                    return try await administration(store).create(input, in: workspace.id, by: .commandLine)
                 }
                 print("Created \(user.role.rawValue) \(user.email) in workspace '\(slug)'.")
             }
@@ -144,11 +150,32 @@ struct UsersCommand: AsyncParsableCommand {
         }
     }
 
+    struct AcceptPrivacyNotice: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "accept-privacy-notice",
+            abstract:
+                "Record that a user accepted the privacy notice outside Gatehouse (audited as the operator's act).")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let email = try EmailAddress(email)
+                let user = try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    return try await administration(store).acceptPrivacyNotice(target.id, by: .commandLine)
+                }
+                print("\(user.email) has accepted the privacy notice; their credentials work.")
+            }
+        }
+    }
+
     private static func setActive(_ active: Bool, email: String, database: DatabaseOptions) async throws {
         try await reportingFailures {
             let email = try EmailAddress(email)
             let user = try await database.withStore { store in
-                try await directory(store).setActive(active, email: email)
+                let target = try await directory(store).user(email: email)
+                return try await administration(store).update(target.id, UserChange(isActive: active), by: .commandLine)
             }
             print("\(user.email) is \(user.isActive ? "active" : "deactivated").")
         }

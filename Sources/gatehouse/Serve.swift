@@ -26,6 +26,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The folder of *.mustache templates (env GATEHOUSE_TEMPLATES; default ./Templates).")
     var templates: String?
 
+    @Option(
+        help: "Requests a minute for keys without their own limit (env GATEHOUSE_RATE_LIMIT_PER_MINUTE; default 60).")
+    var rateLimit: Int?
+
+    @OptionGroup var keys: KeyOptions
+
     func run() async throws {
         try await reportingFailures {
             LoggingSystem.bootstrap { label in
@@ -36,7 +42,8 @@ struct Serve: AsyncParsableCommand {
             let logger = Logger(label: "gatehouse")
             let configuration = try serverConfiguration()
             let store = try StoreFactory.open(configuration.database, logger: Logger(label: "gatehouse.store"))
-            let dependencies = ApplicationDependencies(store: store, firstRun: try firstRunSettings())
+            let dependencies = ApplicationDependencies(
+                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: configuration.database))
             logger.info(
                 "starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
             let app = try await buildApplication(configuration, dependencies, logger: logger)
@@ -61,7 +68,18 @@ struct Serve: AsyncParsableCommand {
             port: port ?? ServerConfiguration.defaultPort,
             database: try database.location(),
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
-            templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates")
+            templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
+            keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()))
+    }
+
+    private func defaultRateLimit() throws -> Int {
+        guard let text = rateLimit.map(String.init) ?? Environment.value("GATEHOUSE_RATE_LIMIT_PER_MINUTE") else {
+            return 60
+        }
+        guard let value = Int(text) else {
+            throw DomainError.invalidInput(field: "rate_limit", message: "The rate limit '\(text)' is not a number.")
+        }
+        return value
     }
 
     private func firstRunSettings() throws -> FirstRunSettings {

@@ -29,7 +29,7 @@ func withApplication(
     let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
     let dependencies = ApplicationDependencies(
         store: store, clock: ManualClock(), passwords: Fixture.fastPasswords, firstRun: firstRun,
-        announce: { console.write($0) })
+        peppers: try Fixture.peppers(), announce: { console.write($0) })
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in try await test(client) }
 }

@@ -71,6 +71,11 @@ package enum Fixture {
             managerEmail: try manager.map { try EmailAddress($0) }, password: try password.map { try Password($0) })
     }
 
+    /// A fresh random pepper, as a first run would generate.
+    package static func peppers() throws -> KeyPeppers {
+        try KeyPeppers(text: KeyPeppers.generatedText())
+    }
+
     /// bcrypt at its minimum cost, so tests stay fast while exercising the real algorithm.
     package static let fastPasswords = BcryptPasswordHasher(cost: 4)
 }

@@ -51,4 +51,17 @@ package enum BuiltInScopes {
     package static func scopes(of role: Role) -> Set<Scope> {
         Set(holders.compactMap { scope, roles in roles.contains(role) ? scope : nil })
     }
+
+    /// What each built-in scope allows, for listings.
+    package static let descriptions: [Scope: String] = [
+        .profile: "Read your own profile (GET /api/v1/me).",
+        .usersRead: "List and read users.",
+        .usersWrite: "Create and change users.",
+        .departmentsRead: "List departments.",
+        .clientsRead: "List and read client applications.",
+        .clientsWrite: "Register, change and delete client applications.",
+        .apiKeysRead: "List and read API keys.",
+        .apiKeysWrite: "Create, change, revoke and reactivate API keys, and define scopes.",
+        .auditRead: "Read the audit trail.",
+    ]
 }

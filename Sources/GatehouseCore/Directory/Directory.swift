@@ -11,11 +11,16 @@ package struct NewUser: Sendable {
     package var departmentName: String?
     /// The manager's email; they must be in the same workspace.
     package var managerEmail: EmailAddress?
+    /// The department by id instead of by name, as the API names it.
+    package var departmentID: DepartmentID?
+    /// The manager by id instead of by email, as the API names them.
+    package var managerID: UserID?
     package var password: Password?
 
     package init(
         email: EmailAddress, name: DisplayName, role: Role, employeeID: String? = nil, title: String? = nil,
-        departmentName: String? = nil, managerEmail: EmailAddress? = nil, password: Password? = nil
+        departmentName: String? = nil, managerEmail: EmailAddress? = nil, departmentID: DepartmentID? = nil,
+        managerID: UserID? = nil, password: Password? = nil
     ) {
         self.email = email
         self.name = name
@@ -24,6 +29,8 @@ package struct NewUser: Sendable {
         self.title = title
         self.departmentName = departmentName
         self.managerEmail = managerEmail
+        self.departmentID = departmentID
+        self.managerID = managerID
         self.password = password
     }
 }
@@ -120,9 +127,21 @@ package struct Directory: Sendable {
 
     // MARK: Helpers
 
-    private func makeUser(_ input: NewUser, in workspace: WorkspaceID, now: Date) async throws -> User {
-        let departmentID = try await department(input.departmentName, in: workspace)?.id
-        let managerID = try await manager(input.managerEmail, in: workspace)?.id
+    func makeUser(_ input: NewUser, in workspace: WorkspaceID, now: Date) async throws -> User {
+        let departmentID = try await department(input.departmentName, in: workspace)?.id ?? input.departmentID
+        let managerID = try await manager(input.managerEmail, in: workspace)?.id ?? input.managerID
+        if let departmentID, input.departmentName == nil {
+            guard try await store.department(id: departmentID)?.workspaceID == workspace else {
+                throw DomainError.invalidInput(
+                    field: "department_id", message: "There is no such department in this workspace.")
+            }
+        }
+        if let managerID, input.managerEmail == nil {
+            guard try await store.user(id: managerID)?.workspaceID == workspace else {
+                throw DomainError.invalidInput(
+                    field: "manager_id", message: "There is no such user in this workspace to be the manager.")
+            }
+        }
         let employeeID = try optionalText(input.employeeID, field: "employee_id")
         let title = try optionalText(input.title, field: "title")
         // Hash last: it is the slow step, and every check above is cheap.
@@ -155,21 +174,5 @@ package struct Directory: Sendable {
     private func optionalText(_ raw: String?, field: String) throws(DomainError) -> String? {
         guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         return try DisplayName(raw, field: field).value
-    }
-
-    private func translatingConflicts(_ write: () async throws -> Void) async throws {
-        do {
-            try await write()
-        } catch let violation as UniqueViolation {
-            throw DomainError.conflict(Self.conflictMessage(violation.field))
-        }
-    }
-
-    private static func conflictMessage(_ field: UniqueField) -> String {
-        switch field {
-        case .workspaceSlug: "A workspace with that slug already exists."
-        case .userEmail: "A user with that email already exists."
-        case .departmentName: "A department with that name already exists in this workspace."
-        }
     }
 }

@@ -36,6 +36,8 @@ package enum UniqueField: String, Sendable {
     case workspaceSlug = "workspace slug"
     case userEmail = "user email"
     case departmentName = "department name"
+    case scopeName = "scope name"
+    case apiKeyDigest = "API key digest"
 }
 
 /// A write broke a uniqueness rule; the domain turns it into a `DomainError.conflict` for the caller.
@@ -48,4 +50,26 @@ package struct UniqueViolation: Error, Equatable, Sendable {
 package struct RecordNotFound: Error, Equatable, Sendable {
     package let what: String
     package init(_ what: String) { self.what = what }
+}
+
+extension UniqueField {
+    /// What the person who made the request is told.
+    package var conflictMessage: String {
+        switch self {
+        case .workspaceSlug: "A workspace with that slug already exists."
+        case .userEmail: "A user with that email already exists."
+        case .departmentName: "A department with that name already exists in this workspace."
+        case .scopeName: "This workspace already defines that scope."
+        case .apiKeyDigest: "That key already exists."
+        }
+    }
+}
+
+/// Runs a write, turning the store's `UniqueViolation` into the domain's `conflict`.
+package func translatingConflicts<T>(_ write: () async throws -> T) async throws -> T {
+    do {
+        return try await write()
+    } catch let violation as UniqueViolation {
+        throw DomainError.conflict(violation.field.conflictMessage)
+    }
 }

@@ -15,23 +15,32 @@ package struct APIError: Error, HTTPResponseError, Sendable {
     /// A sentence for the person reading the response. Never holds a secret or an internal detail.
     package var message: String
     package var headers: HTTPFields = [:]
+    /// For 429 only: the same number as the `Retry-After` header.
+    package var retryAfterSeconds: Int?
 
-    package init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+    package init(
+        _ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:],
+        retryAfterSeconds: Int? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     private struct Body: Encodable {
         let error: String
         let message: String
+        let retry_after_seconds: Int?
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // "error" first, as documented
-        var response = try encoder.encode(Body(error: code, message: message), from: request, context: context)
+        var response = try encoder.encode(
+            Body(error: code, message: message, retry_after_seconds: retryAfterSeconds), from: request, context: context
+        )
         response.status = status
         response.headers.append(contentsOf: headers)
         response.headers[.cacheControl] = "no-store"
@@ -45,7 +54,7 @@ extension APIError {
     }
 
     package static let internalError = APIError(
-        .internalServerError, code: "internal_error",
+        .internalServerError, code: "server_error",
         message: "Something went wrong on our side. The request id in X-Request-ID helps us find it.")
 
     package static let unavailable = APIError(
@@ -58,6 +67,8 @@ extension APIError {
             self = error
         case let error as DomainError:
             self = Self.map(error)
+        case let refusal as CredentialRefusal:
+            self = Self.map(refusal)
         case is StoreUnavailable:
             logger.error("store unavailable", metadata: ["error": "\(error)"])
             self = .unavailable
@@ -71,10 +82,37 @@ extension APIError {
 
     private static func map(_ error: DomainError) -> APIError {
         switch error {
-        case .invalidInput(_, let message): APIError(.badRequest, code: "invalid_request", message: message)
+        case .invalidInput(_, let message): APIError(.badRequest, code: "bad_request", message: message)
         case .notFound(let message): .notFound(message)
         case .conflict(let message): APIError(.conflict, code: "conflict", message: message)
         case .forbidden(let message): APIError(.forbidden, code: "forbidden", message: message)
+        }
+    }
+
+    /// One answer for every credential that is missing, malformed, unknown, revoked or expired, so a caller
+    /// learns nothing about which keys exist (RFC 6750 §3).
+    package static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized",
+        message: "The request needs a valid API key or access token, sent as 'Authorization: Bearer <credential>'.",
+        headers: [.wwwAuthenticate: #"Bearer realm="gatehouse""#])
+
+    private static func map(_ refusal: CredentialRefusal) -> APIError {
+        switch refusal {
+        case .invalid:
+            var error = unauthorized
+            error.headers[.wwwAuthenticate] = #"Bearer realm="gatehouse", error="invalid_token""#
+            return error
+        case .userDeactivated:
+            return APIError(
+                .unauthorized, code: "unauthorized",
+                message: "The user this credential belongs to is deactivated; an admin can reactivate them.",
+                headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
+        case .privacyNoticeNotAccepted:
+            return APIError(
+                .forbidden, code: "privacy_notice_not_accepted",
+                message: "The user this credential belongs to has not accepted the privacy notice yet. "
+                    + "They must sign in to Gatehouse once in a browser and accept it; the credential works from then on."
+            )
         }
     }
 
@@ -94,7 +132,7 @@ extension APIError {
                 headers: headers)
         default:
             let message = (error as? HTTPError)?.body ?? status.reasonPhrase
-            let code = status.code < 500 ? "invalid_request" : "internal_error"
+            let code = status.code < 500 ? "bad_request" : "server_error"
             return APIError(status, code: code, message: message, headers: headers)
         }
     }

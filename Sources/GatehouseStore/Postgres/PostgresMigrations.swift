@@ -46,6 +46,68 @@ enum PostgresMigrations {
                 """
                 CREATE INDEX users_by_workspace ON users(workspace_id, email)
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, name: "access",
+            statements: [
+                """
+                CREATE TABLE api_keys (
+                    id uuid PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    owner_kind text NOT NULL CHECK (owner_kind IN ('user', 'client')),
+                    owner_user_id uuid,
+                    name text NOT NULL,
+                    prefix text NOT NULL,
+                    last_four text NOT NULL,
+                    secret_digest text NOT NULL CONSTRAINT api_keys_secret_digest_key UNIQUE,
+                    pepper_version integer NOT NULL,
+                    scopes text,
+                    status text NOT NULL CHECK (status IN ('active', 'revoked')),
+                    rate_limit_per_minute integer,
+                    created_by uuid,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    expires_at timestamptz,
+                    last_used_at timestamptz,
+                    CHECK (owner_kind <> 'user' OR owner_user_id IS NOT NULL),
+                    FOREIGN KEY (workspace_id, owner_user_id) REFERENCES users(workspace_id, id)
+                )
+                """,
+                "CREATE INDEX api_keys_by_workspace ON api_keys(workspace_id, created_at)",
+                "CREATE INDEX api_keys_by_owner_user ON api_keys(owner_user_id)",
+                """
+                CREATE TABLE scope_definitions (
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    name text NOT NULL,
+                    description text NOT NULL,
+                    roles text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    CONSTRAINT scope_definitions_pkey PRIMARY KEY (workspace_id, name)
+                )
+                """,
+                """
+                CREATE TABLE rate_limit_windows (
+                    bucket text NOT NULL,
+                    window_start bigint NOT NULL,
+                    count integer NOT NULL,
+                    PRIMARY KEY (bucket, window_start)
+                )
+                """,
+                """
+                CREATE TABLE audit_events (
+                    sequence bigserial PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    actor_user_id uuid,
+                    actor_credential text NOT NULL,
+                    action text NOT NULL,
+                    target_kind text NOT NULL,
+                    target_id text NOT NULL,
+                    address text,
+                    details jsonb NOT NULL,
+                    occurred_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_events_by_workspace ON audit_events(workspace_id, sequence)",
+            ]),
     ]
 }

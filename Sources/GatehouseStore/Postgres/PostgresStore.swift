@@ -89,6 +89,8 @@ package final class PostgresStore: GatehouseStorage {
             case "workspaces_slug_key": throw UniqueViolation(.workspaceSlug)
             case "users_email_key": throw UniqueViolation(.userEmail)
             case "departments_name_key": throw UniqueViolation(.departmentName)
+            case "scope_definitions_pkey": throw UniqueViolation(.scopeName)
+            case "api_keys_secret_digest_key": throw UniqueViolation(.apiKeyDigest)
             default: throw error
             }
         }

@@ -47,6 +47,68 @@ enum SQLiteMigrations {
                 """
                 CREATE INDEX users_by_workspace ON users(workspace_id, email)
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, name: "access",
+            statements: [
+                """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'client')),
+                    owner_user_id TEXT,
+                    name TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    last_four TEXT NOT NULL,
+                    secret_digest TEXT NOT NULL UNIQUE,
+                    pepper_version INTEGER NOT NULL,
+                    scopes TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+                    rate_limit_per_minute INTEGER,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    last_used_at INTEGER,
+                    CHECK (owner_kind <> 'user' OR owner_user_id IS NOT NULL),
+                    FOREIGN KEY (workspace_id, owner_user_id) REFERENCES users(workspace_id, id)
+                )
+                """,
+                "CREATE INDEX api_keys_by_workspace ON api_keys(workspace_id, created_at)",
+                "CREATE INDEX api_keys_by_owner_user ON api_keys(owner_user_id)",
+                """
+                CREATE TABLE scope_definitions (
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (workspace_id, name)
+                )
+                """,
+                """
+                CREATE TABLE rate_limit_windows (
+                    bucket TEXT NOT NULL,
+                    window_start INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (bucket, window_start)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE audit_events (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    actor_user_id TEXT,
+                    actor_credential TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target_kind TEXT NOT NULL,
+                    target_id TEXT NOT NULL,
+                    address TEXT,
+                    details TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_events_by_workspace ON audit_events(workspace_id, sequence)",
+            ]),
     ]
 }

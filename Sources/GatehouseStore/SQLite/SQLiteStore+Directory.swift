@@ -161,7 +161,7 @@ extension SQLiteStore {
             name: row["name"], createdAt: Date(microsecondsSince1970: row["created_at"]))
     }
 
-    private static func uuid(_ text: String) throws -> UUID {
+    static func uuid(_ text: String) throws -> UUID {
         guard let uuid = UUID(uuidString: text) else { throw StoreUnavailable("malformed identifier in the database") }
         return uuid
     }

@@ -90,6 +90,10 @@ package final class SQLiteStore: GatehouseStorage {
         if message.contains("workspaces.slug") { return UniqueViolation(.workspaceSlug) }
         if message.contains("users.email") { return UniqueViolation(.userEmail) }
         if message.contains("departments.workspace_id, departments.name") { return UniqueViolation(.departmentName) }
+        if message.contains("scope_definitions.workspace_id, scope_definitions.name") {
+            return UniqueViolation(.scopeName)
+        }
+        if message.contains("api_keys.secret_digest") { return UniqueViolation(.apiKeyDigest) }
         return StoreUnavailable("unexpected uniqueness failure: \(message)")
     }
 }

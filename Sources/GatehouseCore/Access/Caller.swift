@@ -1,0 +1,41 @@
+/// Who is asking the domain to do something: a verified principal (from the API), or the operator at the
+/// command line, who has shell access to the installation and so may do anything.
+package struct Caller: Sendable {
+    /// Nil for the operator.
+    package var principal: Principal?
+    /// The client address of the request, for the audit trail.
+    package var address: String?
+
+    package init(_ principal: Principal, address: String?) {
+        self.principal = principal
+        self.address = address
+    }
+
+    private init() {
+        self.principal = nil
+        self.address = nil
+    }
+
+    /// The operator at the command line.
+    package static let commandLine = Caller()
+
+    package var actor: AuditActor { principal?.actor ?? .commandLine }
+
+    /// The role bounding this caller; the operator is treated as a super admin.
+    package var role: Role { principal?.role ?? .superAdmin }
+
+    /// Throws `forbidden` unless the caller holds `scope`.
+    package func require(_ scope: Scope) throws(DomainError) {
+        try principal?.require(scope)
+    }
+
+    /// Whether the caller may see records of `workspace`; another workspace's records are reported missing.
+    package func canSee(_ workspace: WorkspaceID) -> Bool {
+        principal.map { $0.workspaceID == workspace } ?? true
+    }
+
+    /// Whether the caller holds every scope in `scopes`, so may hand them to someone else.
+    package func holds(_ scopes: Set<Scope>) -> Bool {
+        principal.map { scopes.isSubset(of: $0.scopes) } ?? true
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The kind of credential a request presented; OAuth access tokens join with the OAuth work.
+package enum CredentialKind: Hashable, Sendable {
+    case apiKey(APIKeyID)
+
+    /// How messages name it: "This key does not have …".
+    package var noun: String {
+        switch self {
+        case .apiKey: "key"
+        }
+    }
+}
+
+/// Who a request acts as, once its credential has been verified: the workspace, the user (if any), and the
+/// scopes it may use right now (the credential's scopes bounded by the user's current role).
+package struct Principal: Sendable {
+    package var workspaceID: WorkspaceID
+    /// The user the credential acts for; nil for service credentials.
+    package var user: User?
+    /// The role whose rights bound everything: the user's current role.
+    package var role: Role
+    package var scopes: Set<Scope>
+    package var credential: CredentialKind
+    /// Requests a minute this credential may make.
+    package var rateLimitPerMinute: Int
+
+    package init(
+        workspaceID: WorkspaceID, user: User?, role: Role, scopes: Set<Scope>, credential: CredentialKind,
+        rateLimitPerMinute: Int
+    ) {
+        self.workspaceID = workspaceID
+        self.user = user
+        self.role = role
+        self.scopes = scopes
+        self.credential = credential
+        self.rateLimitPerMinute = rateLimitPerMinute
+    }
+
+    /// Throws `forbidden`, naming the missing scope, unless the credential holds `scope`.
+    package func require(_ scope: Scope) throws(DomainError) {
+        guard scopes.contains(scope) else {
+            throw .forbidden("This \(credential.noun) does not have \(scope) permission")
+        }
+    }
+
+    /// What the audit trail records as the actor.
+    package var actor: AuditActor {
+        switch credential {
+        case .apiKey(let id): AuditActor(user: user?.id, credential: "api_key:\(id)")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// The outcome of counting one request against a credential's limit.
+package struct RateLimitDecision: Equatable, Sendable {
+    package var allowed: Bool
+    package var limit: Int
+    /// Requests left in this window after this one.
+    package var remaining: Int
+    /// Whole seconds until the window resets (1...60).
+    package var resetAfter: Int
+}
+
+/// Fixed one-minute windows aligned to the UTC minute, counted in the store so every instance shares them.
+package struct RateLimiter: Sendable {
+    let store: any RateLimitStore
+    let clock: any WallClock
+
+    package init(store: any RateLimitStore, clock: any WallClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Counts a request for `bucket` and says whether it is within `limit` a minute.
+    package func admit(bucket: String, limit: Int) async throws -> RateLimitDecision {
+        let now = clock.now().timeIntervalSince1970
+        let windowStart = (now / 60).rounded(.down) * 60
+        let count = try await store.countRequest(
+            bucket: bucket, windowStart: Date(timeIntervalSince1970: windowStart))
+        let resetAfter = min(60, max(1, Int((windowStart + 60 - now).rounded(.up))))
+        return RateLimitDecision(
+            allowed: count <= limit, limit: limit, remaining: max(0, limit - count), resetAfter: resetAfter)
+    }
+}

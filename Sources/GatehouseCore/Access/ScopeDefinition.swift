@@ -1,0 +1,35 @@
+import Foundation
+
+/// A scope a workspace defines for its own APIs (`okrs:read`), with the roles that hold it.
+package struct ScopeDefinition: Equatable, Sendable {
+    package var workspaceID: WorkspaceID
+    package var scope: Scope
+    package var description: String
+    package var roles: Set<Role>
+    package var createdAt: Date
+
+    package init(workspaceID: WorkspaceID, scope: Scope, description: String, roles: Set<Role>, createdAt: Date) {
+        self.workspaceID = workspaceID
+        self.scope = scope
+        self.description = description
+        self.roles = roles
+        self.createdAt = createdAt
+    }
+}
+
+/// Which scopes each role holds in one workspace: the built-in table plus the workspace's own scopes.
+package struct RoleRights: Sendable {
+    let custom: [ScopeDefinition]
+
+    package init(custom: [ScopeDefinition]) { self.custom = custom }
+
+    /// Every scope `role` holds here.
+    package func scopes(of role: Role) -> Set<Scope> {
+        BuiltInScopes.scopes(of: role).union(custom.filter { $0.roles.contains(role) }.map(\.scope))
+    }
+
+    /// Whether the scope exists here at all.
+    package func isDefined(_ scope: Scope) -> Bool {
+        BuiltInScopes.holders[scope] != nil || custom.contains { $0.scope == scope }
+    }
+}

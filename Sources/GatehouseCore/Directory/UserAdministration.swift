@@ -1,0 +1,182 @@
+import Foundation
+
+/// A change to a user; nil fields stay as they are, `.some(nil)` clears an optional one.
+package struct UserChange: Sendable {
+    package var email: EmailAddress?
+    package var name: DisplayName?
+    package var employeeID: String??
+    package var title: String??
+    package var departmentID: DepartmentID??
+    package var managerID: UserID??
+    package var role: Role?
+    package var isActive: Bool?
+
+    package init(
+        email: EmailAddress? = nil, name: DisplayName? = nil, employeeID: String?? = nil, title: String?? = nil,
+        departmentID: DepartmentID?? = nil, managerID: UserID?? = nil, role: Role? = nil, isActive: Bool? = nil
+    ) {
+        self.email = email
+        self.name = name
+        self.employeeID = employeeID
+        self.title = title
+        self.departmentID = departmentID
+        self.managerID = managerID
+        self.role = role
+        self.isActive = isActive
+    }
+}
+
+/// The users and departments API's rules: who may read, add and change whom.
+///
+/// Only a super admin may grant `super_admin` or `admin`, or change an account that holds either, so an
+/// HR admin can manage staff but never take over an administrator.
+package struct UserAdministration: Sendable {
+    let store: any DirectoryStore & AuditStore
+    let clock: any WallClock
+    let directory: Directory
+
+    package init(store: any DirectoryStore & AuditStore, clock: any WallClock, passwords: any PasswordHasher) {
+        self.store = store
+        self.clock = clock
+        self.directory = Directory(store: store, clock: clock, passwords: passwords)
+    }
+
+    /// The user the caller's credential acts for.
+    package func me(by caller: Caller) throws(DomainError) -> User {
+        try caller.require(.profile)
+        guard let user = caller.principal?.user else {
+            throw .forbidden("This credential does not act for a user.")
+        }
+        return user
+    }
+
+    package func users(in workspace: WorkspaceID, by caller: Caller) async throws -> [User] {
+        try caller.require(.usersRead)
+        guard caller.canSee(workspace) else { return [] }
+        return try await store.users(in: workspace)
+    }
+
+    package func user(_ id: UserID, by caller: Caller) async throws -> User {
+        try caller.require(.usersRead)
+        return try await visibleUser(id, to: caller)
+    }
+
+    package func departments(in workspace: WorkspaceID, by caller: Caller) async throws -> [Department] {
+        try caller.require(.departmentsRead)
+        guard caller.canSee(workspace) else { return [] }
+        return try await store.departments(in: workspace)
+    }
+
+    /// Adds a user to `workspace`.
+    package func create(_ input: NewUser, in workspace: WorkspaceID, by caller: Caller) async throws -> User {
+        try caller.require(.usersWrite)
+        guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
+        try checkMayGrant(input.role, by: caller)
+        let user = try await directory.makeUser(input, in: workspace, now: clock.now())
+        try await translatingConflicts { try await store.insert(user) }
+        try await audit(
+            "user.created", user, by: caller, details: ["email": user.email.value, "role": user.role.rawValue])
+        return user
+    }
+
+    /// Applies `change` to the user `id`.
+    package func update(_ id: UserID, _ change: UserChange, by caller: Caller) async throws -> User {
+        try caller.require(.usersWrite)
+        var user = try await visibleUser(id, to: caller)
+        if Self.privileged.contains(user.role), caller.role != .superAdmin {
+            throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
+        }
+        var changed: [String] = []
+        if let email = change.email, email != user.email { user.email = email; changed.append("email") }
+        if let name = change.name { user.name = name.value; changed.append("name") }
+        if let employeeID = change.employeeID {
+            user.employeeID = try text(employeeID, "employee_id"); changed.append("employee_id")
+        }
+        if let title = change.title { user.title = try text(title, "title"); changed.append("title") }
+        if let departmentID = change.departmentID {
+            user.departmentID = try await department(departmentID, in: user.workspaceID)
+            changed.append("department")
+        }
+        if let managerID = change.managerID {
+            user.managerID = try await manager(managerID, for: user)
+            changed.append("manager")
+        }
+        if let role = change.role, role != user.role {
+            try checkMayGrant(role, by: caller)
+            user.role = role
+            changed.append("role")
+        }
+        if let isActive = change.isActive, isActive != user.isActive {
+            user.isActive = isActive; changed.append("active")
+        }
+        guard !changed.isEmpty else { return user }
+        user.updatedAt = clock.now()
+        try await translatingConflicts { try await store.update(user) }
+        var details = ["fields": changed.joined(separator: " ")]
+        if changed.contains("role") { details["role"] = user.role.rawValue }
+        if changed.contains("active") { details["active"] = "\(user.isActive)" }
+        try await audit("user.updated", user, by: caller, details: details)
+        return user
+    }
+
+    /// Records that the user accepted the privacy notice; their credentials work from then on.
+    package func acceptPrivacyNotice(_ id: UserID, by caller: Caller) async throws -> User {
+        var user = try await visibleUser(id, to: caller)
+        guard user.privacyNoticeAcceptedAt == nil else { return user }
+        let now = clock.now()
+        user.privacyNoticeAcceptedAt = now
+        user.updatedAt = now
+        try await store.update(user)
+        try await audit("user.privacy_notice_accepted", user, by: caller)
+        return user
+    }
+
+    // MARK: Rules
+
+    private static let privileged: Set<Role> = [.superAdmin, .admin]
+
+    private func checkMayGrant(_ role: Role, by caller: Caller) throws(DomainError) {
+        if Self.privileged.contains(role), caller.role != .superAdmin {
+            throw .forbidden("Only a super admin may grant the \(role.rawValue) role.")
+        }
+    }
+
+    private func visibleUser(_ id: UserID, to caller: Caller) async throws -> User {
+        guard let user = try await store.user(id: id), caller.canSee(user.workspaceID) else {
+            throw DomainError.notFound("There is no user with that id.")
+        }
+        return user
+    }
+
+    private func department(_ id: DepartmentID?, in workspace: WorkspaceID) async throws -> DepartmentID? {
+        guard let id else { return nil }
+        guard let department = try await store.department(id: id), department.workspaceID == workspace else {
+            throw DomainError.invalidInput(
+                field: "department_id", message: "There is no such department in this workspace.")
+        }
+        return department.id
+    }
+
+    private func manager(_ id: UserID?, for user: User) async throws -> UserID? {
+        guard let id else { return nil }
+        guard id != user.id else {
+            throw DomainError.invalidInput(field: "manager_id", message: "A user cannot be their own manager.")
+        }
+        guard let manager = try await store.user(id: id), manager.workspaceID == user.workspaceID else {
+            throw DomainError.invalidInput(
+                field: "manager_id", message: "There is no such user in this workspace to be the manager.")
+        }
+        return manager.id
+    }
+
+    private func text(_ raw: String?, _ field: String) throws(DomainError) -> String? {
+        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return try DisplayName(raw, field: field).value
+    }
+
+    private func audit(_ action: String, _ user: User, by caller: Caller, details: [String: String] = [:]) async throws
+    {
+        try await AuditTrail(store: store, clock: clock).record(
+            action, targetKind: "user", targetID: "\(user.id)", in: user.workspaceID, by: caller, details: details)
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// Installation-wide key settings.
+package struct APIKeySettings: Sendable {
+    package var prefix: KeyPrefix
+    /// Requests a minute for keys that set no limit of their own.
+    package var defaultRateLimitPerMinute: Int
+
+    package static let allowedRateLimits = 1...100_000
+
+    package init(prefix: KeyPrefix = .standard, defaultRateLimitPerMinute: Int = 60) throws(DomainError) {
+        guard Self.allowedRateLimits.contains(defaultRateLimitPerMinute) else {
+            throw .invalidInput(
+                field: "rate_limit_per_minute", message: "The default rate limit must be between 1 and 100000.")
+        }
+        self.prefix = prefix
+        self.defaultRateLimitPerMinute = defaultRateLimitPerMinute
+    }
+}
+
+/// What an admin asks for when generating a key; parsed at the edge.
+package struct NewAPIKey: Sendable {
+    package var name: DisplayName
+    package var scopes: KeyScopes
+    package var expiresAt: Date?
+    package var rateLimitPerMinute: Int?
+
+    package init(
+        name: DisplayName, scopes: KeyScopes = .ownerRights, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil
+    ) {
+        self.name = name
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+    }
+}
+
+/// A change to a key's settings; nil fields stay as they are, `.some(nil)` clears an optional one.
+package struct APIKeyChange: Sendable {
+    package var name: DisplayName?
+    package var scopes: KeyScopes?
+    package var expiresAt: Date??
+    package var rateLimitPerMinute: Int??
+
+    package init(
+        name: DisplayName? = nil, scopes: KeyScopes? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil
+    ) {
+        self.name = name
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+    }
+}
+
+/// The rules for generating, listing, changing, revoking and reactivating API keys.
+///
+/// Nobody can hand out rights they do not hold: a key's possible rights must be within its creator's.
+package struct APIKeys: Sendable {
+    let store: any AccessStore
+    let clock: any WallClock
+    let peppers: KeyPeppers
+    let settings: APIKeySettings
+    let audit: AuditTrail
+
+    package init(store: any AccessStore, clock: any WallClock, peppers: KeyPeppers, settings: APIKeySettings) {
+        self.store = store
+        self.clock = clock
+        self.peppers = peppers
+        self.settings = settings
+        self.audit = AuditTrail(store: store, clock: clock)
+    }
+
+    /// Generates a key for the user `owner`. The plaintext is returned here once and stored nowhere.
+    package func create(_ input: NewAPIKey, for owner: UserID, by caller: Caller) async throws -> (APIKey, PlaintextKey)
+    {
+        try caller.require(.apiKeysWrite)
+        let user = try await visibleUser(owner, to: caller)
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
+        let possible = try grantable(input.scopes, owner: user, rights: rights)
+        guard caller.holds(possible) else {
+            throw DomainError.forbidden(
+                "You cannot create a key with rights you do not hold yourself (the key could use "
+                    + "\(possible.subtracting(caller.principal?.scopes ?? []).sorted().map(\.name).joined(separator: ", ")))."
+            )
+        }
+        let now = clock.now()
+        try checkExpiry(input.expiresAt, now: now)
+        try checkRateLimit(input.rateLimitPerMinute)
+        let plaintext = PlaintextKey.generate(prefix: settings.prefix)
+        let key = APIKey(
+            workspaceID: user.workspaceID, owner: .user(user.id), name: input.name.value, prefix: plaintext.prefix,
+            lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: input.scopes,
+            rateLimitPerMinute: input.rateLimitPerMinute, createdBy: caller.principal?.user?.id, createdAt: now,
+            updatedAt: now, expiresAt: input.expiresAt)
+        try await translatingConflicts { try await store.insert(key) }
+        try await audit.record(
+            "api_key.created", key: key, by: caller,
+            details: [
+                "name": key.name, "owner": "\(user.id)",
+                "scopes": key.scopes.names?.joined(separator: " ") ?? "owner rights",
+            ])
+        return (key, plaintext)
+    }
+
+    /// The workspace's keys, newest first.
+    package func list(
+        in workspace: WorkspaceID, status: KeyStatus? = nil, owner: KeyOwner? = nil, by caller: Caller
+    ) async throws -> [APIKey] {
+        try caller.require(.apiKeysRead)
+        guard caller.canSee(workspace) else { return [] }
+        if case .user(let id)? = owner { _ = try await visibleUser(id, to: caller) }
+        return try await store.apiKeys(in: workspace, status: status, owner: owner)
+    }
+
+    /// One key, or `notFound` (also for another workspace's key).
+    package func key(_ id: APIKeyID, by caller: Caller) async throws -> APIKey {
+        try caller.require(.apiKeysRead)
+        return try await visibleKey(id, to: caller)
+    }
+
+    /// Changes a key's name, scopes, expiry or rate limit.
+    package func change(_ id: APIKeyID, _ change: APIKeyChange, by caller: Caller) async throws -> APIKey {
+        try caller.require(.apiKeysWrite)
+        var key = try await visibleKey(id, to: caller)
+        let now = clock.now()
+        if let name = change.name { key.name = name.value }
+        if let scopes = change.scopes {
+            guard case .user(let ownerID) = key.owner else { throw DomainError.notFound("There is no such key.") }
+            let owner = try await visibleUser(ownerID, to: caller)
+            let rights = RoleRights(custom: try await store.scopeDefinitions(in: owner.workspaceID))
+            guard caller.holds(try grantable(scopes, owner: owner, rights: rights)) else {
+                throw DomainError.forbidden("You cannot give a key rights you do not hold yourself.")
+            }
+            key.scopes = scopes
+        }
+        if let expiresAt = change.expiresAt {
+            try checkExpiry(expiresAt, now: now)
+            key.expiresAt = expiresAt
+        }
+        if let limit = change.rateLimitPerMinute {
+            try checkRateLimit(limit)
+            key.rateLimitPerMinute = limit
+        }
+        key.updatedAt = now
+        try await store.update(key)
+        try await audit.record("api_key.updated", key: key, by: caller, details: ["name": key.name])
+        return key
+    }
+
+    /// Refuses the key from the next request on, or accepts it again.
+    package func setStatus(_ status: KeyStatus, of id: APIKeyID, by caller: Caller) async throws -> APIKey {
+        try caller.require(.apiKeysWrite)
+        var key = try await visibleKey(id, to: caller)
+        guard key.status != status else { return key }
+        key.status = status
+        key.updatedAt = clock.now()
+        try await store.update(key)
+        try await audit.record(status == .revoked ? "api_key.revoked" : "api_key.reactivated", key: key, by: caller)
+        return key
+    }
+
+    // MARK: Rules
+
+    /// The rights a key with `scopes` could ever use for `owner` now, after checking every scope exists and
+    /// the owner's role holds it.
+    private func grantable(_ scopes: KeyScopes, owner: User, rights: RoleRights) throws(DomainError) -> Set<Scope> {
+        let held = rights.scopes(of: owner.role)
+        guard case .only(let chosen) = scopes else { return held }
+        guard !chosen.isEmpty else {
+            throw .invalidInput(
+                field: "scopes", message: "Choose at least one scope, or leave scopes out for the owner's rights.")
+        }
+        for scope in chosen.sorted() {
+            guard rights.isDefined(scope) else {
+                throw .invalidInput(field: "scopes", message: "There is no scope '\(scope)' in this workspace.")
+            }
+            guard held.contains(scope) else {
+                throw .invalidInput(
+                    field: "scopes", message: "The owner's role (\(owner.role.rawValue)) does not hold '\(scope)'.")
+            }
+        }
+        return chosen
+    }
+
+    private func checkExpiry(_ expiresAt: Date?, now: Date) throws(DomainError) {
+        guard let expiresAt else { return }
+        guard expiresAt > now else {
+            throw .invalidInput(field: "expires_at", message: "The expiry must be in the future.")
+        }
+    }
+
+    private func checkRateLimit(_ limit: Int?) throws(DomainError) {
+        guard let limit else { return }
+        guard APIKeySettings.allowedRateLimits.contains(limit) else {
+            throw .invalidInput(
+                field: "rate_limit_per_minute",
+                message: "The rate limit must be between 1 and 100000 requests a minute.")
+        }
+    }
+
+    private func visibleUser(_ id: UserID, to caller: Caller) async throws -> User {
+        guard let user = try await store.user(id: id), caller.canSee(user.workspaceID) else {
+            throw DomainError.notFound("There is no user with that id.")
+        }
+        return user
+    }
+
+    private func visibleKey(_ id: APIKeyID, to caller: Caller) async throws -> APIKey {
+        guard let key = try await store.apiKey(id: id), caller.canSee(key.workspaceID) else {
+            throw DomainError.notFound("There is no API key with that id.")
+        }
+        return key
+    }
+}
+
+extension AuditTrail {
+    fileprivate func record(
+        _ action: String, key: APIKey, by caller: Caller, details: [String: String] = [:]
+    ) async throws {
+        try await record(
+            action, targetKind: "api_key", targetID: "\(key.id)", in: key.workspaceID, by: caller, details: details)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Persists API key records (never keys: only their keyed digests).
+package protocol APIKeyStore: Sendable {
+    func insert(_ key: APIKey) async throws
+    /// Replaces the stored key with the same id; throws `RecordNotFound` when there is none.
+    func update(_ key: APIKey) async throws
+    func apiKey(id: APIKeyID) async throws -> APIKey?
+    /// The key stored under `digest`, looked up through a unique index.
+    func apiKey(digest: KeyDigest) async throws -> APIKey?
+    /// The workspace's keys, newest first, optionally narrowed by status and owner.
+    func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey]
+    /// Moves each key's `last_used_at` forward to the given time (never back), in one write.
+    func recordLastUse(_ uses: [APIKeyID: Date]) async throws
+}
+
+/// Persists the scopes workspaces define for their own APIs.
+package protocol ScopeStore: Sendable {
+    /// Throws `UniqueViolation(.scopeName)` when the workspace already defines the scope.
+    func insert(_ definition: ScopeDefinition) async throws
+    /// The workspace's own scopes, ordered by name.
+    func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition]
+}
+
+/// Counts requests per credential per minute, shared by every instance on the same database.
+package protocol RateLimitStore: Sendable {
+    /// Adds one request to the window of `bucket` that starts at `windowStart` and returns the window's count
+    /// including it, in one atomic step (never a read followed by a write).
+    func countRequest(bucket: String, windowStart: Date) async throws -> Int
+}
+
+/// Appends to and reads the audit trail.
+package protocol AuditStore: Sendable {
+    /// Stores `event`, assigning its sequence number.
+    func append(_ event: AuditEvent) async throws
+    /// The workspace's events matching `query`, newest first.
+    func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) async throws -> [AuditEvent]
+}
+
+/// The reads verifying an API key needs, and nothing else: a narrow view so tests can count them.
+package protocol KeyVerificationStore: Sendable {
+    func apiKey(digest: KeyDigest) async throws -> APIKey?
+    func user(id: UserID) async throws -> User?
+    func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition]
+}
+
+/// Everything keys, scopes and the audit trail need from storage.
+package typealias AccessStore = APIKeyStore & ScopeStore & AuditStore & UserStore & WorkspaceStore

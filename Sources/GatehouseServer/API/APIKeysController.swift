@@ -1,0 +1,91 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// `/api/v1/users/{id}/api-keys` and `/api/v1/api-keys`: generating, listing, changing, revoking and
+/// reactivating keys.
+struct APIKeysController {
+    let keys: APIKeys
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("users/{id}/api-keys") { request, context in
+            let body = try await request.decode(as: NewAPIKeyBody.self, context: context)
+            let (key, plaintext) = try await keys.create(
+                try body.parsed(), for: try context.parameters.id("id"), by: try context.caller())
+            var response = try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+                .response(from: request, context: context)
+            response.status = .created
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        api.get("users/{id}/api-keys") { _, context in
+            let caller = try context.caller()
+            let owner: UserID = try context.parameters.id("id")
+            let list = try await keys.list(in: try workspace(of: caller), owner: .user(owner), by: caller)
+            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
+        }
+        api.get("api-keys") { request, context in
+            let caller = try context.caller()
+            let query = request.uri.queryParameters
+            let status = try query["status"].map { try KeyStatus(parsing: String($0)) }
+            let owner = try query["owner"].map { KeyOwner.user(try uuid(String($0), field: "owner")) }
+            let list = try await keys.list(in: try workspace(of: caller), status: status, owner: owner, by: caller)
+            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
+        }
+        api.get("api-keys/{id}") { _, context in
+            APIKeyRepresentation(try await keys.key(try context.parameters.id("id"), by: try context.caller()))
+        }
+        api.patch("api-keys/{id}") { request, context in
+            let body = try await request.decode(as: APIKeyChangeBody.self, context: context)
+            return APIKeyRepresentation(
+                try await keys.change(try context.parameters.id("id"), try body.parsed(), by: try context.caller()))
+        }
+        api.post("api-keys/{id}/revoke") { _, context in
+            APIKeyRepresentation(
+                try await keys.setStatus(.revoked, of: try context.parameters.id("id"), by: try context.caller()))
+        }
+        api.post("api-keys/{id}/reactivate") { _, context in
+            APIKeyRepresentation(
+                try await keys.setStatus(.active, of: try context.parameters.id("id"), by: try context.caller()))
+        }
+    }
+}
+
+struct NewAPIKeyBody: Decodable {
+    let name: String
+    let scopes: [String]?
+    let expiresAt: Date?
+    let rateLimitPerMinute: Int?
+
+    func parsed() throws -> NewAPIKey {
+        NewAPIKey(
+            name: try DisplayName(name), scopes: try KeyScopes(names: scopes), expiresAt: expiresAt,
+            rateLimitPerMinute: rateLimitPerMinute)
+    }
+}
+
+struct APIKeyChangeBody: Decodable {
+    var name: String?
+    var scopes: [String]??
+    var expiresAt: Date??
+    var rateLimitPerMinute: Int??
+
+    enum CodingKeys: String, CodingKey {
+        case name, scopes, expiresAt, rateLimitPerMinute
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        scopes = try container.decodePatch([String].self, forKey: .scopes)
+        expiresAt = try container.decodePatch(Date.self, forKey: .expiresAt)
+        rateLimitPerMinute = try container.decodePatch(Int.self, forKey: .rateLimitPerMinute)
+    }
+
+    func parsed() throws -> APIKeyChange {
+        APIKeyChange(
+            name: try name.map { try DisplayName($0) }, scopes: try scopes.map { try KeyScopes(names: $0) },
+            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute)
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// A user as the API shows it. Never includes the password hash.
+struct UserRepresentation: ResponseEncodable {
+    let id: String
+    let email: String
+    let name: String
+    let employeeId: String?
+    let title: String?
+    let departmentId: String?
+    let managerId: String?
+    let role: String
+    let active: Bool
+    let privacyNoticeAcceptedAt: Date?
+    let createdAt: Date
+    let updatedAt: Date
+
+    init(_ user: User) {
+        id = "\(user.id)"
+        email = user.email.value
+        name = user.name
+        employeeId = user.employeeID
+        title = user.title
+        departmentId = user.departmentID.map { "\($0)" }
+        managerId = user.managerID.map { "\($0)" }
+        role = user.role.rawValue
+        active = user.isActive
+        privacyNoticeAcceptedAt = user.privacyNoticeAcceptedAt
+        createdAt = user.createdAt
+        updatedAt = user.updatedAt
+    }
+
+    enum CodingKeys: CodingKey {
+        case id, email, name, employeeId, title, departmentId, managerId, role, active, privacyNoticeAcceptedAt
+        case createdAt, updatedAt
+    }
+
+    /// Every field is always present; an unset one is `null`, never missing.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(employeeId, forKey: .employeeId)
+        try container.encode(title, forKey: .title)
+        try container.encode(departmentId, forKey: .departmentId)
+        try container.encode(managerId, forKey: .managerId)
+        try container.encode(role, forKey: .role)
+        try container.encode(active, forKey: .active)
+        try container.encode(privacyNoticeAcceptedAt, forKey: .privacyNoticeAcceptedAt)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+struct DepartmentRepresentation: Encodable {
+    let id: String
+    let name: String
+    let createdAt: Date
+
+    init(_ department: Department) {
+        id = "\(department.id)"
+        name = department.name
+        createdAt = department.createdAt
+    }
+}
+
+/// An API key as listings show it: enough to recognise it, never enough to use it.
+struct APIKeyRepresentation: ResponseEncodable {
+    struct Owner: Encodable {
+        let type: String
+        let id: String
+    }
+
+    let id: String
+    let name: String
+    let prefix: String
+    let lastFour: String
+    /// Null when the key carries everything its owner's role allows.
+    let scopes: [String]?
+    let owner: Owner
+    let status: String
+    /// The key's own limit, or null for the installation default.
+    let rateLimitPerMinute: Int?
+    let createdBy: String?
+    let createdAt: Date
+    let updatedAt: Date
+    let expiresAt: Date?
+    let lastUsedAt: Date?
+
+    init(_ key: APIKey) {
+        id = "\(key.id)"
+        name = key.name
+        prefix = key.prefix
+        lastFour = key.lastFour
+        scopes = key.scopes.names
+        switch key.owner {
+        case .user(let user): owner = Owner(type: "user", id: "\(user)")
+        }
+        status = key.status.rawValue
+        rateLimitPerMinute = key.rateLimitPerMinute
+        createdBy = key.createdBy.map { "\($0)" }
+        createdAt = key.createdAt
+        updatedAt = key.updatedAt
+        expiresAt = key.expiresAt
+        lastUsedAt = key.lastUsedAt
+    }
+
+    enum CodingKeys: CodingKey {
+        case id, name, prefix, lastFour, scopes, owner, status, rateLimitPerMinute, createdBy, createdAt, updatedAt
+        case expiresAt, lastUsedAt
+    }
+
+    /// Every field is always present; `scopes: null` means the owner's rights, `expires_at: null` never.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(prefix, forKey: .prefix)
+        try container.encode(lastFour, forKey: .lastFour)
+        try container.encode(scopes, forKey: .scopes)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(status, forKey: .status)
+        try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute)
+        try container.encode(createdBy, forKey: .createdBy)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
+    }
+}
+
+/// The answer to creating a key: the listing fields plus `key`, the one time the key itself is shown.
+struct CreatedAPIKey: ResponseEncodable {
+    let apiKey: APIKeyRepresentation
+    let key: String
+
+    func encode(to encoder: any Encoder) throws {
+        try apiKey.encode(to: encoder)
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(key, forKey: DynamicKey("key"))
+    }
+}
+
+struct ScopeRepresentation: ResponseEncodable {
+    let name: String
+    let description: String
+    let roles: [String]
+    let builtIn: Bool
+
+    init(_ definition: ScopeDefinition) {
+        name = definition.scope.name
+        description = definition.description
+        roles = definition.roles.map(\.rawValue).sorted()
+        builtIn = BuiltInScopes.holders[definition.scope] != nil
+    }
+}
+
+struct AuditEventRepresentation: Encodable {
+    struct Actor: Encodable {
+        let userId: String?
+        let credential: String
+    }
+
+    let sequence: Int64?
+    let action: String
+    let actor: Actor
+    let targetType: String
+    let targetId: String
+    let address: String?
+    let details: [String: String]
+    let occurredAt: Date
+
+    init(_ event: AuditEvent) {
+        sequence = event.sequence
+        action = event.action
+        actor = Actor(userId: event.actor.user.map { "\($0)" }, credential: event.actor.credential)
+        targetType = event.targetKind
+        targetId = event.targetID
+        address = event.address
+        details = event.details
+        occurredAt = event.occurredAt
+    }
+}
+
+/// A listing: `{"<name>": [...]}` plus, for paged ones, the cursor of the next page.
+struct Listing<Item: Encodable>: ResponseEncodable {
+    let items: [Item]
+    let name: String
+    var nextBefore: Int64? = nil
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(items, forKey: DynamicKey(name))
+        if let nextBefore { try container.encode(nextBefore, forKey: DynamicKey("next_before")) }
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension KeyedDecodingContainer {
+    /// Three states for PATCH bodies: absent (nil), null (`.some(nil)`), or a value.
+    func decodePatch<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { return .some(nil) }
+        return .some(try decode(T.self, forKey: key))
+    }
+}
+
+extension Parameters {
+    /// A path identifier as a typed id; anything that is not a UUID names nothing, so it is 404.
+    func id<Entity>(_ name: String, of: Entity.Type = Entity.self) throws -> Identifier<Entity> {
+        guard let text = get(name), let uuid = UUID(uuidString: text) else { throw APIError.notFound() }
+        return Identifier(uuid)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import GatehouseCore
+import PostgresNIO
+
+extension PostgresStore {
+    // MARK: API keys
+
+    package func insert(_ key: APIKey) async throws {
+        guard case .user(let owner) = key.owner else { return }
+        _ = try await rows(
+            """
+            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four, secret_digest,
+                pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at, updated_at, expires_at,
+                last_used_at)
+            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), 'user', \(owner.rawValue), \(key.name),
+                \(key.prefix), \(key.lastFour), \(key.digest.hex), \(key.digest.pepperVersion),
+                \(StoredForm.scopes(key.scopes)), \(key.status.rawValue), \(key.rateLimitPerMinute),
+                \(key.createdBy?.rawValue), \(key.createdAt), \(key.updatedAt), \(key.expiresAt), \(key.lastUsedAt))
+            """)
+    }
+
+    package func update(_ key: APIKey) async throws {
+        let updated = try await rows(
+            """
+            UPDATE api_keys SET name = \(key.name), scopes = \(StoredForm.scopes(key.scopes)),
+                status = \(key.status.rawValue), rate_limit_per_minute = \(key.rateLimitPerMinute),
+                updated_at = \(key.updatedAt), expires_at = \(key.expiresAt)
+            WHERE id = \(key.id.rawValue) AND workspace_id = \(key.workspaceID.rawValue)
+            RETURNING id
+            """)
+        guard updated.count == 1 else { throw RecordNotFound("api key \(key.id)") }
+    }
+
+    package func apiKey(id: APIKeyID) async throws -> APIKey? {
+        try await rows("SELECT * FROM api_keys WHERE id = \(id.rawValue)").first.map(Self.apiKey)
+    }
+
+    package func apiKey(digest: KeyDigest) async throws -> APIKey? {
+        try await rows(
+            """
+            SELECT * FROM api_keys WHERE secret_digest = \(digest.hex) AND pepper_version = \(digest.pepperVersion)
+            """
+        ).first.map(Self.apiKey)
+    }
+
+    package func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey] {
+        let status = status?.rawValue
+        let ownerID: UUID? =
+            switch owner {
+            case .user(let id)?: id.rawValue
+            case nil: nil
+            }
+        return try await rows(
+            """
+            SELECT * FROM api_keys
+            WHERE workspace_id = \(workspace.rawValue)
+                AND (\(status)::text IS NULL OR status = \(status))
+                AND (\(ownerID)::uuid IS NULL OR owner_user_id = \(ownerID))
+            ORDER BY created_at DESC, id
+            """
+        ).map(Self.apiKey)
+    }
+
+    package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
+        let ids = uses.keys.map(\.rawValue)
+        let dates = uses.keys.map { uses[$0] ?? Date(timeIntervalSince1970: 0) }
+        _ = try await rows(
+            """
+            UPDATE api_keys AS k SET last_used_at = u.at
+            FROM unnest(\(ids)::uuid[], \(dates)::timestamptz[]) AS u(id, at)
+            WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)
+            """)
+    }
+
+    // MARK: Scopes
+
+    package func insert(_ definition: ScopeDefinition) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
+            VALUES (\(definition.workspaceID.rawValue), \(definition.scope.name), \(definition.description),
+                \(StoredForm.roles(definition.roles)), \(definition.createdAt))
+            """)
+    }
+
+    package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
+        try await rows("SELECT * FROM scope_definitions WHERE workspace_id = \(workspace.rawValue) ORDER BY name")
+            .map { row in
+                ScopeDefinition(
+                    workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+                    scope: try Scope(try row["name"].decode(String.self)),
+                    description: try row["description"].decode(String.self),
+                    roles: try StoredForm.roles(try row["roles"].decode(String.self)),
+                    createdAt: try row["created_at"].decode(Date.self))
+            }
+    }
+
+    // MARK: Rate limits
+
+    package func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+        let start = StoredForm.windowStart(windowStart)
+        let counted = try await rows(
+            """
+            INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (\(bucket), \(start), 1)
+            ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
+            RETURNING count
+            """)
+        let count = try counted.first?["count"].decode(Int.self) ?? 0
+        if count == 1 {
+            // The first request of a window clears the bucket's finished windows.
+            _ = try await rows("DELETE FROM rate_limit_windows WHERE bucket = \(bucket) AND window_start < \(start)")
+        }
+        return count
+    }
+
+    // MARK: Audit
+
+    package func append(_ event: AuditEvent) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind, target_id,
+                address, details, occurred_at)
+            VALUES (\(event.workspaceID.rawValue), \(event.actor.user?.rawValue), \(event.actor.credential),
+                \(event.action), \(event.targetKind), \(event.targetID), \(event.address),
+                \(StoredForm.details(event.details))::jsonb, \(event.occurredAt))
+            """)
+    }
+
+    package func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) async throws -> [AuditEvent] {
+        let actor = query.actorUser?.rawValue
+        return try await rows(
+            """
+            SELECT sequence, workspace_id, actor_user_id, actor_credential, action, target_kind, target_id, address,
+                details::text AS details_text, occurred_at
+            FROM audit_events
+            WHERE workspace_id = \(workspace.rawValue)
+                AND (\(query.action)::text IS NULL OR action = \(query.action))
+                AND (\(actor)::uuid IS NULL OR actor_user_id = \(actor))
+                AND (\(query.targetID)::text IS NULL OR target_id = \(query.targetID))
+                AND (\(query.before)::bigint IS NULL OR sequence < \(query.before))
+            ORDER BY sequence DESC
+            LIMIT \(query.limit)
+            """
+        ).map { row in
+            AuditEvent(
+                sequence: try row["sequence"].decode(Int64.self),
+                workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+                actor: AuditActor(
+                    user: try row["actor_user_id"].decode(UUID?.self).map(UserID.init),
+                    credential: try row["actor_credential"].decode(String.self)),
+                action: try row["action"].decode(String.self), targetKind: try row["target_kind"].decode(String.self),
+                targetID: try row["target_id"].decode(String.self), address: try row["address"].decode(String?.self),
+                details: StoredForm.details(try row["details_text"].decode(String.self)),
+                occurredAt: try row["occurred_at"].decode(Date.self))
+        }
+    }
+
+    // MARK: Rows
+
+    private static func apiKey(_ row: PostgresRandomAccessRow) throws -> APIKey {
+        guard let status = KeyStatus(rawValue: try row["status"].decode(String.self)),
+            let owner = try row["owner_user_id"].decode(UUID?.self)
+        else { throw StoreUnavailable("malformed API key row in the database") }
+        return APIKey(
+            id: APIKeyID(try row["id"].decode(UUID.self)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)), owner: .user(UserID(owner)),
+            name: try row["name"].decode(String.self), prefix: try row["prefix"].decode(String.self),
+            lastFour: try row["last_four"].decode(String.self),
+            digest: KeyDigest(
+                hex: try row["secret_digest"].decode(String.self),
+                pepperVersion: try row["pepper_version"].decode(Int.self)),
+            scopes: try StoredForm.scopes(try row["scopes"].decode(String?.self)), status: status,
+            rateLimitPerMinute: try row["rate_limit_per_minute"].decode(Int?.self),
+            createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
+            createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self),
+            expiresAt: try row["expires_at"].decode(Date?.self), lastUsedAt: try row["last_used_at"].decode(Date?.self))
+    }
+}

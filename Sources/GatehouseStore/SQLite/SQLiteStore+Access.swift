@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+import GatehouseCore
+
+extension SQLiteStore {
+    // MARK: API keys
+
+    package func insert(_ key: APIKey) async throws {
+        try await write { db in
+            guard case .user(let owner) = key.owner else { return }
+            try db.execute(
+                sql: """
+                    INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four,
+                        secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at,
+                        updated_at, expires_at, last_used_at)
+                    VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id.description, key.workspaceID.description, owner.description, key.name, key.prefix,
+                    key.lastFour, key.digest.hex, key.digest.pepperVersion, StoredForm.scopes(key.scopes),
+                    key.status.rawValue, key.rateLimitPerMinute, key.createdBy?.description,
+                    key.createdAt.microsecondsSince1970, key.updatedAt.microsecondsSince1970,
+                    key.expiresAt?.microsecondsSince1970, key.lastUsedAt?.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func update(_ key: APIKey) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE api_keys SET name = ?, scopes = ?, status = ?, rate_limit_per_minute = ?, updated_at = ?,
+                        expires_at = ?
+                    WHERE id = ? AND workspace_id = ?
+                    """,
+                arguments: [
+                    key.name, StoredForm.scopes(key.scopes), key.status.rawValue, key.rateLimitPerMinute,
+                    key.updatedAt.microsecondsSince1970, key.expiresAt?.microsecondsSince1970, key.id.description,
+                    key.workspaceID.description,
+                ])
+            guard db.changesCount == 1 else { throw RecordNotFound("api key \(key.id)") }
+        }
+    }
+
+    package func apiKey(id: APIKeyID) async throws -> APIKey? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description])
+                .map(Self.apiKey)
+        }
+    }
+
+    package func apiKey(digest: KeyDigest) async throws -> APIKey? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM api_keys WHERE secret_digest = ? AND pepper_version = ?",
+                arguments: [digest.hex, digest.pepperVersion]
+            ).map(Self.apiKey)
+        }
+    }
+
+    package func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey] {
+        var sql = "SELECT * FROM api_keys WHERE workspace_id = ?"
+        var arguments: StatementArguments = [workspace.description]
+        if let status {
+            sql += " AND status = ?"
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if case .user(let user)? = owner {
+            sql += " AND owner_user_id = ?"
+            _ = arguments.append(contentsOf: [user.description])
+        }
+        sql += " ORDER BY created_at DESC, id"
+        let query = sql
+        let values = arguments
+        return try await read { db in try Row.fetchAll(db, sql: query, arguments: values).map(Self.apiKey) }
+    }
+
+    package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
+        try await write { db in
+            for (id, date) in uses {
+                try db.execute(
+                    sql: """
+                        UPDATE api_keys SET last_used_at = ?
+                        WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)
+                        """,
+                    arguments: [date.microsecondsSince1970, id.description, date.microsecondsSince1970])
+            }
+        }
+    }
+
+    // MARK: Scopes
+
+    package func insert(_ definition: ScopeDefinition) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    definition.workspaceID.description, definition.scope.name, definition.description,
+                    StoredForm.roles(definition.roles), definition.createdAt.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM scope_definitions WHERE workspace_id = ? ORDER BY name",
+                arguments: [workspace.description]
+            ).map { row in
+                ScopeDefinition(
+                    workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])), scope: try Scope(row["name"]),
+                    description: row["description"], roles: try StoredForm.roles(row["roles"]),
+                    createdAt: Date(microsecondsSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    // MARK: Rate limits
+
+    package func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+        let start = StoredForm.windowStart(windowStart)
+        return try await write { db in
+            let count =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?, ?, 1)
+                        ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1
+                        RETURNING count
+                        """, arguments: [bucket, start]) ?? 0
+            if count == 1 {
+                // The first request of a window clears the bucket's finished windows.
+                try db.execute(
+                    sql: "DELETE FROM rate_limit_windows WHERE bucket = ? AND window_start < ?",
+                    arguments: [bucket, start])
+            }
+            return count
+        }
+    }
+
+    // MARK: Audit
+
+    package func append(_ event: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind,
+                        target_id, address, details, occurred_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.workspaceID.description, event.actor.user?.description, event.actor.credential,
+                    event.action, event.targetKind, event.targetID, event.address, StoredForm.details(event.details),
+                    event.occurredAt.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) async throws -> [AuditEvent] {
+        var sql = "SELECT * FROM audit_events WHERE workspace_id = ?"
+        var arguments: StatementArguments = [workspace.description]
+        if let action = query.action {
+            sql += " AND action = ?"
+            _ = arguments.append(contentsOf: [action])
+        }
+        if let actor = query.actorUser {
+            sql += " AND actor_user_id = ?"
+            _ = arguments.append(contentsOf: [actor.description])
+        }
+        if let target = query.targetID {
+            sql += " AND target_id = ?"
+            _ = arguments.append(contentsOf: [target])
+        }
+        if let before = query.before {
+            sql += " AND sequence < ?"
+            _ = arguments.append(contentsOf: [before])
+        }
+        sql += " ORDER BY sequence DESC LIMIT ?"
+        _ = arguments.append(contentsOf: [query.limit])
+        let statement = sql
+        let values = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: statement, arguments: values).map { row in
+                let actorUser: String? = row["actor_user_id"]
+                return AuditEvent(
+                    sequence: row["sequence"], workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
+                    actor: AuditActor(
+                        user: try actorUser.map { UserID(try Self.uuid($0)) }, credential: row["actor_credential"]),
+                    action: row["action"], targetKind: row["target_kind"], targetID: row["target_id"],
+                    address: row["address"], details: StoredForm.details(row["details"]),
+                    occurredAt: Date(microsecondsSince1970: row["occurred_at"]))
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    private static func apiKey(_ row: Row) throws -> APIKey {
+        let createdBy: String? = row["created_by"]
+        let expiresAt: Int64? = row["expires_at"]
+        let lastUsedAt: Int64? = row["last_used_at"]
+        guard let status = KeyStatus(rawValue: row["status"]), let ownerText: String = row["owner_user_id"] else {
+            throw StoreUnavailable("malformed API key row in the database")
+        }
+        return APIKey(
+            id: APIKeyID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
+            owner: .user(UserID(try uuid(ownerText))), name: row["name"], prefix: row["prefix"],
+            lastFour: row["last_four"],
+            digest: KeyDigest(hex: row["secret_digest"], pepperVersion: row["pepper_version"]),
+            scopes: try StoredForm.scopes(row["scopes"]), status: status,
+            rateLimitPerMinute: row["rate_limit_per_minute"],
+            createdBy: try createdBy.map { UserID(try uuid($0)) },
+            createdAt: Date(microsecondsSince1970: row["created_at"]),
+            updatedAt: Date(microsecondsSince1970: row["updated_at"]),
+            expiresAt: expiresAt.map(Date.init(microsecondsSince1970:)),
+            lastUsedAt: lastUsedAt.map(Date.init(microsecondsSince1970:)))
+    }
+}
