@@ -26,19 +26,23 @@ package struct ApplicationDependencies: Sendable {
     package var firstRun: FirstRunSettings?
     /// The server secrets API keys are digested under.
     package var peppers: KeyPeppers
+    /// Batches API key last-use times; made from the store and clock when nil (tests pass one to flush it).
+    package var lastUse: LastUseRecorder?
     /// Where messages meant for the operator's eyes once (the generated admin password) are written.
     package var announce: @Sendable (String) -> Void
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
         passwords: any PasswordHasher = BcryptPasswordHasher(), firstRun: FirstRunSettings? = nil,
-        peppers: KeyPeppers, announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
+        peppers: KeyPeppers, lastUse: LastUseRecorder? = nil,
+        announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
     ) {
         self.store = store
         self.clock = clock
         self.passwords = passwords
         self.firstRun = firstRun
         self.peppers = peppers
+        self.lastUse = lastUse
         self.announce = announce
     }
 }
@@ -57,7 +61,7 @@ package func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let pages = try await PageRenderer(directory: configuration.templatesDirectory)
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
-    let lastUse = LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
+    let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let router = buildRouter(configuration, dependencies, pages: pages, lastUse: lastUse)
 
     var app = Application(

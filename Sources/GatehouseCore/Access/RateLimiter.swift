@@ -8,6 +8,13 @@ package struct RateLimitDecision: Equatable, Sendable {
     package var remaining: Int
     /// Whole seconds until the window resets (1...60).
     package var resetAfter: Int
+
+    package init(allowed: Bool, limit: Int, remaining: Int, resetAfter: Int) {
+        self.allowed = allowed
+        self.limit = limit
+        self.remaining = remaining
+        self.resetAfter = resetAfter
+    }
 }
 
 /// Fixed one-minute windows aligned to the UTC minute, counted in the store so every instance shares them.

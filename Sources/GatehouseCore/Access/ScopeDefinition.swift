@@ -23,9 +23,11 @@ package struct RoleRights: Sendable {
 
     package init(custom: [ScopeDefinition]) { self.custom = custom }
 
-    /// Every scope `role` holds here.
+    /// Every scope `role` holds here. A super admin holds every scope the workspace defines, whichever
+    /// roles it names, so that nobody in the workspace holds a right its super admins lack.
     package func scopes(of role: Role) -> Set<Scope> {
-        BuiltInScopes.scopes(of: role).union(custom.filter { $0.roles.contains(role) }.map(\.scope))
+        let own = custom.filter { role == .superAdmin || $0.roles.contains(role) }.map(\.scope)
+        return BuiltInScopes.scopes(of: role).union(own)
     }
 
     /// Whether the scope exists here at all.

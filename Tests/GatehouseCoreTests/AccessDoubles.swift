@@ -1,0 +1,59 @@
+import Foundation
+import GatehouseCore
+import Synchronization
+
+/// Counts windows in memory, atomically, like the stores do.
+final class MemoryRateLimitStore: RateLimitStore {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+        counts.withLock { counts in
+            let key = "\(bucket)@\(windowStart.timeIntervalSince1970)"
+            counts[key, default: 0] += 1
+            return counts[key] ?? 0
+        }
+    }
+}
+
+/// Serves one key and its owner, and counts every read, to prove which checks need none.
+final class CountingVerificationStore: KeyVerificationStore {
+    private let state: Mutex<(key: APIKey?, user: User?, reads: Int)>
+
+    init(key: APIKey?, user: User?) { state = Mutex((key, user, 0)) }
+
+    var reads: Int { state.withLock { $0.reads } }
+
+    func setUser(_ user: User) { state.withLock { $0.user = user } }
+
+    func apiKey(digest: KeyDigest) async throws -> APIKey? {
+        state.withLock { state in
+            state.reads += 1
+            return state.key?.digest == digest ? state.key : nil
+        }
+    }
+
+    func user(id: UserID) async throws -> User? {
+        state.withLock { state in
+            state.reads += 1
+            return state.user?.id == id ? state.user : nil
+        }
+    }
+
+    func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
+        state.withLock { $0.reads += 1 }
+        return []
+    }
+}
+
+/// Records the batches of last-use writes.
+final class RecordingKeyStore: APIKeyStore {
+    private let batches = Mutex<[[APIKeyID: Date]]>([])
+    var writes: [[APIKeyID: Date]] { batches.withLock { $0 } }
+
+    func insert(_ key: APIKey) async throws {}
+    func update(_ key: APIKey) async throws {}
+    func apiKey(id: APIKeyID) async throws -> APIKey? { nil }
+    func apiKey(digest: KeyDigest) async throws -> APIKey? { nil }
+    func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey] { [] }
+    func recordLastUse(_ uses: [APIKeyID: Date]) async throws { batches.withLock { $0.append(uses) } }
+}

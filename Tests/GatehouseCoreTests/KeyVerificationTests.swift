@@ -1,0 +1,157 @@
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import Testing
+
+@Suite("Verifying API keys")
+struct KeyVerificationTests {
+    struct Setup {
+        let clock = ManualClock()
+        let peppers: KeyPeppers
+        let plaintext = PlaintextKey.generate(prefix: .standard)
+        let store: CountingVerificationStore
+        let verifier: APIKeyVerifier
+        let owner: User
+
+        init(role: Role = .admin, scopes: KeyScopes = .ownerRights, expiresAt: Date? = nil) throws {
+            peppers = try Fixture.peppers()
+            var owner = try Fixture.user("ann@acme.test", in: try Fixture.workspace(), role: role)
+            owner.privacyNoticeAcceptedAt = Fixture.epoch
+            self.owner = owner
+            let key = APIKey(
+                workspaceID: owner.workspaceID, owner: .user(owner.id), name: "ci", prefix: "gate",
+                lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: scopes, createdBy: nil,
+                createdAt: Fixture.epoch, updatedAt: Fixture.epoch, expiresAt: expiresAt)
+            store = CountingVerificationStore(key: key, user: owner)
+            verifier = APIKeyVerifier(store: store, peppers: peppers, clock: clock, settings: try APIKeySettings())
+        }
+    }
+
+    @Test func aWrongChecksumIsRefusedWithoutAStoreRead() async throws {
+        let setup = try Setup()
+        var typo = Array(setup.plaintext.value)
+        typo[10] = typo[10] == "A" ? "B" : "A"
+        await #expect(throws: CredentialRefusal.invalid) {
+            try await setup.verifier.principal(for: String(typo))
+        }
+        #expect(setup.store.reads == 0)
+    }
+
+    @Test func somethingThatIsNotAKeyIsLeftToOtherVerifiers() async throws {
+        let setup = try Setup()
+        #expect(try await setup.verifier.principal(for: "eyJhbGciOiJFUzI1NiJ9.e30.sig") == nil)
+        #expect(setup.store.reads == 0)
+    }
+
+    @Test func aGenuineKeyActsWithItsOwnersRoleAndDefaultLimit() async throws {
+        let setup = try Setup(role: .admin)
+        let principal = try #require(try await setup.verifier.principal(for: setup.plaintext.value))
+        #expect(principal.user?.id == setup.owner.id)
+        #expect(principal.scopes == BuiltInScopes.scopes(of: .admin))
+        #expect(principal.rateLimitPerMinute == 60)
+    }
+
+    @Test func chosenScopesAreBoundedByTheOwnersCurrentRole() async throws {
+        let setup = try Setup(role: .admin, scopes: .only([.usersRead, .apiKeysRead]))
+        #expect(try await setup.verifier.principal(for: setup.plaintext.value)?.scopes == [.usersRead, .apiKeysRead])
+        var demoted = setup.owner
+        demoted.role = .user
+        setup.store.setUser(demoted)
+        #expect(try await setup.verifier.principal(for: setup.plaintext.value)?.scopes == [])
+    }
+
+    @Test func anExpiredKeyIsRefusedLikeAnUnknownOne() async throws {
+        let setup = try Setup(expiresAt: Fixture.epoch.addingTimeInterval(60))
+        #expect(try await setup.verifier.principal(for: setup.plaintext.value) != nil)
+        setup.clock.advance(by: 60)
+        await #expect(throws: CredentialRefusal.invalid) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+    }
+
+    @Test func aDeactivatedOrUnconsentedOwnerStopsTheKey() async throws {
+        let setup = try Setup()
+        var owner = setup.owner
+        owner.isActive = false
+        setup.store.setUser(owner)
+        await #expect(throws: CredentialRefusal.userDeactivated) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+        owner.isActive = true
+        owner.privacyNoticeAcceptedAt = nil
+        setup.store.setUser(owner)
+        await #expect(throws: CredentialRefusal.privacyNoticeNotAccepted) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+    }
+
+    @Test func keysMadeUnderAnOlderPepperStillVerifyAfterRotation() async throws {
+        let setup = try Setup()
+        let newer = try KeyPepper(version: 2, secret: Array(repeating: 7, count: 32))
+        let rotated = try KeyPeppers(setup.peppers.all + [newer])
+        let verifier = APIKeyVerifier(
+            store: setup.store, peppers: rotated, clock: setup.clock, settings: try APIKeySettings())
+        #expect(try await verifier.principal(for: setup.plaintext.value) != nil)
+    }
+}
+
+@Suite("Rate limits and last use")
+struct RateLimitTests {
+    @Test func windowsAreUTCMinutesAndResetAtTheBoundary() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))  // 20 s into a minute
+        let limiter = RateLimiter(store: MemoryRateLimitStore(), clock: clock)
+        let first = try await limiter.admit(bucket: "k", limit: 3)
+        #expect(first == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 40))
+        _ = try await limiter.admit(bucket: "k", limit: 3)
+        #expect(try await limiter.admit(bucket: "k", limit: 3).remaining == 0)
+        let refused = try await limiter.admit(bucket: "k", limit: 3)
+        #expect(!refused.allowed && refused.resetAfter == 40)
+        clock.advance(by: 39.5)
+        #expect(try await limiter.admit(bucket: "k", limit: 3).resetAfter == 1)
+        clock.advance(by: 0.5)
+        #expect(
+            try await limiter.admit(bucket: "k", limit: 3)
+                == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 60))
+    }
+
+    @Test func bucketsAreCountedApart() async throws {
+        let limiter = RateLimiter(store: MemoryRateLimitStore(), clock: ManualClock())
+        _ = try await limiter.admit(bucket: "a", limit: 1)
+        #expect(try await limiter.admit(bucket: "b", limit: 1).allowed)
+        #expect(try await !limiter.admit(bucket: "a", limit: 1).allowed)
+    }
+
+    @Test func lastUseIsWrittenAtMostOnceAMinutePerKey() async throws {
+        let clock = ManualClock()
+        let store = RecordingKeyStore()
+        let recorder = LastUseRecorder(store: store, clock: clock)
+        let key = APIKeyID()
+        await recorder.note(key, at: clock.now())
+        try await recorder.flush()
+        #expect(store.writes == [[key: clock.now()]])
+        clock.advance(by: 30)
+        await recorder.note(key, at: clock.now())
+        try await recorder.flush()
+        #expect(store.writes.count == 1)
+        clock.advance(by: 30)
+        try await recorder.flush()
+        #expect(store.writes.count == 2)
+        #expect(store.writes.last == [key: clock.now().addingTimeInterval(-30)])
+        try await recorder.flush()
+        #expect(store.writes.count == 2)
+    }
+
+    @Test func shutdownWritesEveryPendingUse() async throws {
+        let clock = ManualClock()
+        let store = RecordingKeyStore()
+        let recorder = LastUseRecorder(store: store, clock: clock)
+        let key = APIKeyID()
+        await recorder.note(key, at: clock.now())
+        try await recorder.flush()
+        clock.advance(by: 5)
+        await recorder.note(key, at: clock.now())
+        try await recorder.flush(everything: true)
+        #expect(store.writes.count == 2)
+        #expect(await recorder.pendingCount == 0)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import GatehouseTestSupport
+import Testing
+
+/// Keys, scopes, rate-limit windows and the audit trail, on every backend.
+@Suite("Access store conformance")
+struct AccessStoreConformanceTests {
+    /// A workspace with one user, stored.
+    static func seeded(_ store: any GatehouseStorage, slug: String = "acme") async throws -> (Workspace, User) {
+        let workspace = try Fixture.workspace(slug)
+        let owner = try Fixture.user("owner@\(slug).test", in: workspace, role: .admin)
+        try await store.insert(workspace, firstUser: owner)
+        return (workspace, owner)
+    }
+
+    static func key(
+        for user: User, name: String = "ci", scopes: KeyScopes = .ownerRights, at date: Date = Fixture.epoch
+    ) throws -> APIKey {
+        let plaintext = PlaintextKey.generate(prefix: .standard)
+        return APIKey(
+            workspaceID: user.workspaceID, owner: .user(user.id), name: name, prefix: plaintext.prefix,
+            lastFour: plaintext.lastFour, digest: try Fixture.peppers().current.digest(plaintext), scopes: scopes,
+            rateLimitPerMinute: 10, createdBy: user.id, createdAt: date, updatedAt: date,
+            expiresAt: date.addingTimeInterval(86400))
+    }
+
+    @Test func aKeyIsFoundByIdAndByDigestWithEveryField() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (_, owner) = try await Self.seeded(store)
+            let key = try Self.key(for: owner, scopes: .only([.usersRead, .profile]))
+            try await store.insert(key)
+            #expect(try await store.apiKey(id: key.id) == key)
+            #expect(try await store.apiKey(digest: key.digest) == key)
+            let otherPepper = KeyDigest(hex: key.digest.hex, pepperVersion: key.digest.pepperVersion + 1)
+            #expect(try await store.apiKey(digest: otherPepper) == nil)
+            #expect(try await store.apiKey(id: APIKeyID()) == nil)
+        }
+    }
+
+    @Test func aKeyUpdateChangesStatusScopesExpiryAndLimit() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (_, owner) = try await Self.seeded(store)
+            var key = try Self.key(for: owner)
+            try await store.insert(key)
+            key.status = .revoked
+            key.scopes = .only([.departmentsRead])
+            key.expiresAt = nil
+            key.rateLimitPerMinute = nil
+            key.name = "renamed"
+            key.updatedAt = Fixture.epoch.addingTimeInterval(5)
+            try await store.update(key)
+            #expect(try await store.apiKey(id: key.id) == key)
+            var missing = try Self.key(for: owner)
+            missing.name = "never stored"
+            await #expect(throws: RecordNotFound.self) { try await store.update(missing) }
+        }
+    }
+
+    @Test func keysAreListedNewestFirstAndFilteredByStatusAndOwner() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, owner) = try await Self.seeded(store)
+            let ann = try Fixture.user("ann@acme.test", in: acme)
+            try await store.insert(ann)
+            let old = try Self.key(for: owner, name: "old")
+            var revoked = try Self.key(for: ann, name: "revoked", at: Fixture.epoch.addingTimeInterval(1))
+            revoked.status = .revoked
+            let new = try Self.key(for: ann, name: "new", at: Fixture.epoch.addingTimeInterval(2))
+            for key in [old, revoked, new] { try await store.insert(key) }
+            let (_, stranger) = try await Self.seeded(store, slug: "globex")
+            try await store.insert(try Self.key(for: stranger, name: "theirs"))
+
+            #expect(
+                try await store.apiKeys(in: acme.id, status: nil, owner: nil).map(\.name) == ["new", "revoked", "old"])
+            #expect(try await store.apiKeys(in: acme.id, status: .active, owner: nil).map(\.name) == ["new", "old"])
+            #expect(
+                try await store.apiKeys(in: acme.id, status: nil, owner: .user(ann.id)).map(\.name) == [
+                    "new", "revoked",
+                ])
+            #expect(try await store.apiKeys(in: acme.id, status: .revoked, owner: .user(owner.id)).isEmpty)
+        }
+    }
+
+    @Test func lastUseOnlyMovesForward() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (_, owner) = try await Self.seeded(store)
+            let first = try Self.key(for: owner, name: "first")
+            let second = try Self.key(for: owner, name: "second")
+            try await store.insert(first)
+            try await store.insert(second)
+            let later = Fixture.epoch.addingTimeInterval(120)
+            try await store.recordLastUse([first.id: later, second.id: Fixture.epoch.addingTimeInterval(60)])
+            try await store.recordLastUse([first.id: Fixture.epoch.addingTimeInterval(90)])
+            #expect(try await store.apiKey(id: first.id)?.lastUsedAt == later)
+            #expect(try await store.apiKey(id: second.id)?.lastUsedAt == Fixture.epoch.addingTimeInterval(60))
+        }
+    }
+
+    @Test func aDigestIsUnique() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (_, owner) = try await Self.seeded(store)
+            let key = try Self.key(for: owner)
+            try await store.insert(key)
+            var copy = try Self.key(for: owner)
+            copy.digest = key.digest
+            await #expect(throws: UniqueViolation(.apiKeyDigest)) { try await store.insert(copy) }
+        }
+    }
+
+    @Test func scopeDefinitionsAreUniquePerWorkspace() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, _) = try await Self.seeded(store)
+            let (globex, _) = try await Self.seeded(store, slug: "globex")
+            let okrs = ScopeDefinition(
+                workspaceID: acme.id, scope: try Scope("okrs:read"), description: "Read OKRs", roles: [.user, .admin],
+                createdAt: Fixture.epoch)
+            let kpis = ScopeDefinition(
+                workspaceID: acme.id, scope: try Scope("kpis:write"), description: "Write KPIs", roles: [.admin],
+                createdAt: Fixture.epoch)
+            try await store.insert(okrs)
+            try await store.insert(kpis)
+            var theirs = okrs
+            theirs.workspaceID = globex.id
+            try await store.insert(theirs)
+            #expect(try await store.scopeDefinitions(in: acme.id) == [kpis, okrs])
+            #expect(try await store.scopeDefinitions(in: globex.id) == [theirs])
+            await #expect(throws: UniqueViolation(.scopeName)) { try await store.insert(okrs) }
+        }
+    }
+
+    @Test func requestsAreCountedPerBucketAndWindow() async throws {
+        try await TestBackend.withStore { store async throws in
+            let minute = Date(timeIntervalSince1970: 1_790_000_040)
+            #expect(try await store.countRequest(bucket: "a", windowStart: minute) == 1)
+            #expect(try await store.countRequest(bucket: "a", windowStart: minute) == 2)
+            #expect(try await store.countRequest(bucket: "b", windowStart: minute) == 1)
+            let next = minute.addingTimeInterval(60)
+            #expect(try await store.countRequest(bucket: "a", windowStart: next) == 1)
+            #expect(try await store.countRequest(bucket: "a", windowStart: next) == 2)
+        }
+    }
+
+    @Test func concurrentRequestsAreCountedExactly() async throws {
+        try await TestBackend.withStore { store async throws in
+            let minute = Date(timeIntervalSince1970: 1_790_000_040)
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await store.countRequest(bucket: "busy", windowStart: minute) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(counts.sorted() == Array(1...100))
+        }
+    }
+
+    @Test func auditEventsAreReadNewestFirstFilteredAndPaged() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, owner) = try await Self.seeded(store)
+            let (globex, _) = try await Self.seeded(store, slug: "globex")
+            let actor = AuditActor(user: owner.id, credential: "api_key:x")
+            for (index, action) in ["user.created", "api_key.created", "api_key.revoked"].enumerated() {
+                try await store.append(
+                    AuditEvent(
+                        workspaceID: acme.id, actor: actor, action: action, targetKind: "thing", targetID: "t\(index)",
+                        address: "10.0.0.1", details: ["n": "\(index)", "quote": #"a "b""#],
+                        occurredAt: Fixture.epoch.addingTimeInterval(Double(index))))
+            }
+            try await store.append(
+                AuditEvent(
+                    workspaceID: globex.id, actor: .commandLine, action: "user.created", targetKind: "user",
+                    targetID: "g", address: nil, occurredAt: Fixture.epoch))
+
+            let all = try await store.auditEvents(in: acme.id, matching: AuditQuery())
+            #expect(all.map(\.action) == ["api_key.revoked", "api_key.created", "user.created"])
+            #expect(all.first?.actor == actor)
+            #expect(all.first?.details == ["n": "2", "quote": #"a "b""#])
+            #expect(all.first?.address == "10.0.0.1")
+            #expect(all.first?.occurredAt == Fixture.epoch.addingTimeInterval(2))
+            #expect(try await store.auditEvents(in: acme.id, matching: AuditQuery(action: "user.created")).count == 1)
+            #expect(try await store.auditEvents(in: acme.id, matching: AuditQuery(actorUser: owner.id)).count == 3)
+            #expect(
+                try await store.auditEvents(in: acme.id, matching: AuditQuery(targetID: "t1")).map(\.action) == [
+                    "api_key.created"
+                ])
+            let page = try await store.auditEvents(in: acme.id, matching: AuditQuery(limit: 2))
+            #expect(page.count == 2)
+            let rest = try await store.auditEvents(
+                in: acme.id, matching: AuditQuery(before: page.last?.sequence, limit: 2))
+            #expect(rest.map(\.action) == ["user.created"])
+            #expect(try await store.auditEvents(in: globex.id, matching: AuditQuery()).first?.actor == .commandLine)
+        }
+    }
+}
