@@ -1,0 +1,56 @@
+# The harness every end-to-end script shares: a work folder cleaned up on exit, pass/fail counting, and
+# starting, waiting for and stopping the real `gatehouse` binary. Source it after setting $root and
+# sourcing scripts/lib/postgres.sh.
+bin="$root/.build/debug/gatehouse"
+[ -x "$bin" ] || (cd "$root" && swift build --product gatehouse) || exit 1
+
+work=$(mktemp -d /tmp/gatehouse-e2e.XXXXXX)
+pids=()
+own_postgres=0
+cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  [ "$own_postgres" = 1 ] && stop_throwaway_postgres
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0; failed=0
+pass() { passed=$((passed + 1)); echo "  ok   $1"; }
+fail() { failed=$((failed + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+
+# start_server NAME ARGS... — starts `gatehouse serve` in $work/NAME, output in NAME.out / NAME.err
+start_server() {
+  local name=$1; shift
+  mkdir -p "$work/$name"
+  (cd "$work/$name" && exec "$bin" serve --templates "$root/Templates" "$@" >"$work/$name.out" 2>"$work/$name.err") &
+  pids+=($!)
+  eval "pid_$name=$!"
+}
+
+wait_ready() { # wait_ready PORT — until /readyz answers 200 (30 s at most)
+  for _ in $(seq 1 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = 200 ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+stop_server() { # stop_server PID — SIGTERM, then the exit status (124 if it did not stop in 15 s)
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 1 75); do
+    kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+    sleep 0.2
+  done
+  return 124
+}
+
+one_error_line() { # one_error_line FILE — exactly one line, and it starts with "gatehouse: error:"
+  [ "$(wc -l <"$1")" -eq 1 ] && grep -q '^gatehouse: error: ' "$1"
+}
+one_error() { # one_error FILE — a log may precede it, but exactly one "gatehouse: error:" line ends it
+  [ "$(grep -c '^gatehouse: error: ' "$1")" -eq 1 ] && tail -n 1 "$1" | grep -q '^gatehouse: error: '
+}
+export -f one_error_line one_error
+
+gh() { "$bin" "$@"; }
