@@ -4,7 +4,7 @@ import GatehouseCore
 import GatehouseStore
 
 /// Builds the directory service over an open store, with the real clock and bcrypt.
-private func directory(_ store: any GatehouseStorage) -> Directory {
+func directory(_ store: any GatehouseStorage) -> Directory {
     Directory(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
 }
 

@@ -77,7 +77,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let location = try database.location()
                 let service = try KeysCommand.service(keys, location: location)
                 let rows = try await database.withStore { store in
-                    let directory = Directory(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
+                    let directory = directory(store)
                     let workspaces =
                         if let slug { [try await directory.workspace(slug)] } else { try await directory.workspaces() }
                     let owner: KeyOwner? =

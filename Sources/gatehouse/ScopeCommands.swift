@@ -24,9 +24,7 @@ struct ScopesCommand: AsyncParsableCommand {
                 let roles = Set(try role.map { try Role(parsing: $0) })
                 let slug = try WorkspaceSlug(workspace)
                 let definition = try await database.withStore { store in
-                    let workspace = try await Directory(
-                        store: store, clock: SystemClock(), passwords: BcryptPasswordHasher()
-                    ).workspace(slug)
+                    let workspace = try await directory(store).workspace(slug)
                     return try await ScopeCatalog(store: store, clock: SystemClock()).define(
                         scope, description: description, roles: roles, in: workspace.id, by: .commandLine)
                 }
@@ -46,9 +44,7 @@ struct ScopesCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let slug = try WorkspaceSlug(workspace)
                 let scopes = try await database.withStore { store in
-                    let workspace = try await Directory(
-                        store: store, clock: SystemClock(), passwords: BcryptPasswordHasher()
-                    ).workspace(slug)
+                    let workspace = try await directory(store).workspace(slug)
                     return try await ScopeCatalog(store: store, clock: SystemClock()).scopes(
                         in: workspace.id, by: .commandLine)
                 }

@@ -39,3 +39,14 @@ package struct Caller: Sendable {
         principal.map { scopes.isSubset(of: $0.scopes) } ?? true
     }
 }
+
+extension UserStore {
+    /// The user `id` if the caller may see them; otherwise `notFound`, so another workspace's users look
+    /// exactly like ones that do not exist.
+    package func user(_ id: UserID, visibleTo caller: Caller) async throws -> User {
+        guard let user = try await user(id: id), caller.canSee(user.workspaceID) else {
+            throw DomainError.notFound("There is no user with that id.")
+        }
+        return user
+    }
+}

@@ -128,20 +128,15 @@ package struct Directory: Sendable {
     // MARK: Helpers
 
     func makeUser(_ input: NewUser, in workspace: WorkspaceID, now: Date) async throws -> User {
-        let departmentID = try await department(input.departmentName, in: workspace)?.id ?? input.departmentID
-        let managerID = try await manager(input.managerEmail, in: workspace)?.id ?? input.managerID
-        if let departmentID, input.departmentName == nil {
-            guard try await store.department(id: departmentID)?.workspaceID == workspace else {
-                throw DomainError.invalidInput(
-                    field: "department_id", message: "There is no such department in this workspace.")
+        // The CLI names references by department name and manager email, the API by id.
+        let departmentID =
+            if input.departmentName != nil { try await department(input.departmentName, in: workspace)?.id } else {
+                try await department(id: input.departmentID, in: workspace)
             }
-        }
-        if let managerID, input.managerEmail == nil {
-            guard try await store.user(id: managerID)?.workspaceID == workspace else {
-                throw DomainError.invalidInput(
-                    field: "manager_id", message: "There is no such user in this workspace to be the manager.")
+        let managerID =
+            if input.managerEmail != nil { try await manager(input.managerEmail, in: workspace)?.id } else {
+                try await manager(id: input.managerID, in: workspace)
             }
-        }
         let employeeID = try optionalText(input.employeeID, field: "employee_id")
         let title = try optionalText(input.title, field: "title")
         // Hash last: it is the slow step, and every check above is cheap.
@@ -171,7 +166,28 @@ package struct Directory: Sendable {
         return manager
     }
 
-    private func optionalText(_ raw: String?, field: String) throws(DomainError) -> String? {
+    /// Checks that the department `id` (if any) is in `workspace`.
+    func department(id: DepartmentID?, in workspace: WorkspaceID) async throws -> DepartmentID? {
+        guard let id else { return nil }
+        guard try await store.department(id: id)?.workspaceID == workspace else {
+            throw DomainError.invalidInput(
+                field: "department_id", message: "There is no such department in this workspace.")
+        }
+        return id
+    }
+
+    /// Checks that the user `id` (if any) is in `workspace`, to be someone's manager.
+    func manager(id: UserID?, in workspace: WorkspaceID) async throws -> UserID? {
+        guard let id else { return nil }
+        guard try await store.user(id: id)?.workspaceID == workspace else {
+            throw DomainError.invalidInput(
+                field: "manager_id", message: "There is no such user in this workspace to be the manager.")
+        }
+        return id
+    }
+
+    /// Optional free text: blank means none, anything else follows the display-name rules.
+    func optionalText(_ raw: String?, field: String) throws(DomainError) -> String? {
         guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         return try DisplayName(raw, field: field).value
     }

@@ -58,7 +58,7 @@ package struct UserAdministration: Sendable {
 
     package func user(_ id: UserID, by caller: Caller) async throws -> User {
         try caller.require(.usersRead)
-        return try await visibleUser(id, to: caller)
+        return try await store.user(id, visibleTo: caller)
     }
 
     package func departments(in workspace: WorkspaceID, by caller: Caller) async throws -> [Department] {
@@ -82,33 +82,12 @@ package struct UserAdministration: Sendable {
     /// Applies `change` to the user `id`.
     package func update(_ id: UserID, _ change: UserChange, by caller: Caller) async throws -> User {
         try caller.require(.usersWrite)
-        var user = try await visibleUser(id, to: caller)
+        var user = try await store.user(id, visibleTo: caller)
         if Self.privileged.contains(user.role), caller.role != .superAdmin {
             throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
         }
-        var changed: [String] = []
-        if let email = change.email, email != user.email { user.email = email; changed.append("email") }
-        if let name = change.name { user.name = name.value; changed.append("name") }
-        if let employeeID = change.employeeID {
-            user.employeeID = try text(employeeID, "employee_id"); changed.append("employee_id")
-        }
-        if let title = change.title { user.title = try text(title, "title"); changed.append("title") }
-        if let departmentID = change.departmentID {
-            user.departmentID = try await department(departmentID, in: user.workspaceID)
-            changed.append("department")
-        }
-        if let managerID = change.managerID {
-            user.managerID = try await manager(managerID, for: user)
-            changed.append("manager")
-        }
-        if let role = change.role, role != user.role {
-            try checkMayGrant(role, by: caller)
-            user.role = role
-            changed.append("role")
-        }
-        if let isActive = change.isActive, isActive != user.isActive {
-            user.isActive = isActive; changed.append("active")
-        }
+        if let role = change.role, role != user.role { try checkMayGrant(role, by: caller) }
+        let changed = try await apply(change, to: &user)
         guard !changed.isEmpty else { return user }
         user.updatedAt = clock.now()
         try await translatingConflicts { try await store.update(user) }
@@ -119,9 +98,50 @@ package struct UserAdministration: Sendable {
         return user
     }
 
+    /// Copies the fields `change` sets onto `user`, checking each, and names the ones that changed.
+    private func apply(_ change: UserChange, to user: inout User) async throws -> [String] {
+        var changed: [String] = []
+        if let email = change.email, email != user.email {
+            user.email = email
+            changed.append("email")
+        }
+        if let name = change.name {
+            user.name = name.value
+            changed.append("name")
+        }
+        if let employeeID = change.employeeID {
+            user.employeeID = try directory.optionalText(employeeID, field: "employee_id")
+            changed.append("employee_id")
+        }
+        if let title = change.title {
+            user.title = try directory.optionalText(title, field: "title")
+            changed.append("title")
+        }
+        if let departmentID = change.departmentID {
+            user.departmentID = try await directory.department(id: departmentID, in: user.workspaceID)
+            changed.append("department")
+        }
+        if let managerID = change.managerID {
+            guard managerID != user.id else {
+                throw DomainError.invalidInput(field: "manager_id", message: "A user cannot be their own manager.")
+            }
+            user.managerID = try await directory.manager(id: managerID, in: user.workspaceID)
+            changed.append("manager")
+        }
+        if let role = change.role, role != user.role {
+            user.role = role
+            changed.append("role")
+        }
+        if let isActive = change.isActive, isActive != user.isActive {
+            user.isActive = isActive
+            changed.append("active")
+        }
+        return changed
+    }
+
     /// Records that the user accepted the privacy notice; their credentials work from then on.
     package func acceptPrivacyNotice(_ id: UserID, by caller: Caller) async throws -> User {
-        var user = try await visibleUser(id, to: caller)
+        var user = try await store.user(id, visibleTo: caller)
         guard user.privacyNoticeAcceptedAt == nil else { return user }
         let now = clock.now()
         user.privacyNoticeAcceptedAt = now
@@ -139,39 +159,6 @@ package struct UserAdministration: Sendable {
         if Self.privileged.contains(role), caller.role != .superAdmin {
             throw .forbidden("Only a super admin may grant the \(role.rawValue) role.")
         }
-    }
-
-    private func visibleUser(_ id: UserID, to caller: Caller) async throws -> User {
-        guard let user = try await store.user(id: id), caller.canSee(user.workspaceID) else {
-            throw DomainError.notFound("There is no user with that id.")
-        }
-        return user
-    }
-
-    private func department(_ id: DepartmentID?, in workspace: WorkspaceID) async throws -> DepartmentID? {
-        guard let id else { return nil }
-        guard let department = try await store.department(id: id), department.workspaceID == workspace else {
-            throw DomainError.invalidInput(
-                field: "department_id", message: "There is no such department in this workspace.")
-        }
-        return department.id
-    }
-
-    private func manager(_ id: UserID?, for user: User) async throws -> UserID? {
-        guard let id else { return nil }
-        guard id != user.id else {
-            throw DomainError.invalidInput(field: "manager_id", message: "A user cannot be their own manager.")
-        }
-        guard let manager = try await store.user(id: id), manager.workspaceID == user.workspaceID else {
-            throw DomainError.invalidInput(
-                field: "manager_id", message: "There is no such user in this workspace to be the manager.")
-        }
-        return manager.id
-    }
-
-    private func text(_ raw: String?, _ field: String) throws(DomainError) -> String? {
-        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        return try DisplayName(raw, field: field).value
     }
 
     private func audit(_ action: String, _ user: User, by caller: Caller, details: [String: String] = [:]) async throws

@@ -74,7 +74,7 @@ package struct APIKeys: Sendable {
     package func create(_ input: NewAPIKey, for owner: UserID, by caller: Caller) async throws -> (APIKey, PlaintextKey)
     {
         try caller.require(.apiKeysWrite)
-        let user = try await visibleUser(owner, to: caller)
+        let user = try await store.user(owner, visibleTo: caller)
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
         let possible = try grantable(input.scopes, owner: user, rights: rights)
         guard caller.holds(possible) else {
@@ -108,7 +108,7 @@ package struct APIKeys: Sendable {
     ) async throws -> [APIKey] {
         try caller.require(.apiKeysRead)
         guard caller.canSee(workspace) else { return [] }
-        if case .user(let id)? = owner { _ = try await visibleUser(id, to: caller) }
+        if case .user(let id)? = owner { _ = try await store.user(id, visibleTo: caller) }
         return try await store.apiKeys(in: workspace, status: status, owner: owner)
     }
 
@@ -126,7 +126,7 @@ package struct APIKeys: Sendable {
         if let name = change.name { key.name = name.value }
         if let scopes = change.scopes {
             guard case .user(let ownerID) = key.owner else { throw DomainError.notFound("There is no such key.") }
-            let owner = try await visibleUser(ownerID, to: caller)
+            let owner = try await store.user(ownerID, visibleTo: caller)
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: owner.workspaceID))
             guard caller.holds(try grantable(scopes, owner: owner, rights: rights)) else {
                 throw DomainError.forbidden("You cannot give a key rights you do not hold yourself.")
@@ -196,13 +196,6 @@ package struct APIKeys: Sendable {
                 field: "rate_limit_per_minute",
                 message: "The rate limit must be between 1 and 100000 requests a minute.")
         }
-    }
-
-    private func visibleUser(_ id: UserID, to caller: Caller) async throws -> User {
-        guard let user = try await store.user(id: id), caller.canSee(user.workspaceID) else {
-            throw DomainError.notFound("There is no user with that id.")
-        }
-        return user
     }
 
     private func visibleKey(_ id: APIKeyID, to caller: Caller) async throws -> APIKey {
