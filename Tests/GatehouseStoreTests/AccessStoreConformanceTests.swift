@@ -191,4 +191,40 @@ struct AccessStoreConformanceTests {
             #expect(try await store.auditEvents(in: globex.id, matching: AuditQuery()).first?.actor == .commandLine)
         }
     }
+
+    @Test func aChangeAndItsAuditEventAreStoredTogetherOrNotAtAll() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, owner) = try await Self.seeded(store)
+            func event(_ action: String) -> AuditEvent {
+                AuditEvent(
+                    workspaceID: acme.id, actor: .commandLine, action: action, targetKind: "x", targetID: "y",
+                    address: nil, occurredAt: Fixture.epoch)
+            }
+            let key = try Self.key(for: owner)
+            try await store.apply(.insertKey(key), recording: event("api_key.created"))
+            #expect(try await store.apiKey(id: key.id) == key)
+
+            var copy = try Self.key(for: owner)
+            copy.digest = key.digest
+            await #expect(throws: UniqueViolation(.apiKeyDigest)) {
+                try await store.apply(.insertKey(copy), recording: event("api_key.duplicated"))
+            }
+            var stranger = try Fixture.user("nobody@acme.test", in: acme)
+            stranger.name = "never stored"
+            await #expect(throws: RecordNotFound.self) {
+                try await store.apply(.updateUser(stranger), recording: event("user.ghost"))
+            }
+            let taken = try Fixture.user(owner.email.value, in: acme)
+            await #expect(throws: UniqueViolation(.userEmail)) {
+                try await store.apply(.insertUser(taken), recording: event("user.taken"))
+            }
+            var renamed = owner
+            renamed.name = "Renamed"
+            try await store.apply(.updateUser(renamed), recording: event("user.updated"))
+            #expect(try await store.user(id: owner.id)?.name == "Renamed")
+
+            let actions = try await store.auditEvents(in: acme.id, matching: AuditQuery()).map(\.action)
+            #expect(actions == ["user.updated", "api_key.created"])
+        }
+    }
 }

@@ -26,9 +26,8 @@ package struct ScopeCatalog: Sendable {
         let definition = ScopeDefinition(
             workspaceID: workspace, scope: scope, description: try DisplayName(description, field: "description").value,
             roles: roles, createdAt: clock.now())
-        try await translatingConflicts { try await store.insert(definition) }
         try await AuditTrail(store: store, clock: clock).record(
-            "scope.created", targetKind: "scope", targetID: scope.name, in: workspace, by: caller,
+            .insertScope(definition), as: "scope.created", by: caller,
             details: ["roles": roles.map(\.rawValue).sorted().joined(separator: " ")])
         return definition
     }

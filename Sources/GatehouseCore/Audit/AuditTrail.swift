@@ -10,15 +10,16 @@ package struct AuditTrail: Sendable {
         self.clock = clock
     }
 
-    /// Appends one event. `details` must never hold a secret.
+    /// Makes `change` and records it as `action` in one transaction, so no change goes unrecorded and no
+    /// record describes a change that did not happen. `details` must never hold a secret.
     package func record(
-        _ action: String, targetKind: String, targetID: String, in workspace: WorkspaceID, by caller: Caller,
-        details: [String: String] = [:]
+        _ change: AuditedChange, as action: String, by caller: Caller, details: [String: String] = [:]
     ) async throws {
-        try await store.append(
-            AuditEvent(
-                workspaceID: workspace, actor: caller.actor, action: action, targetKind: targetKind, targetID: targetID,
-                address: caller.address, details: details, occurredAt: clock.now()))
+        let target = change.target
+        let event = AuditEvent(
+            workspaceID: target.workspace, actor: caller.actor, action: action, targetKind: target.kind,
+            targetID: target.id, address: caller.address, details: details, occurredAt: clock.now())
+        try await translatingConflicts { try await store.apply(change, recording: event) }
     }
 
     /// A page of the workspace's events, newest first; needs `audit:read`.
@@ -31,5 +32,16 @@ package struct AuditTrail: Sendable {
             throw DomainError.invalidInput(field: "limit", message: "The limit must be between 1 and 200.")
         }
         return try await store.auditEvents(in: workspace, matching: query)
+    }
+}
+
+extension AuditedChange {
+    /// What the change is to, as the audit trail names it.
+    var target: (kind: String, id: String, workspace: WorkspaceID) {
+        switch self {
+        case .insertUser(let user), .updateUser(let user): ("user", "\(user.id)", user.workspaceID)
+        case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
+        case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)
+        }
     }
 }

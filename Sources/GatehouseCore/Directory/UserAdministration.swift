@@ -34,11 +34,13 @@ package struct UserAdministration: Sendable {
     let store: any DirectoryStore & AuditStore
     let clock: any WallClock
     let directory: Directory
+    let trail: AuditTrail
 
     package init(store: any DirectoryStore & AuditStore, clock: any WallClock, passwords: any PasswordHasher) {
         self.store = store
         self.clock = clock
         self.directory = Directory(store: store, clock: clock, passwords: passwords)
+        self.trail = AuditTrail(store: store, clock: clock)
     }
 
     /// The user the caller's credential acts for.
@@ -73,9 +75,9 @@ package struct UserAdministration: Sendable {
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         try checkMayGrant(input.role, by: caller)
         let user = try await directory.makeUser(input, in: workspace, now: clock.now())
-        try await translatingConflicts { try await store.insert(user) }
-        try await audit(
-            "user.created", user, by: caller, details: ["email": user.email.value, "role": user.role.rawValue])
+        try await trail.record(
+            .insertUser(user), as: "user.created", by: caller,
+            details: ["email": user.email.value, "role": user.role.rawValue])
         return user
     }
 
@@ -90,11 +92,10 @@ package struct UserAdministration: Sendable {
         let changed = try await apply(change, to: &user)
         guard !changed.isEmpty else { return user }
         user.updatedAt = clock.now()
-        try await translatingConflicts { try await store.update(user) }
         var details = ["fields": changed.joined(separator: " ")]
         if changed.contains("role") { details["role"] = user.role.rawValue }
         if changed.contains("active") { details["active"] = "\(user.isActive)" }
-        try await audit("user.updated", user, by: caller, details: details)
+        try await trail.record(.updateUser(user), as: "user.updated", by: caller, details: details)
         return user
     }
 
@@ -146,8 +147,7 @@ package struct UserAdministration: Sendable {
         let now = clock.now()
         user.privacyNoticeAcceptedAt = now
         user.updatedAt = now
-        try await store.update(user)
-        try await audit("user.privacy_notice_accepted", user, by: caller)
+        try await trail.record(.updateUser(user), as: "user.privacy_notice_accepted", by: caller)
         return user
     }
 
@@ -159,11 +159,5 @@ package struct UserAdministration: Sendable {
         if Self.privileged.contains(role), caller.role != .superAdmin {
             throw .forbidden("Only a super admin may grant the \(role.rawValue) role.")
         }
-    }
-
-    private func audit(_ action: String, _ user: User, by caller: Caller, details: [String: String] = [:]) async throws
-    {
-        try await AuditTrail(store: store, clock: clock).record(
-            action, targetKind: "user", targetID: "\(user.id)", in: user.workspaceID, by: caller, details: details)
     }
 }

@@ -92,9 +92,8 @@ package struct APIKeys: Sendable {
             lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: input.scopes,
             rateLimitPerMinute: input.rateLimitPerMinute, createdBy: caller.principal?.user?.id, createdAt: now,
             updatedAt: now, expiresAt: input.expiresAt)
-        try await translatingConflicts { try await store.insert(key) }
         try await audit.record(
-            "api_key.created", key: key, by: caller,
+            .insertKey(key), as: "api_key.created", by: caller,
             details: [
                 "name": key.name, "owner": "\(user.id)",
                 "scopes": key.scopes.names?.joined(separator: " ") ?? "owner rights",
@@ -142,8 +141,7 @@ package struct APIKeys: Sendable {
             key.rateLimitPerMinute = limit
         }
         key.updatedAt = now
-        try await store.update(key)
-        try await audit.record("api_key.updated", key: key, by: caller, details: ["name": key.name])
+        try await audit.record(.updateKey(key), as: "api_key.updated", by: caller, details: ["name": key.name])
         return key
     }
 
@@ -154,8 +152,8 @@ package struct APIKeys: Sendable {
         guard key.status != status else { return key }
         key.status = status
         key.updatedAt = clock.now()
-        try await store.update(key)
-        try await audit.record(status == .revoked ? "api_key.revoked" : "api_key.reactivated", key: key, by: caller)
+        try await audit.record(
+            .updateKey(key), as: status == .revoked ? "api_key.revoked" : "api_key.reactivated", by: caller)
         return key
     }
 
@@ -203,14 +201,5 @@ package struct APIKeys: Sendable {
             throw DomainError.notFound("There is no API key with that id.")
         }
         return key
-    }
-}
-
-extension AuditTrail {
-    fileprivate func record(
-        _ action: String, key: APIKey, by caller: Caller, details: [String: String] = [:]
-    ) async throws {
-        try await record(
-            action, targetKind: "api_key", targetID: "\(key.id)", in: key.workspaceID, by: caller, details: details)
     }
 }

@@ -29,10 +29,22 @@ package protocol RateLimitStore: Sendable {
     func countRequest(bucket: String, windowStart: Date) async throws -> Int
 }
 
+/// A change to one record that the audit trail records together with it.
+package enum AuditedChange: Sendable {
+    case insertUser(User)
+    case updateUser(User)
+    case insertKey(APIKey)
+    case updateKey(APIKey)
+    case insertScope(ScopeDefinition)
+}
+
 /// Appends to and reads the audit trail.
 package protocol AuditStore: Sendable {
     /// Stores `event`, assigning its sequence number.
     func append(_ event: AuditEvent) async throws
+    /// Applies `change` and appends `event` in one transaction: both are stored, or neither. Throws what the
+    /// change alone would (`UniqueViolation`, `RecordNotFound`).
+    func apply(_ change: AuditedChange, recording event: AuditEvent) async throws
     /// The workspace's events matching `query`, newest first.
     func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) async throws -> [AuditEvent]
 }

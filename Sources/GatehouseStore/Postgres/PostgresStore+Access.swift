@@ -6,28 +6,11 @@ extension PostgresStore {
     // MARK: API keys
 
     package func insert(_ key: APIKey) async throws {
-        guard case .user(let owner) = key.owner else { return }
-        _ = try await rows(
-            """
-            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four, secret_digest,
-                pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at, updated_at, expires_at,
-                last_used_at)
-            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), 'user', \(owner.rawValue), \(key.name),
-                \(key.prefix), \(key.lastFour), \(key.digest.hex), \(key.digest.pepperVersion),
-                \(StoredForm.scopes(key.scopes)), \(key.status.rawValue), \(key.rateLimitPerMinute),
-                \(key.createdBy?.rawValue), \(key.createdAt), \(key.updatedAt), \(key.expiresAt), \(key.lastUsedAt))
-            """)
+        _ = try await rows(Self.insertQuery(key))
     }
 
     package func update(_ key: APIKey) async throws {
-        let updated = try await rows(
-            """
-            UPDATE api_keys SET name = \(key.name), scopes = \(StoredForm.scopes(key.scopes)),
-                status = \(key.status.rawValue), rate_limit_per_minute = \(key.rateLimitPerMinute),
-                updated_at = \(key.updatedAt), expires_at = \(key.expiresAt)
-            WHERE id = \(key.id.rawValue) AND workspace_id = \(key.workspaceID.rawValue)
-            RETURNING id
-            """)
+        let updated = try await rows(Self.updateQuery(key))
         guard updated.count == 1 else { throw RecordNotFound("api key \(key.id)") }
     }
 
@@ -75,12 +58,7 @@ extension PostgresStore {
     // MARK: Scopes
 
     package func insert(_ definition: ScopeDefinition) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
-            VALUES (\(definition.workspaceID.rawValue), \(definition.scope.name), \(definition.description),
-                \(StoredForm.roles(definition.roles)), \(definition.createdAt))
-            """)
+        _ = try await rows(Self.insertQuery(definition))
     }
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
@@ -116,14 +94,24 @@ extension PostgresStore {
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind, target_id,
-                address, details, occurred_at)
-            VALUES (\(event.workspaceID.rawValue), \(event.actor.user?.rawValue), \(event.actor.credential),
-                \(event.action), \(event.targetKind), \(event.targetID), \(event.address),
-                \(StoredForm.details(event.details))::jsonb, \(event.occurredAt))
-            """)
+        _ = try await rows(Self.appendQuery(event))
+    }
+
+    package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
+        try await transaction { connection in
+            let (query, what): (PostgresQuery, String?) =
+                switch change {
+                case .insertUser(let user): (Self.insertQuery(user), nil)
+                case .updateUser(let user): (Self.updateQuery(user), "user \(user.id)")
+                case .insertKey(let key): (Self.insertQuery(key), nil)
+                case .updateKey(let key): (Self.updateQuery(key), "api key \(key.id)")
+                case .insertScope(let definition): (Self.insertQuery(definition), nil)
+                }
+            var changed = 0
+            for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
+            if let what, changed != 1 { throw RecordNotFound(what) }
+            try await connection.query(Self.appendQuery(event), logger: logger)
+        }
     }
 
     package func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) async throws -> [AuditEvent] {
@@ -153,6 +141,53 @@ extension PostgresStore {
                 details: StoredForm.details(try row["details_text"].decode(String.self)),
                 occurredAt: try row["occurred_at"].decode(Date.self))
         }
+    }
+
+    // MARK: Statements
+
+    static func insertQuery(_ key: APIKey) -> PostgresQuery {
+        let owner: UUID =
+            switch key.owner {
+            case .user(let id): id.rawValue
+            }
+        return """
+            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four, secret_digest,
+                pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at, updated_at, expires_at,
+                last_used_at)
+            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), 'user', \(owner), \(key.name),
+                \(key.prefix), \(key.lastFour), \(key.digest.hex), \(key.digest.pepperVersion),
+                \(StoredForm.scopes(key.scopes)), \(key.status.rawValue), \(key.rateLimitPerMinute),
+                \(key.createdBy?.rawValue), \(key.createdAt), \(key.updatedAt), \(key.expiresAt), \(key.lastUsedAt))
+            """
+    }
+
+    /// Returns the updated row's id, so an update of a missing key is noticed.
+    static func updateQuery(_ key: APIKey) -> PostgresQuery {
+        """
+        UPDATE api_keys SET name = \(key.name), scopes = \(StoredForm.scopes(key.scopes)),
+            status = \(key.status.rawValue), rate_limit_per_minute = \(key.rateLimitPerMinute),
+            updated_at = \(key.updatedAt), expires_at = \(key.expiresAt)
+        WHERE id = \(key.id.rawValue) AND workspace_id = \(key.workspaceID.rawValue)
+        RETURNING id
+        """
+    }
+
+    static func insertQuery(_ definition: ScopeDefinition) -> PostgresQuery {
+        """
+        INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
+        VALUES (\(definition.workspaceID.rawValue), \(definition.scope.name), \(definition.description),
+            \(StoredForm.roles(definition.roles)), \(definition.createdAt))
+        """
+    }
+
+    static func appendQuery(_ event: AuditEvent) -> PostgresQuery {
+        """
+        INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind, target_id,
+            address, details, occurred_at)
+        VALUES (\(event.workspaceID.rawValue), \(event.actor.user?.rawValue), \(event.actor.credential),
+            \(event.action), \(event.targetKind), \(event.targetID), \(event.address),
+            \(StoredForm.details(event.details))::jsonb, \(event.occurredAt))
+        """
     }
 
     // MARK: Rows

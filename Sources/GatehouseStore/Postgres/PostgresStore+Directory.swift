@@ -31,16 +31,7 @@ extension PostgresStore {
     }
 
     package func update(_ user: User) async throws {
-        let updated = try await rows(
-            """
-            UPDATE users SET email = \(user.email.value), name = \(user.name), employee_id = \(user.employeeID),
-                title = \(user.title), department_id = \(user.departmentID?.rawValue),
-                manager_id = \(user.managerID?.rawValue), role = \(user.role.rawValue), is_active = \(user.isActive),
-                privacy_notice_accepted_at = \(user.privacyNoticeAcceptedAt),
-                password_hash = \(user.passwordHash?.encoded), updated_at = \(user.updatedAt)
-            WHERE id = \(user.id.rawValue) AND workspace_id = \(user.workspaceID.rawValue)
-            RETURNING id
-            """)
+        let updated = try await rows(Self.updateQuery(user))
         guard updated.count == 1 else { throw RecordNotFound("user \(user.id)") }
     }
 
@@ -81,7 +72,20 @@ extension PostgresStore {
 
     // MARK: Rows
 
-    private static func insertQuery(_ user: User) -> PostgresQuery {
+    /// Returns the updated row's id, so an update of a missing user is noticed.
+    static func updateQuery(_ user: User) -> PostgresQuery {
+        """
+        UPDATE users SET email = \(user.email.value), name = \(user.name), employee_id = \(user.employeeID),
+            title = \(user.title), department_id = \(user.departmentID?.rawValue),
+            manager_id = \(user.managerID?.rawValue), role = \(user.role.rawValue), is_active = \(user.isActive),
+            privacy_notice_accepted_at = \(user.privacyNoticeAcceptedAt),
+            password_hash = \(user.passwordHash?.encoded), updated_at = \(user.updatedAt)
+        WHERE id = \(user.id.rawValue) AND workspace_id = \(user.workspaceID.rawValue)
+        RETURNING id
+        """
+    }
+
+    static func insertQuery(_ user: User) -> PostgresQuery {
         """
         INSERT INTO users (id, workspace_id, email, name, employee_id, title, department_id, manager_id, role,
             is_active, privacy_notice_accepted_at, password_hash, created_at, updated_at)

@@ -6,40 +6,11 @@ extension SQLiteStore {
     // MARK: API keys
 
     package func insert(_ key: APIKey) async throws {
-        try await write { db in
-            guard case .user(let owner) = key.owner else { return }
-            try db.execute(
-                sql: """
-                    INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four,
-                        secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at,
-                        updated_at, expires_at, last_used_at)
-                    VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    key.id.description, key.workspaceID.description, owner.description, key.name, key.prefix,
-                    key.lastFour, key.digest.hex, key.digest.pepperVersion, StoredForm.scopes(key.scopes),
-                    key.status.rawValue, key.rateLimitPerMinute, key.createdBy?.description,
-                    key.createdAt.microsecondsSince1970, key.updatedAt.microsecondsSince1970,
-                    key.expiresAt?.microsecondsSince1970, key.lastUsedAt?.microsecondsSince1970,
-                ])
-        }
+        try await write { db in try Self.insert(key, db) }
     }
 
     package func update(_ key: APIKey) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE api_keys SET name = ?, scopes = ?, status = ?, rate_limit_per_minute = ?, updated_at = ?,
-                        expires_at = ?
-                    WHERE id = ? AND workspace_id = ?
-                    """,
-                arguments: [
-                    key.name, StoredForm.scopes(key.scopes), key.status.rawValue, key.rateLimitPerMinute,
-                    key.updatedAt.microsecondsSince1970, key.expiresAt?.microsecondsSince1970, key.id.description,
-                    key.workspaceID.description,
-                ])
-            guard db.changesCount == 1 else { throw RecordNotFound("api key \(key.id)") }
-        }
+        try await write { db in try Self.update(key, db) }
     }
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
@@ -91,17 +62,7 @@ extension SQLiteStore {
     // MARK: Scopes
 
     package func insert(_ definition: ScopeDefinition) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    definition.workspaceID.description, definition.scope.name, definition.description,
-                    StoredForm.roles(definition.roles), definition.createdAt.microsecondsSince1970,
-                ])
-        }
+        try await write { db in try Self.insert(definition, db) }
     }
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
@@ -144,18 +105,19 @@ extension SQLiteStore {
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
+        try await write { db in try Self.append(event, db) }
+    }
+
+    package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind,
-                        target_id, address, details, occurred_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    event.workspaceID.description, event.actor.user?.description, event.actor.credential,
-                    event.action, event.targetKind, event.targetID, event.address, StoredForm.details(event.details),
-                    event.occurredAt.microsecondsSince1970,
-                ])
+            switch change {
+            case .insertUser(let user): try Self.insert(user, db)
+            case .updateUser(let user): try Self.update(user, db)
+            case .insertKey(let key): try Self.insert(key, db)
+            case .updateKey(let key): try Self.update(key, db)
+            case .insertScope(let definition): try Self.insert(definition, db)
+            }
+            try Self.append(event, db)
         }
     }
 
@@ -194,6 +156,67 @@ extension SQLiteStore {
                     occurredAt: Date(microsecondsSince1970: row["occurred_at"]))
             }
         }
+    }
+
+    // MARK: Statements
+
+    static func insert(_ key: APIKey, _ db: Database) throws {
+        guard case .user(let owner) = key.owner else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four,
+                    secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at,
+                    updated_at, expires_at, last_used_at)
+                VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                key.id.description, key.workspaceID.description, owner.description, key.name, key.prefix,
+                key.lastFour, key.digest.hex, key.digest.pepperVersion, StoredForm.scopes(key.scopes),
+                key.status.rawValue, key.rateLimitPerMinute, key.createdBy?.description,
+                key.createdAt.microsecondsSince1970, key.updatedAt.microsecondsSince1970,
+                key.expiresAt?.microsecondsSince1970, key.lastUsedAt?.microsecondsSince1970,
+            ])
+    }
+
+    static func update(_ key: APIKey, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE api_keys SET name = ?, scopes = ?, status = ?, rate_limit_per_minute = ?, updated_at = ?,
+                    expires_at = ?
+                WHERE id = ? AND workspace_id = ?
+                """,
+            arguments: [
+                key.name, StoredForm.scopes(key.scopes), key.status.rawValue, key.rateLimitPerMinute,
+                key.updatedAt.microsecondsSince1970, key.expiresAt?.microsecondsSince1970, key.id.description,
+                key.workspaceID.description,
+            ])
+        guard db.changesCount == 1 else { throw RecordNotFound("api key \(key.id)") }
+    }
+
+    static func insert(_ definition: ScopeDefinition, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                definition.workspaceID.description, definition.scope.name, definition.description,
+                StoredForm.roles(definition.roles), definition.createdAt.microsecondsSince1970,
+            ])
+    }
+
+    static func append(_ event: AuditEvent, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind,
+                    target_id, address, details, occurred_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                event.workspaceID.description, event.actor.user?.description, event.actor.credential,
+                event.action, event.targetKind, event.targetID, event.address, StoredForm.details(event.details),
+                event.occurredAt.microsecondsSince1970,
+            ])
     }
 
     // MARK: Rows

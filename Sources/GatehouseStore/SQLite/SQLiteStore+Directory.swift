@@ -40,22 +40,7 @@ extension SQLiteStore {
     }
 
     package func update(_ user: User) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE users SET email = ?, name = ?, employee_id = ?, title = ?, department_id = ?,
-                        manager_id = ?, role = ?, is_active = ?, privacy_notice_accepted_at = ?, password_hash = ?,
-                        updated_at = ?
-                    WHERE id = ? AND workspace_id = ?
-                    """,
-                arguments: [
-                    user.email.value, user.name, user.employeeID, user.title, user.departmentID?.description,
-                    user.managerID?.description, user.role.rawValue, user.isActive,
-                    user.privacyNoticeAcceptedAt?.microsecondsSince1970, user.passwordHash?.encoded,
-                    user.updatedAt.microsecondsSince1970, user.id.description, user.workspaceID.description,
-                ])
-            guard db.changesCount == 1 else { throw RecordNotFound("user \(user.id)") }
-        }
+        try await write { db in try Self.update(user, db) }
     }
 
     package func user(id: UserID) async throws -> User? {
@@ -118,7 +103,24 @@ extension SQLiteStore {
 
     // MARK: Rows
 
-    private static func insert(_ user: User, _ db: Database) throws {
+    static func update(_ user: User, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE users SET email = ?, name = ?, employee_id = ?, title = ?, department_id = ?,
+                    manager_id = ?, role = ?, is_active = ?, privacy_notice_accepted_at = ?, password_hash = ?,
+                    updated_at = ?
+                WHERE id = ? AND workspace_id = ?
+                """,
+            arguments: [
+                user.email.value, user.name, user.employeeID, user.title, user.departmentID?.description,
+                user.managerID?.description, user.role.rawValue, user.isActive,
+                user.privacyNoticeAcceptedAt?.microsecondsSince1970, user.passwordHash?.encoded,
+                user.updatedAt.microsecondsSince1970, user.id.description, user.workspaceID.description,
+            ])
+        guard db.changesCount == 1 else { throw RecordNotFound("user \(user.id)") }
+    }
+
+    static func insert(_ user: User, _ db: Database) throws {
         try db.execute(
             sql: """
                 INSERT INTO users (id, workspace_id, email, name, employee_id, title, department_id, manager_id, role,
