@@ -78,3 +78,38 @@ struct KeyFormatTests {
         }
     }
 }
+
+@Suite("Workspace scopes and callers")
+struct RoleRightsTests {
+    static func definition(_ name: String, roles: Set<Role>) throws -> ScopeDefinition {
+        ScopeDefinition(
+            workspaceID: WorkspaceID(), scope: try Scope(name), description: name, roles: roles,
+            createdAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test func aWorkspaceScopeIsHeldByItsRolesAndAlwaysBySuperAdmins() throws {
+        let rights = RoleRights(custom: [try Self.definition("okrs:read", roles: [.user])])
+        let okrs = try Scope("okrs:read")
+        #expect(rights.scopes(of: .user) == [.profile, okrs])
+        #expect(rights.scopes(of: .superAdmin).contains(okrs))
+        #expect(!rights.scopes(of: .hrAdmin).contains(okrs))
+        #expect(rights.isDefined(okrs) && rights.isDefined(.auditRead))
+        #expect(!rights.isDefined(try Scope("kpis:write")))
+    }
+
+    @Test func theOperatorMaySeeAndGrantEverythingAPrincipalOnlyItsOwn() {
+        let workspace = WorkspaceID()
+        let principal = Principal(
+            workspaceID: workspace, user: nil, role: .admin, scopes: [.usersRead], credential: .apiKey(APIKeyID()),
+            rateLimitPerMinute: 60)
+        let caller = Caller(principal, address: "10.0.0.1")
+        #expect(caller.canSee(workspace) && !caller.canSee(WorkspaceID()))
+        #expect(caller.holds([.usersRead]) && !caller.holds([.usersRead, .auditRead]))
+        #expect(throws: DomainError.forbidden("This key does not have audit:read permission")) {
+            try caller.require(.auditRead)
+        }
+        #expect(Caller.commandLine.canSee(WorkspaceID()) && Caller.commandLine.holds([.auditRead]))
+        #expect(Caller.commandLine.actor == .commandLine)
+        #expect(caller.actor.credential.hasPrefix("api_key:"))
+    }
+}
