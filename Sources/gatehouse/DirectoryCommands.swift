@@ -48,7 +48,7 @@ struct WorkspacesCommand: AsyncParsableCommand {
                     email: try EmailAddress(adminEmail), name: try DisplayName(adminName), role: .superAdmin,
                     password: password)
                 let (workspace, user) = try await database.withStore { store in
-                    try await directory(store).createWorkspace(name: name, slug: slug, admin: admin)
+                    try await directory(store).createWorkspace(name: name, slug: slug, admin: admin, by: .commandLine)
                 }
                 print("Created workspace '\(workspace.slug)' (\(workspace.name)) with super admin \(user.email).")
                 if !passwordStdin {

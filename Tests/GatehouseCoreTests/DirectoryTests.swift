@@ -8,37 +8,50 @@ struct DirectoryTests {
     let store = InMemoryDirectoryStore()
     let clock = ManualClock()
     var directory: Directory { Directory(store: store, clock: clock, passwords: Fixture.fastPasswords) }
+    var users: UserAdministration {
+        UserAdministration(store: store, clock: clock, passwords: Fixture.fastPasswords)
+    }
 
     private func acme() async throws -> Workspace {
+        try await workspace("acme", admin: "owner@acme.test")
+    }
+
+    private func workspace(_ slug: String, admin: String) async throws -> Workspace {
         try await directory.createWorkspace(
-            name: DisplayName("Acme"), slug: WorkspaceSlug("acme"), admin: Fixture.newUser("owner@acme.test")
+            name: DisplayName(slug.capitalized), slug: WorkspaceSlug(slug), admin: Fixture.newUser(admin),
+            by: .commandLine
         ).0
     }
 
     @Test func aNewWorkspaceStartsWithASuperAdmin() async throws {
         let (workspace, owner) = try await directory.createWorkspace(
-            name: DisplayName("Acme"), slug: WorkspaceSlug("acme"), admin: Fixture.newUser("owner@acme.test"))
+            name: DisplayName("Acme"), slug: WorkspaceSlug("acme"), admin: Fixture.newUser("owner@acme.test"),
+            by: .commandLine)
         #expect(owner.role == .superAdmin)
         #expect(owner.workspaceID == workspace.id)
         #expect(workspace.createdAt == clock.now())
         #expect(try await directory.users(in: WorkspaceSlug("acme")).map(\.email.value) == ["owner@acme.test"])
+        let event = try #require(await store.auditEvents(in: workspace.id, matching: AuditQuery()).first)
+        #expect(event.action == "workspace.created")
+        #expect(event.actor == .commandLine)
+        #expect(event.details["super_admin"] == "owner@acme.test")
     }
 
     @Test func aTakenSlugIsAConflict() async throws {
         _ = try await acme()
         await #expect(throws: DomainError.conflict("A workspace with that slug already exists.")) {
-            try await directory.createWorkspace(
-                name: DisplayName("Other"), slug: WorkspaceSlug("acme"), admin: Fixture.newUser("x@other.test"))
+            try await workspace("acme", admin: "x@other.test")
         }
     }
 
     @Test func usersGetTheirDepartmentAndManagerFromTheSameWorkspace() async throws {
-        _ = try await acme()
-        let slug = try WorkspaceSlug("acme")
-        let sales = try await directory.createDepartment(named: DisplayName("Sales"), in: slug)
-        let boss = try await directory.createUser(Fixture.newUser("boss@acme.test", role: .admin), in: slug)
-        let ann = try await directory.createUser(
-            Fixture.newUser("Ann@Acme.test", department: "Sales", manager: "boss@acme.test"), in: slug)
+        let acme = try await acme()
+        let sales = try await directory.createDepartment(named: DisplayName("Sales"), in: WorkspaceSlug("acme"))
+        let boss = try await users.create(
+            Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: .commandLine)
+        let ann = try await users.create(
+            Fixture.newUser("Ann@Acme.test", department: "Sales", manager: "boss@acme.test"), in: acme.id,
+            by: .commandLine)
         #expect(ann.email.value == "ann@acme.test")
         #expect(ann.departmentID == sales.id)
         #expect(ann.managerID == boss.id)
@@ -48,58 +61,59 @@ struct DirectoryTests {
     }
 
     @Test func aManagerFromAnotherWorkspaceIsRefused() async throws {
-        _ = try await acme()
-        _ = try await directory.createWorkspace(
-            name: DisplayName("Globex"), slug: WorkspaceSlug("globex"), admin: Fixture.newUser("boss@globex.test"))
+        let acme = try await acme()
+        _ = try await workspace("globex", admin: "boss@globex.test")
         await #expect(throws: DomainError.self) {
-            try await directory.createUser(
-                Fixture.newUser("ann@acme.test", manager: "boss@globex.test"), in: WorkspaceSlug("acme"))
+            try await users.create(
+                Fixture.newUser("ann@acme.test", manager: "boss@globex.test"), in: acme.id, by: .commandLine)
         }
         #expect(try await store.user(email: EmailAddress("ann@acme.test")) == nil)
     }
 
     @Test func anUnknownDepartmentIsRefused() async throws {
-        _ = try await acme()
+        let acme = try await acme()
         await #expect(
             throws: DomainError.invalidInput(
                 field: "department", message: "There is no department 'Nowhere' in this workspace.")
         ) {
-            try await directory.createUser(
-                Fixture.newUser("ann@acme.test", department: "Nowhere"), in: WorkspaceSlug("acme"))
+            try await users.create(
+                Fixture.newUser("ann@acme.test", department: "Nowhere"), in: acme.id, by: .commandLine)
         }
     }
 
     @Test func emailsAreUniqueAcrossTheInstallationWhateverTheirCase() async throws {
-        _ = try await acme()
-        let slug = try WorkspaceSlug("acme")
-        _ = try await directory.createUser(Fixture.newUser("ann@acme.test"), in: slug)
+        let acme = try await acme()
+        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine)
         await #expect(throws: DomainError.conflict("A user with that email already exists.")) {
-            try await directory.createUser(Fixture.newUser("ANN@acme.test"), in: slug)
+            try await users.create(Fixture.newUser("ANN@acme.test"), in: acme.id, by: .commandLine)
         }
+        #expect(await store.auditEvents(in: acme.id, matching: AuditQuery(action: "user.created")).count == 1)
     }
 
     @Test func anUnknownWorkspaceIsNotFound() async throws {
         await #expect(throws: DomainError.notFound("There is no workspace 'nowhere'.")) {
-            try await directory.createUser(Fixture.newUser("ann@x.test"), in: WorkspaceSlug("nowhere"))
+            try await directory.workspace(WorkspaceSlug("nowhere"))
         }
     }
 
     @Test func deactivatingAndActivatingAUserIsRecordedWithTheTime() async throws {
-        _ = try await acme()
-        _ = try await directory.createUser(Fixture.newUser("ann@acme.test"), in: WorkspaceSlug("acme"))
+        let acme = try await acme()
+        let ann = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine)
         clock.advance(by: 3600)
-        let deactivated = try await directory.setActive(false, email: EmailAddress("ann@acme.test"))
+        let deactivated = try await users.update(ann.id, UserChange(isActive: false), by: .commandLine)
         #expect(!deactivated.isActive)
         #expect(deactivated.updatedAt == clock.now())
         #expect(try await store.user(email: EmailAddress("ann@acme.test"))?.isActive == false)
-        let activated = try await directory.setActive(true, email: EmailAddress("ann@acme.test"))
+        let activated = try await users.update(ann.id, UserChange(isActive: true), by: .commandLine)
         #expect(activated.isActive)
+        let changes = await store.auditEvents(in: acme.id, matching: AuditQuery(action: "user.updated"))
+        #expect(changes.map { $0.details["active"] } == ["true", "false"])
     }
 
     @Test func aPasswordIsStoredOnlyAsABcryptHash() async throws {
-        _ = try await acme()
-        let user = try await directory.createUser(
-            Fixture.newUser("ann@acme.test", password: "a long enough password"), in: WorkspaceSlug("acme"))
+        let acme = try await acme()
+        let user = try await users.create(
+            Fixture.newUser("ann@acme.test", password: "a long enough password"), in: acme.id, by: .commandLine)
         let hash = try #require(user.passwordHash)
         #expect(hash.encoded != "a long enough password")
         #expect(await Fixture.fastPasswords.verify("a long enough password", against: hash))
@@ -107,8 +121,7 @@ struct DirectoryTests {
 
     @Test func departmentNamesAreUniquePerWorkspaceOnly() async throws {
         _ = try await acme()
-        _ = try await directory.createWorkspace(
-            name: DisplayName("Globex"), slug: WorkspaceSlug("globex"), admin: Fixture.newUser("boss@globex.test"))
+        _ = try await workspace("globex", admin: "boss@globex.test")
         _ = try await directory.createDepartment(named: DisplayName("Sales"), in: WorkspaceSlug("acme"))
         _ = try await directory.createDepartment(named: DisplayName("Sales"), in: WorkspaceSlug("globex"))
         await #expect(throws: DomainError.conflict("A department with that name already exists in this workspace.")) {
@@ -142,6 +155,15 @@ struct FirstRunTests {
         #expect(outcome.generatedPassword == nil)
         let hash = try #require(outcome.admin.passwordHash)
         #expect(await Fixture.fastPasswords.verify("operator chose this", against: hash))
+    }
+
+    @Test func theFirstRunIsInTheAuditTrail() async throws {
+        let outcome = try #require(
+            try await firstRun.bootstrapIfNeeded(adminEmail: EmailAddress("admin@localhost"), password: nil))
+        let events = await store.auditEvents(in: outcome.workspace.id, matching: AuditQuery())
+        #expect(events.map(\.action) == ["workspace.created"])
+        #expect(events.first?.actor.credential == "first_run")
+        #expect(events.first?.targetID == "\(outcome.workspace.id)")
     }
 
     @Test func laterRunsDoNothing() async throws {

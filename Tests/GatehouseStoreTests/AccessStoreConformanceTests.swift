@@ -218,6 +218,25 @@ struct AccessStoreConformanceTests {
             await #expect(throws: UniqueViolation(.userEmail)) {
                 try await store.apply(.insertUser(taken), recording: event("user.taken"))
             }
+            let copy2 = try Fixture.workspace("acme")
+            await #expect(throws: UniqueViolation(.workspaceSlug)) {
+                try await store.apply(
+                    .insertWorkspace(copy2, firstUser: try Fixture.user("new@copy.test", in: copy2)),
+                    recording: event("workspace.copied"))
+            }
+            #expect(try await store.user(email: EmailAddress("new@copy.test")) == nil)
+            let globex = try Fixture.workspace("globex")
+            let boss = try Fixture.user("boss@globex.test", in: globex, role: .superAdmin)
+            let created = AuditEvent(
+                workspaceID: globex.id, actor: .commandLine, action: "workspace.created", targetKind: "workspace",
+                targetID: "\(globex.id)", address: nil, occurredAt: Fixture.epoch)
+            try await store.apply(.insertWorkspace(globex, firstUser: boss), recording: created)
+            #expect(try await store.user(id: boss.id) == boss)
+            #expect(
+                try await store.auditEvents(in: globex.id, matching: AuditQuery()).map(\.action) == [
+                    "workspace.created"
+                ])
+
             var renamed = owner
             renamed.name = "Renamed"
             try await store.apply(.updateUser(renamed), recording: event("user.updated"))

@@ -1,9 +1,12 @@
 import GatehouseCore
 
-/// A directory store in memory, for domain unit tests that should touch no disk or network.
+/// A directory store with its audit trail in memory, for domain unit tests that should touch no disk or
+/// network.
 ///
-/// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down.
-package actor InMemoryDirectoryStore: DirectoryStore {
+/// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down. It
+/// keeps no keys or scopes: changes to those are refused as unsupported.
+package actor InMemoryDirectoryStore: DirectoryStore, AuditStore {
+    private var events: [AuditEvent] = []
     private var workspaces: [WorkspaceID: Workspace] = [:]
     private var users: [UserID: User] = [:]
     private var departments: [DepartmentID: Department] = [:]
@@ -59,4 +62,30 @@ package actor InMemoryDirectoryStore: DirectoryStore {
     private func checkEmailFree(_ email: EmailAddress) throws {
         guard !users.values.contains(where: { $0.email == email }) else { throw UniqueViolation(.userEmail) }
     }
+
+    package func append(_ event: AuditEvent) {
+        var event = event
+        event.sequence = Int64(events.count + 1)
+        events.append(event)
+    }
+
+    package func apply(_ change: AuditedChange, recording event: AuditEvent) throws {
+        switch change {
+        case .insertWorkspace(let workspace, let firstUser): try insert(workspace, firstUser: firstUser)
+        case .insertUser(let user): try insert(user)
+        case .updateUser(let user): try update(user)
+        case .insertKey, .updateKey, .insertScope: throw Unsupported()
+        }
+        append(event)
+    }
+
+    package func auditEvents(in workspace: WorkspaceID, matching query: AuditQuery) -> [AuditEvent] {
+        let matching = events.reversed().filter { event in
+            event.workspaceID == workspace && (query.action == nil || query.action == event.action)
+        }
+        return Array(matching.prefix(query.limit))
+    }
+
+    /// This store keeps only the directory.
+    package struct Unsupported: Error {}
 }

@@ -6,20 +6,28 @@ package struct Caller: Sendable {
     /// The client address of the request, for the audit trail.
     package var address: String?
 
+    /// How the audit trail names an operator acting without a credential.
+    private let operatorName: String
+
     package init(_ principal: Principal, address: String?) {
         self.principal = principal
         self.address = address
+        self.operatorName = ""
     }
 
-    private init() {
+    private init(operatorName: String) {
         self.principal = nil
         self.address = nil
+        self.operatorName = operatorName
     }
 
     /// The operator at the command line.
-    package static let commandLine = Caller()
+    package static let commandLine = Caller(operatorName: AuditActor.commandLine.credential)
 
-    package var actor: AuditActor { principal?.actor ?? .commandLine }
+    /// The server preparing an empty installation on its first start.
+    package static let firstRun = Caller(operatorName: "first_run")
+
+    package var actor: AuditActor { principal?.actor ?? AuditActor(user: nil, credential: operatorName) }
 
     /// The role bounding this caller; the operator is treated as a super admin.
     package var role: Role { principal?.role ?? .superAdmin }

@@ -39,6 +39,7 @@ extension AuditedChange {
     /// What the change is to, as the audit trail names it.
     var target: (kind: String, id: String, workspace: WorkspaceID) {
         switch self {
+        case .insertWorkspace(let workspace, _): ("workspace", "\(workspace.id)", workspace.id)
         case .insertUser(let user), .updateUser(let user): ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)

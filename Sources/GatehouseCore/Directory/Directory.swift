@@ -40,11 +40,11 @@ package struct NewUser: Sendable {
 /// Every lookup that crosses a reference (a manager, a department) stays inside the workspace, so a user
 /// can never be tied to another tenant's records.
 package struct Directory: Sendable {
-    let store: any DirectoryStore
+    let store: any DirectoryStore & AuditStore
     let clock: any WallClock
     let passwords: any PasswordHasher
 
-    package init(store: any DirectoryStore, clock: any WallClock, passwords: any PasswordHasher) {
+    package init(store: any DirectoryStore & AuditStore, clock: any WallClock, passwords: any PasswordHasher) {
         self.store = store
         self.clock = clock
         self.passwords = passwords
@@ -52,15 +52,17 @@ package struct Directory: Sendable {
 
     // MARK: Workspaces
 
-    /// Creates a workspace with its first user, a super admin, in one transaction.
+    /// Creates a workspace with its first user, a super admin, in one transaction with its audit event.
     package func createWorkspace(
-        name: DisplayName, slug: WorkspaceSlug, admin: NewUser
+        name: DisplayName, slug: WorkspaceSlug, admin: NewUser, by caller: Caller
     ) async throws -> (Workspace, User) {
         let now = clock.now()
         let workspace = Workspace(name: name.value, slug: slug, createdAt: now)
         var owner = try await makeUser(admin, in: workspace.id, now: now)
         owner.role = .superAdmin
-        try await translatingConflicts { try await store.insert(workspace, firstUser: owner) }
+        try await AuditTrail(store: store, clock: clock).record(
+            .insertWorkspace(workspace, firstUser: owner), as: "workspace.created", by: caller,
+            details: ["slug": slug.value, "super_admin": owner.email.value])
         return (workspace, owner)
     }
 
@@ -79,14 +81,6 @@ package struct Directory: Sendable {
 
     // MARK: Users
 
-    /// Adds a user to `workspace`, resolving their department and manager inside it.
-    package func createUser(_ input: NewUser, in workspace: WorkspaceSlug) async throws -> User {
-        let workspace = try await self.workspace(workspace)
-        let user = try await makeUser(input, in: workspace.id, now: clock.now())
-        try await translatingConflicts { try await store.insert(user) }
-        return user
-    }
-
     /// The workspace's users, ordered by email.
     package func users(in workspace: WorkspaceSlug) async throws -> [User] {
         try await store.users(in: try await self.workspace(workspace).id)
@@ -97,16 +91,6 @@ package struct Directory: Sendable {
         guard let user = try await store.user(email: email) else {
             throw DomainError.notFound("There is no user with the email \(email).")
         }
-        return user
-    }
-
-    /// Turns a user's access off or back on; their credentials follow at once.
-    package func setActive(_ isActive: Bool, email: EmailAddress) async throws -> User {
-        var user = try await self.user(email: email)
-        guard user.isActive != isActive else { return user }
-        user.isActive = isActive
-        user.updatedAt = clock.now()
-        try await store.update(user)
         return user
     }
 

@@ -29,7 +29,8 @@ package struct FirstRun: Sendable {
             password: password ?? generated)
         do {
             let (workspace, user) = try await directory.createWorkspace(
-                name: try DisplayName("Default"), slug: try WorkspaceSlug(Self.defaultWorkspaceSlug), admin: admin)
+                name: try DisplayName("Default"), slug: try WorkspaceSlug(Self.defaultWorkspaceSlug), admin: admin,
+                by: .firstRun)
             return FirstRunOutcome(workspace: workspace, admin: user, generatedPassword: generated)
         } catch DomainError.conflict {
             return nil

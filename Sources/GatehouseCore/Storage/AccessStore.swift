@@ -31,6 +31,8 @@ package protocol RateLimitStore: Sendable {
 
 /// A change to one record that the audit trail records together with it.
 package enum AuditedChange: Sendable {
+    /// A new workspace with its first user, as `WorkspaceStore.insert(_:firstUser:)` stores them.
+    case insertWorkspace(Workspace, firstUser: User)
     case insertUser(User)
     case updateUser(User)
     case insertKey(APIKey)

@@ -99,17 +99,22 @@ extension PostgresStore {
 
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await transaction { connection in
-            let (query, what): (PostgresQuery, String?) =
+            // An update names what it changes, so that changing nothing is noticed.
+            let (queries, updating): ([PostgresQuery], String?) =
                 switch change {
-                case .insertUser(let user): (Self.insertQuery(user), nil)
-                case .updateUser(let user): (Self.updateQuery(user), "user \(user.id)")
-                case .insertKey(let key): (Self.insertQuery(key), nil)
-                case .updateKey(let key): (Self.updateQuery(key), "api key \(key.id)")
-                case .insertScope(let definition): (Self.insertQuery(definition), nil)
+                case .insertWorkspace(let workspace, let firstUser):
+                    ([Self.insertQuery(workspace), Self.insertQuery(firstUser)], nil)
+                case .insertUser(let user): ([Self.insertQuery(user)], nil)
+                case .updateUser(let user): ([Self.updateQuery(user)], "user \(user.id)")
+                case .insertKey(let key): ([Self.insertQuery(key)], nil)
+                case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
+                case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
                 }
-            var changed = 0
-            for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
-            if let what, changed != 1 { throw RecordNotFound(what) }
+            for query in queries {
+                var changed = 0
+                for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
+                if let updating, changed != 1 { throw RecordNotFound(updating) }
+            }
             try await connection.query(Self.appendQuery(event), logger: logger)
         }
     }

@@ -5,11 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     package func insert(_ workspace: Workspace, firstUser: User) async throws {
         try await transaction { connection in
-            try await connection.query(
-                """
-                INSERT INTO workspaces (id, name, slug, created_at)
-                VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.slug.value), \(workspace.createdAt))
-                """, logger: logger)
+            try await connection.query(Self.insertQuery(workspace), logger: logger)
             try await connection.query(Self.insertQuery(firstUser), logger: logger)
         }
     }
@@ -71,6 +67,13 @@ extension PostgresStore {
     }
 
     // MARK: Rows
+
+    static func insertQuery(_ workspace: Workspace) -> PostgresQuery {
+        """
+        INSERT INTO workspaces (id, name, slug, created_at)
+        VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.slug.value), \(workspace.createdAt))
+        """
+    }
 
     /// Returns the updated row's id, so an update of a missing user is noticed.
     static func updateQuery(_ user: User) -> PostgresQuery {

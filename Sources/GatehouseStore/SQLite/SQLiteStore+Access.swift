@@ -111,6 +111,7 @@ extension SQLiteStore {
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await write { db in
             switch change {
+            case .insertWorkspace(let workspace, let firstUser): try Self.insert(workspace, firstUser: firstUser, db)
             case .insertUser(let user): try Self.insert(user, db)
             case .updateUser(let user): try Self.update(user, db)
             case .insertKey(let key): try Self.insert(key, db)

@@ -4,15 +4,7 @@ import GatehouseCore
 
 extension SQLiteStore {
     package func insert(_ workspace: Workspace, firstUser: User) async throws {
-        try await write { db in
-            try db.execute(
-                sql: "INSERT INTO workspaces (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    workspace.id.description, workspace.name, workspace.slug.value,
-                    workspace.createdAt.microsecondsSince1970,
-                ])
-            try Self.insert(firstUser, db)
-        }
+        try await write { db in try Self.insert(workspace, firstUser: firstUser, db) }
     }
 
     package func workspace(id: WorkspaceID) async throws -> Workspace? {
@@ -102,6 +94,16 @@ extension SQLiteStore {
     }
 
     // MARK: Rows
+
+    static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO workspaces (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [
+                workspace.id.description, workspace.name, workspace.slug.value,
+                workspace.createdAt.microsecondsSince1970,
+            ])
+        try insert(firstUser, db)
+    }
 
     static func update(_ user: User, _ db: Database) throws {
         try db.execute(
