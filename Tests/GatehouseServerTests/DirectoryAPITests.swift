@@ -94,7 +94,7 @@ struct DirectoryAPITests {
                 .post, "/api/v1/scopes", key: admin,
                 json: #"{"name":"okrs:read","description":"Read OKRs","roles":["user","admin"]}"#)
             #expect(defined.status == .created)
-            #expect(defined.json["roles"] as? [String] == ["admin", "user"])
+            #expect(defined.json["roles"] as? [String] == ["admin", "super_admin", "user"])
             #expect(defined.json["built_in"] as? Bool == false)
             let listed = try await api.call(.get, "/api/v1/scopes", key: admin)
             let names = listed.items("scopes").compactMap { $0["name"] as? String }

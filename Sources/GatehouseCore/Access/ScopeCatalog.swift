@@ -10,8 +10,8 @@ package struct ScopeCatalog: Sendable {
         self.clock = clock
     }
 
-    /// Defines a new scope in `workspace`, held by `roles`. Needs `api_keys:write`, since scopes are what keys
-    /// are made of.
+    /// Defines a new scope in `workspace`, held by `roles` and always by super admins (listed too, so the
+    /// listing says who really holds it). Needs `api_keys:write`, since scopes are what keys are made of.
     package func define(
         _ scope: Scope, description: String, roles: Set<Role>, in workspace: WorkspaceID, by caller: Caller
     ) async throws -> ScopeDefinition {
@@ -25,10 +25,10 @@ package struct ScopeCatalog: Sendable {
         }
         let definition = ScopeDefinition(
             workspaceID: workspace, scope: scope, description: try DisplayName(description, field: "description").value,
-            roles: roles, createdAt: clock.now())
+            roles: roles.union([.superAdmin]), createdAt: clock.now())
         try await AuditTrail(store: store, clock: clock).record(
             .insertScope(definition), as: "scope.created", by: caller,
-            details: ["roles": roles.map(\.rawValue).sorted().joined(separator: " ")])
+            details: ["roles": definition.roles.map(\.rawValue).sorted().joined(separator: " ")])
         return definition
     }
 
