@@ -20,7 +20,7 @@ package struct RateLimitMiddleware: RouterMiddleware {
         guard decision.allowed else {
             var error = APIError(
                 .tooManyRequests, code: "rate_limit_exceeded",
-                message: "This key may make \(decision.limit) requests a minute; "
+                message: "This \(principal.credential.noun) may make \(decision.limit) requests a minute; "
                     + "try again in \(decision.resetAfter) seconds.",
                 headers: fields, retryAfterSeconds: decision.resetAfter)
             error.headers[.retryAfter] = "\(decision.resetAfter)"
