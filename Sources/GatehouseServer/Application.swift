@@ -88,6 +88,7 @@ package func buildRouter(
     HealthController(store: dependencies.store).addRoutes(to: router)
     HomeController(pages: pages, issuer: configuration.issuer).addRoutes(to: router)
     addAPIRoutes(to: router, configuration, dependencies, lastUse: lastUse)
+    addOAuthRoutes(to: router, configuration, dependencies, lastUse: lastUse)
     return router
 }
 
@@ -105,11 +106,25 @@ func addAPIRoutes(
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(store: store, clock: clock)))
     DirectoryController(users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords))
         .addRoutes(to: api)
-    APIKeysController(
-        keys: APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
-    ).addRoutes(to: api)
+    let keys = APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
+    APIKeysController(keys: keys).addRoutes(to: api)
+    ClientsController(clients: ClientApplications(store: store, clock: clock), keys: keys).addRoutes(to: api)
     ScopesController(catalog: ScopeCatalog(store: store, clock: clock)).addRoutes(to: api)
     AuditController(trail: AuditTrail(store: store, clock: clock)).addRoutes(to: api)
+}
+
+/// `/oauth`: the endpoints third-party clients call, authenticated as clients, with RFC 6749 errors.
+func addOAuthRoutes(
+    to router: Router<AppRequestContext>, _ configuration: ServerConfiguration,
+    _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder?
+) {
+    let keyVerifier = APIKeyVerifier(
+        store: dependencies.store, peppers: dependencies.peppers, clock: dependencies.clock,
+        settings: configuration.keys, lastUse: lastUse)
+    IntrospectionController(
+        clients: ClientAuthenticator(store: dependencies.store, clock: dependencies.clock),
+        introspection: Introspection(keys: keyVerifier)
+    ).addRoutes(to: router)
 }
 
 /// Migrates the store, then bootstraps an empty installation once.

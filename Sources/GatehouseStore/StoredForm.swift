@@ -12,6 +12,48 @@ enum StoredForm {
         try KeyScopes(names: text.map { $0.split(separator: " ").map(String.init) })
     }
 
+    /// A set of scopes (a client's) as one space-separated, sorted string.
+    static func scopeSet(_ scopes: Set<Scope>) -> String {
+        scopes.sorted().map(\.name).joined(separator: " ")
+    }
+
+    static func scopeSet(_ text: String) throws -> Set<Scope> {
+        Set(try text.split(separator: " ").map { try Scope(String($0)) })
+    }
+
+    static func grantTypes(_ grants: Set<GrantType>) -> String {
+        grants.sorted().map(\.rawValue).joined(separator: " ")
+    }
+
+    static func grantTypes(_ text: String) throws -> Set<GrantType> {
+        Set(try text.split(separator: " ").map { try GrantType(parsing: String($0)) })
+    }
+
+    /// Redirect URIs one per line, in the order they were registered (they never contain whitespace).
+    static func redirectURIs(_ uris: [RedirectURI]) -> String {
+        uris.map(\.value).joined(separator: "\n")
+    }
+
+    static func redirectURIs(_ text: String) throws -> [RedirectURI] {
+        try text.split(separator: "\n").map { try RedirectURI(String($0)) }
+    }
+
+    /// A key's owner as the `owner_kind`, `owner_user_id` and `owner_client_id` columns hold it.
+    static func owner(_ owner: KeyOwner) -> (kind: String, user: UserID?, client: ClientID?) {
+        switch owner {
+        case .user(let id): ("user", id, nil)
+        case .client(let id): ("client", nil, id)
+        }
+    }
+
+    static func owner(kind: String, user: UUID?, client: String?) throws -> KeyOwner {
+        switch (kind, user, client) {
+        case ("user", let user?, _): .user(UserID(user))
+        case ("client", _, let client?): .client(try ClientID(client))
+        default: throw StoreUnavailable("malformed API key owner in the database")
+        }
+    }
+
     static func roles(_ roles: Set<Role>) -> String {
         roles.map(\.rawValue).sorted().joined(separator: " ")
     }

@@ -12,11 +12,18 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate a key for a user. The key is printed once, on the last line.")
+            abstract:
+                "Generate a user key (--user) or a client application's service key (--client). The key is printed "
+                + "once, on the last line.")
 
-        @Option(help: "The email of the user the key acts for.") var user: String
+        @Option(help: "The email of the user the key acts for.") var user: String?
+        @Option(help: "The client_id of the client application the service key belongs to.") var client: String?
         @Option(help: "A name that says what the key is for.") var name: String
-        @Option(help: "A scope the key may use (repeat for more; default: everything the user's role allows).")
+        @Option(
+            help: """
+                A scope the key may use (repeat for more; default: everything the user's role allows, or every \
+                scope of the workspace for a service key).
+                """)
         var scope: [String] = []
         @Option(help: "How long until the key expires, such as 90d, 12h or 30m (default: never).")
         var expiresIn: String?
@@ -26,7 +33,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(user)
+                let owner = try KeysCommand.owner(user: user, client: client)
                 let clock = SystemClock()
                 let input = NewAPIKey(
                     name: try DisplayName(name), scopes: scope.isEmpty ? .ownerRights : try KeyScopes(names: scope),
@@ -35,13 +42,11 @@ struct KeysCommand: AsyncParsableCommand {
                 let location = try database.location()
                 let service = try KeysCommand.service(keys, location: location)
                 let (key, plaintext) = try await database.withStore { store in
-                    guard let owner = try await store.user(email: email) else {
-                        throw DomainError.notFound("There is no user with the email \(email).")
-                    }
-                    return try await service(store).create(input, for: owner.id, by: .commandLine)
+                    try await service(store).create(input, for: try await owner.resolve(in: store), by: .commandLine)
                 }
-                print("Created API key '\(key.name)' (\(key.id)) for \(email).")
-                print("Scopes: \(key.scopes.names?.joined(separator: " ") ?? "everything the user's role allows")")
+                print("Created API key '\(key.name)' (\(key.id)) for \(owner).")
+                let everything = client == nil ? "everything the user's role allows" : "every scope of the workspace"
+                print("Scopes: \(key.scopes.names?.joined(separator: " ") ?? everything)")
                 if let expiresAt = key.expiresAt { print("Expires: \(expiresAt.formatted(.iso8601))") }
                 print("Copy the key now; it is not shown again:")
                 print(plaintext.value)
@@ -66,13 +71,14 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Only this workspace (default: every workspace).") var workspace: String?
         @Option(help: "Only keys with this status: active or revoked.") var status: String?
         @Option(help: "Only the keys of the user with this email.") var user: String?
+        @Option(help: "Only the service keys of the client application with this client_id.") var client: String?
         @OptionGroup var keys: KeyOptions
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             try await reportingFailures {
                 let status = try status.map { try KeyStatus(parsing: $0) }
-                let email = try user.map { try EmailAddress($0) }
+                let filter = user == nil && client == nil ? nil : try KeysCommand.owner(user: user, client: client)
                 let slug = try workspace.map { try WorkspaceSlug($0) }
                 let location = try database.location()
                 let service = try KeysCommand.service(keys, location: location)
@@ -80,8 +86,7 @@ struct KeysCommand: AsyncParsableCommand {
                     let directory = directory(store)
                     let workspaces =
                         if let slug { [try await directory.workspace(slug)] } else { try await directory.workspaces() }
-                    let owner: KeyOwner? =
-                        if let email { .user(try await directory.user(email: email).id) } else { nil }
+                    let owner = try await filter?.resolve(in: store)
                     var rows: [[String]] = []
                     for workspace in workspaces {
                         let users = Dictionary(
@@ -91,9 +96,13 @@ struct KeysCommand: AsyncParsableCommand {
                         for key in try await service(store).list(
                             in: workspace.id, status: status, owner: owner, by: .commandLine)
                         {
-                            guard case .user(let ownerID) = key.owner else { continue }
+                            let ownerName =
+                                switch key.owner {
+                                case .user(let id): users[id] ?? "?"
+                                case .client(let id): "client:\(id)"
+                                }
                             rows.append([
-                                key.id.description, key.name, "\(key.prefix)_…\(key.lastFour)", users[ownerID] ?? "?",
+                                key.id.description, key.name, "\(key.prefix)_…\(key.lastFour)", ownerName,
                                 key.status.rawValue, key.scopes.names?.joined(separator: " ") ?? "(owner rights)",
                                 key.expiresAt?.formatted(.iso8601) ?? "-", key.lastUsedAt?.formatted(.iso8601) ?? "-",
                             ])
@@ -143,6 +152,40 @@ struct KeysCommand: AsyncParsableCommand {
             try await service(store).setStatus(status, of: APIKeyID(uuid), by: .commandLine)
         }
         print("API key '\(key.name)' (\(key.id)) is \(key.status.rawValue).")
+    }
+
+    /// Whom a key is for, as named on the command line: a user by email or a client by client_id.
+    enum Owner: CustomStringConvertible {
+        case user(EmailAddress)
+        case client(ClientID)
+
+        var description: String {
+            switch self {
+            case .user(let email): "\(email)"
+            case .client(let id): "client application '\(id)'"
+            }
+        }
+
+        func resolve(in store: any GatehouseStorage) async throws -> KeyOwner {
+            switch self {
+            case .user(let email):
+                guard let user = try await store.user(email: email) else {
+                    throw DomainError.notFound("There is no user with the email \(email).")
+                }
+                return .user(user.id)
+            case .client(let id):
+                return .client(id)
+            }
+        }
+    }
+
+    fileprivate static func owner(user: String?, client: String?) throws -> Owner {
+        switch (user, client) {
+        case (let email?, nil): return .user(try EmailAddress(email))
+        case (nil, let id?): return .client(try ClientID(id))
+        default:
+            throw DomainError.invalidInput(field: "owner", message: "Name exactly one of --user and --client.")
+        }
     }
 
     /// Reads the pepper and prefix once, then builds the key service over whichever store is open.

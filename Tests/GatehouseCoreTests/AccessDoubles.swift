@@ -15,15 +15,24 @@ final class MemoryRateLimitStore: RateLimitStore {
     }
 }
 
-/// Serves one key and its owner, and counts every read, to prove which checks need none.
+/// Serves one key and its owner (a user or a client), and counts every read, to prove which checks need none.
 final class CountingVerificationStore: KeyVerificationStore {
-    private let state: Mutex<(key: APIKey?, user: User?, reads: Int)>
+    private let state: Mutex<(key: APIKey?, user: User?, client: ClientApplication?, reads: Int)>
 
-    init(key: APIKey?, user: User?) { state = Mutex((key, user, 0)) }
+    init(key: APIKey?, user: User?, client: ClientApplication? = nil) { state = Mutex((key, user, client, 0)) }
 
     var reads: Int { state.withLock { $0.reads } }
 
     func setUser(_ user: User) { state.withLock { $0.user = user } }
+
+    func setClient(_ client: ClientApplication) { state.withLock { $0.client = client } }
+
+    func client(id: ClientID) async throws -> ClientApplication? {
+        state.withLock { state in
+            state.reads += 1
+            return state.client?.id == id ? state.client : nil
+        }
+    }
 
     func apiKey(digest: KeyDigest) async throws -> APIKey? {
         state.withLock { state in

@@ -155,3 +155,67 @@ struct RateLimitTests {
         #expect(await recorder.pendingCount == 0)
     }
 }
+
+@Suite("Verifying service keys")
+struct ServiceKeyVerificationTests {
+    struct Setup {
+        let peppers: KeyPeppers
+        let plaintext = PlaintextKey.generate(prefix: .standard)
+        let store: CountingVerificationStore
+        let verifier: APIKeyVerifier
+        let client: ClientApplication
+
+        init(scopes: KeyScopes = .ownerRights, clientWorkspace: Workspace? = nil) throws {
+            peppers = try Fixture.peppers()
+            let workspace = try Fixture.workspace()
+            client = try Fixture.client("acme-sync", in: clientWorkspace ?? workspace).0
+            let key = APIKey(
+                workspaceID: workspace.id, owner: .client(client.id), name: "sync", prefix: "gate",
+                lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: scopes,
+                rateLimitPerMinute: 600, createdBy: nil, createdAt: Fixture.epoch, updatedAt: Fixture.epoch)
+            store = CountingVerificationStore(key: key, user: nil, client: client)
+            verifier = APIKeyVerifier(
+                store: store, peppers: peppers, clock: ManualClock(), settings: try APIKeySettings())
+        }
+    }
+
+    @Test func aServiceKeyActsForItsClientWithEveryScopeOfTheWorkspace() async throws {
+        let setup = try Setup()
+        let principal = try #require(try await setup.verifier.principal(for: setup.plaintext.value))
+        #expect(principal.user == nil)
+        #expect(principal.client?.id == setup.client.id)
+        #expect(principal.scopes == Set(BuiltInScopes.holders.keys))
+        #expect(principal.role == .admin)
+        #expect(principal.rateLimitPerMinute == 600)
+    }
+
+    @Test func aScopedServiceKeyCarriesOnlyItsScopes() async throws {
+        let setup = try Setup(scopes: .only([.usersRead, .clientsRead]))
+        #expect(try await setup.verifier.principal(for: setup.plaintext.value)?.scopes == [.usersRead, .clientsRead])
+    }
+
+    @Test func aDisabledClientStopsItsKeysAndEnablingItRestoresThem() async throws {
+        let setup = try Setup()
+        var client = setup.client
+        client.isDisabled = true
+        setup.store.setClient(client)
+        await #expect(throws: CredentialRefusal.clientDisabled) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+        client.isDisabled = false
+        setup.store.setClient(client)
+        #expect(try await setup.verifier.principal(for: setup.plaintext.value) != nil)
+    }
+
+    @Test func aClientOfAnotherWorkspaceOrAMissingOneIsRefusedLikeAnUnknownKey() async throws {
+        let setup = try Setup(clientWorkspace: try Fixture.workspace("globex"))
+        await #expect(throws: CredentialRefusal.invalid) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+        let (other, _) = try Fixture.client("someone-else", in: try Fixture.workspace())
+        setup.store.setClient(other)
+        await #expect(throws: CredentialRefusal.invalid) {
+            try await setup.verifier.principal(for: setup.plaintext.value)
+        }
+    }
+}

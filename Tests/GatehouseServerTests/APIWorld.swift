@@ -42,7 +42,7 @@ struct APIWorld: Sendable {
         let keys = APIKeys(store: store, clock: clock, peppers: peppers, settings: try APIKeySettings())
         let input = NewAPIKey(
             name: try DisplayName("test key"), scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimit)
-        let (key, plaintext) = try await keys.create(input, for: user.id, by: .commandLine)
+        let (key, plaintext) = try await keys.create(input, for: .user(user.id), by: .commandLine)
         return (key, plaintext.value)
     }
 
@@ -58,6 +58,35 @@ struct APIWorld: Sendable {
         return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
             APIResponse(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
         }
+    }
+
+    /// Registers a client through the API as `key`'s holder; returns the response (with the one-time secret).
+    @discardableResult
+    func registerClient(_ json: String, key: String) async throws -> APIResponse {
+        try await call(.post, "/api/v1/clients", key: key, json: json)
+    }
+
+    /// Posts an OAuth form body, authenticating with HTTP Basic when `basic` is given.
+    func form(
+        _ path: String, _ parameters: [(String, String)], basic: (id: String, secret: String)? = nil
+    ) async throws -> APIResponse {
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        if let basic {
+            let pair = "\(formEncoded(basic.id)):\(formEncoded(basic.secret))"
+            headers[.authorization] = "Basic " + Data(pair.utf8).base64EncodedString()
+        }
+        let body = parameters.map { "\(formEncoded($0.0))=\(formEncoded($0.1))" }.joined(separator: "&")
+        return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) {
+            response in
+            APIResponse(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+        }
+    }
+
+    /// Whether `token` is active according to `/oauth/introspect`, asked as the given client.
+    func isActive(_ token: String, asClient id: String, secret: String) async throws -> Bool {
+        let answer = try await form("/oauth/introspect", [("token", token)], basic: (id, secret))
+        guard answer.status == .ok else { throw RecordNotFound("introspection answered \(answer.status)") }
+        return answer.json["active"] as? Bool == true
     }
 
     /// The user's current record in the store.
@@ -107,4 +136,12 @@ func withAPI(
     try await app.test(framework) { client in
         try await test(APIWorld(client: client, store: store, clock: clock, peppers: peppers, lastUse: lastUse))
     }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one name or value.
+func formEncoded(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._*")
+    return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text).replacingOccurrences(
+        of: "%20", with: "+")
 }

@@ -71,6 +71,24 @@ package enum Fixture {
             managerEmail: try manager.map { try EmailAddress($0) }, password: try password.map { try Password($0) })
     }
 
+    /// A client application record (not stored), with a secret when confidential; returns the secret too.
+    package static func client(
+        _ id: String, in workspace: Workspace, type: ClientType = .confidential, redirectURIs: [String] = [],
+        scopes: Set<Scope> = [.profile], at date: Date = epoch
+    ) throws -> (ClientApplication, ClientSecret?) {
+        let secret = type == .confidential ? ClientSecret.generate() : nil
+        let client = ClientApplication(
+            id: try ClientID(id), workspaceID: workspace.id, name: "Client \(id)", type: type,
+            redirectURIs: try redirectURIs.map(RedirectURI.init),
+            grantTypes: type == .confidential
+                ? [.authorizationCode, .refreshToken, .clientCredentials]
+                : [
+                    .authorizationCode, .refreshToken,
+                ], scopes: scopes, secret: secret.map { ClientSecretDigests(current: $0.digest) }, createdBy: nil,
+            createdAt: date, updatedAt: date)
+        return (client, secret)
+    }
+
     /// A fresh random pepper, as a first run would generate.
     package static func peppers() throws -> KeyPeppers {
         try KeyPeppers(text: KeyPeppers.generatedText())

@@ -7,6 +7,8 @@ package enum CredentialRefusal: Error, Equatable, Sendable {
     case userDeactivated
     /// The credential is genuine but its user has not accepted the privacy notice yet.
     case privacyNoticeNotAccepted
+    /// The credential is genuine but the client application it belongs to is disabled.
+    case clientDisabled
 }
 
 /// Turns one kind of bearer credential into a principal. The Bearer authenticator asks each verifier in

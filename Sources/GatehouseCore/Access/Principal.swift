@@ -12,13 +12,22 @@ package enum CredentialKind: Hashable, Sendable {
     }
 }
 
+/// Whom a credential acts for: a user, or (for a service key) a client application.
+package enum CredentialHolder: Equatable, Sendable {
+    case user(User)
+    case client(ClientApplication)
+}
+
 /// Who a request acts as, once its credential has been verified: the workspace, the user (if any), and the
 /// scopes it may use right now (the credential's scopes bounded by the user's current role).
 package struct Principal: Sendable {
     package var workspaceID: WorkspaceID
     /// The user the credential acts for; nil for service credentials.
     package var user: User?
-    /// The role whose rights bound everything: the user's current role.
+    /// The client application a service credential belongs to; nil for user credentials.
+    package var client: ClientApplication?
+    /// The role whose rights bound what the credential may grant: the user's current role, or `admin` for a
+    /// service credential, so an integration never makes or changes a super admin.
     package var role: Role
     package var scopes: Set<Scope>
     package var credential: CredentialKind
@@ -26,11 +35,12 @@ package struct Principal: Sendable {
     package var rateLimitPerMinute: Int
 
     package init(
-        workspaceID: WorkspaceID, user: User?, role: Role, scopes: Set<Scope>, credential: CredentialKind,
-        rateLimitPerMinute: Int
+        workspaceID: WorkspaceID, user: User?, client: ClientApplication? = nil, role: Role, scopes: Set<Scope>,
+        credential: CredentialKind, rateLimitPerMinute: Int
     ) {
         self.workspaceID = workspaceID
         self.user = user
+        self.client = client
         self.role = role
         self.scopes = scopes
         self.credential = credential

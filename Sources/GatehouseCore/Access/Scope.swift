@@ -47,6 +47,9 @@ package enum BuiltInScopes {
         .auditRead: [.superAdmin],
     ]
 
+    /// The scopes that manage Gatehouse itself; a new client does not get them unless asked for.
+    package static let administrative: Set<Scope> = Set(holders.keys).subtracting([.profile])
+
     /// The built-in scopes `role` holds.
     package static func scopes(of role: Role) -> Set<Scope> {
         Set(holders.compactMap { scope, roles in roles.contains(role) ? scope : nil })

@@ -43,6 +43,8 @@ extension AuditedChange {
         case .insertUser(let user), .updateUser(let user): ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)
+        case .insertClient(let client), .updateClient(let client), .deleteClient(let client):
+            ("client", client.id.value, client.workspaceID)
         }
     }
 }

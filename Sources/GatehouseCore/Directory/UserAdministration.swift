@@ -43,13 +43,12 @@ package struct UserAdministration: Sendable {
         self.trail = AuditTrail(store: store, clock: clock)
     }
 
-    /// The user the caller's credential acts for.
-    package func me(by caller: Caller) throws(DomainError) -> User {
+    /// Whom the caller's credential acts for: its user, or for a service key its client application.
+    package func me(by caller: Caller) throws(DomainError) -> CredentialHolder {
         try caller.require(.profile)
-        guard let user = caller.principal?.user else {
-            throw .forbidden("This credential does not act for a user.")
-        }
-        return user
+        if let user = caller.principal?.user { return .user(user) }
+        if let client = caller.principal?.client { return .client(client) }
+        throw .forbidden("This credential does not act for a user or a client application.")
     }
 
     package func users(in workspace: WorkspaceID, by caller: Caller) async throws -> [User] {

@@ -3,10 +3,11 @@ import Foundation
 /// Identifies an API key record (never the key itself).
 package typealias APIKeyID = Identifier<APIKey>
 
-/// Who a key acts for. A user key acts with its user's rights at the moment of each call; service keys
-/// (owned by a client application) join with the client-applications work.
+/// Who a key acts for. A user key acts with its user's rights at the moment of each call; a service key
+/// belongs to a client application, has no user, and carries every scope of the workspace (or a chosen subset).
 package enum KeyOwner: Hashable, Sendable {
     case user(UserID)
+    case client(ClientID)
 }
 
 /// Whether a key is accepted.
@@ -24,7 +25,8 @@ package enum KeyStatus: String, CaseIterable, Sendable {
 
 /// What a key may do, before its owner's role bounds it.
 package enum KeyScopes: Equatable, Sendable {
-    /// Everything the owner may do, following the owner's role as it changes.
+    /// Everything the owner may do, following the owner's role as it changes; for a service key, every scope
+    /// the workspace has, including ones defined later.
     case ownerRights
     /// Only these, and only while the owner may do them too.
     case only(Set<Scope>)

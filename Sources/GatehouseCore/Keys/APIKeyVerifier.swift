@@ -1,11 +1,11 @@
 import Foundation
 
-/// Verifies a presented API key: the one function the Bearer authenticator and, later, token introspection
-/// call.
+/// Verifies a presented API key: the one function the Bearer authenticator and token introspection call.
 ///
 /// A key whose shape or checksum is wrong is refused before any store read. A genuine key acts with its
-/// owner's rights at this moment: the owner's current role bounds its scopes, and a deactivated owner or one
-/// who has not accepted the privacy notice stops it.
+/// owner's rights at this moment. A user key: the owner's current role bounds its scopes, and a deactivated
+/// owner or one who has not accepted the privacy notice stops it. A service key: every scope of the workspace
+/// bounds it, and a disabled (or deleted) client stops it.
 package struct APIKeyVerifier: CredentialVerifier {
     let store: any KeyVerificationStore
     let peppers: KeyPeppers
@@ -32,27 +32,41 @@ package struct APIKeyVerifier: CredentialVerifier {
 
     /// The principal for `key`, or a `CredentialRefusal`.
     package func verify(_ key: PlaintextKey) async throws -> Principal {
+        try await check(key).principal
+    }
+
+    /// The stored key and the principal it stands for now, or a `CredentialRefusal`.
+    package func check(_ key: PlaintextKey) async throws -> (record: APIKey, principal: Principal) {
         let now = clock.now()
         guard let record = try await storedKey(key), record.status == .active, !record.isExpired(at: now) else {
             throw CredentialRefusal.invalid
         }
-        guard case .user(let ownerID) = record.owner, let owner = try await store.user(id: ownerID),
-            owner.workspaceID == record.workspaceID
-        else { throw CredentialRefusal.invalid }
-        guard owner.isActive else { throw CredentialRefusal.userDeactivated }
-        guard owner.privacyNoticeAcceptedAt != nil else { throw CredentialRefusal.privacyNoticeNotAccepted }
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: record.workspaceID))
-        let held = rights.scopes(of: owner.role)
-        let scopes: Set<Scope> =
-            switch record.scopes {
-            case .ownerRights: held
-            case .only(let chosen): chosen.intersection(held)
+        var principal: Principal
+        switch record.owner {
+        case .user(let ownerID):
+            guard let owner = try await store.user(id: ownerID), owner.workspaceID == record.workspaceID else {
+                throw CredentialRefusal.invalid
             }
+            guard owner.isActive else { throw CredentialRefusal.userDeactivated }
+            guard owner.privacyNoticeAcceptedAt != nil else { throw CredentialRefusal.privacyNoticeNotAccepted }
+            principal = Principal(
+                workspaceID: record.workspaceID, user: owner, role: owner.role, scopes: rights.scopes(of: owner.role),
+                credential: .apiKey(record.id), rateLimitPerMinute: settings.defaultRateLimitPerMinute)
+        case .client(let clientID):
+            guard let client = try await store.client(id: clientID), client.workspaceID == record.workspaceID else {
+                throw CredentialRefusal.invalid
+            }
+            guard !client.isDisabled else { throw CredentialRefusal.clientDisabled }
+            principal = Principal(
+                workspaceID: record.workspaceID, user: nil, client: client, role: .admin,
+                scopes: rights.scopes(of: .superAdmin), credential: .apiKey(record.id),
+                rateLimitPerMinute: settings.defaultRateLimitPerMinute)
+        }
+        if case .only(let chosen) = record.scopes { principal.scopes.formIntersection(chosen) }
+        principal.rateLimitPerMinute = record.rateLimitPerMinute ?? settings.defaultRateLimitPerMinute
         await lastUse?.note(record.id, at: now)
-        return Principal(
-            workspaceID: record.workspaceID, user: owner, role: owner.role, scopes: scopes,
-            credential: .apiKey(record.id),
-            rateLimitPerMinute: record.rateLimitPerMinute ?? settings.defaultRateLimitPerMinute)
+        return (record, principal)
     }
 
     /// Tries the current pepper first, then older ones, so keys made before a rotation still verify.

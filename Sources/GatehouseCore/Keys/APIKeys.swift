@@ -70,13 +70,14 @@ package struct APIKeys: Sendable {
         self.audit = AuditTrail(store: store, clock: clock)
     }
 
-    /// Generates a key for the user `owner`. The plaintext is returned here once and stored nowhere.
-    package func create(_ input: NewAPIKey, for owner: UserID, by caller: Caller) async throws -> (APIKey, PlaintextKey)
-    {
+    /// Generates a key for `owner`: a user key, or a service key of a client application. The plaintext is
+    /// returned here once and stored nowhere.
+    package func create(
+        _ input: NewAPIKey, for owner: KeyOwner, by caller: Caller
+    ) async throws -> (APIKey, PlaintextKey) {
         try caller.require(.apiKeysWrite)
-        let user = try await store.user(owner, visibleTo: caller)
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
-        let possible = try grantable(input.scopes, owner: user, rights: rights)
+        let holder = try await self.holder(owner, visibleTo: caller)
+        let possible = try grantable(input.scopes, holder: holder)
         guard caller.holds(possible) else {
             throw DomainError.forbidden(
                 "You cannot create a key with rights you do not hold yourself (the key could use "
@@ -88,14 +89,14 @@ package struct APIKeys: Sendable {
         try checkRateLimit(input.rateLimitPerMinute)
         let plaintext = PlaintextKey.generate(prefix: settings.prefix)
         let key = APIKey(
-            workspaceID: user.workspaceID, owner: .user(user.id), name: input.name.value, prefix: plaintext.prefix,
+            workspaceID: holder.workspace, owner: owner, name: input.name.value, prefix: plaintext.prefix,
             lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: input.scopes,
             rateLimitPerMinute: input.rateLimitPerMinute, createdBy: caller.principal?.user?.id, createdAt: now,
             updatedAt: now, expiresAt: input.expiresAt)
         try await audit.record(
             .insertKey(key), as: "api_key.created", by: caller,
             details: [
-                "name": key.name, "owner": "\(user.id)",
+                "name": key.name, "owner": holder.description,
                 "scopes": key.scopes.names?.joined(separator: " ") ?? "owner rights",
             ])
         return (key, plaintext)
@@ -107,7 +108,7 @@ package struct APIKeys: Sendable {
     ) async throws -> [APIKey] {
         try caller.require(.apiKeysRead)
         guard caller.canSee(workspace) else { return [] }
-        if case .user(let id)? = owner { _ = try await store.user(id, visibleTo: caller) }
+        if let owner { _ = try await holder(owner, visibleTo: caller) }
         return try await store.apiKeys(in: workspace, status: status, owner: owner)
     }
 
@@ -124,10 +125,8 @@ package struct APIKeys: Sendable {
         let now = clock.now()
         if let name = change.name { key.name = name.value }
         if let scopes = change.scopes {
-            guard case .user(let ownerID) = key.owner else { throw DomainError.notFound("There is no such key.") }
-            let owner = try await store.user(ownerID, visibleTo: caller)
-            let rights = RoleRights(custom: try await store.scopeDefinitions(in: owner.workspaceID))
-            guard caller.holds(try grantable(scopes, owner: owner, rights: rights)) else {
+            let holder = try await holder(key.owner, visibleTo: caller)
+            guard caller.holds(try grantable(scopes, holder: holder)) else {
                 throw DomainError.forbidden("You cannot give a key rights you do not hold yourself.")
             }
             key.scopes = scopes
@@ -159,10 +158,41 @@ package struct APIKeys: Sendable {
 
     // MARK: Rules
 
-    /// The rights a key with `scopes` could ever use for `owner` now, after checking every scope exists and
-    /// the owner's role holds it.
-    private func grantable(_ scopes: KeyScopes, owner: User, rights: RoleRights) throws(DomainError) -> Set<Scope> {
-        let held = rights.scopes(of: owner.role)
+    /// Who a key is for, and what they hold now: a user holds what their role allows; a client application,
+    /// for its service keys, holds every scope of its workspace.
+    private struct Holder {
+        let workspace: WorkspaceID
+        let held: Set<Scope>
+        let rights: RoleRights
+        /// How messages and the audit trail name the holder.
+        let description: String
+        let role: String
+    }
+
+    private func holder(_ owner: KeyOwner, visibleTo caller: Caller) async throws -> Holder {
+        switch owner {
+        case .user(let id):
+            let user = try await store.user(id, visibleTo: caller)
+            let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
+            return Holder(
+                workspace: user.workspaceID, held: rights.scopes(of: user.role), rights: rights,
+                description: "\(user.id)", role: "The owner's role (\(user.role.rawValue))")
+        case .client(let id):
+            guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
+                throw DomainError.notFound("There is no client application '\(id)'.")
+            }
+            let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
+            return Holder(
+                workspace: client.workspaceID, held: rights.scopes(of: .superAdmin), rights: rights,
+                description: "client:\(client.id)", role: "The workspace")
+        }
+    }
+
+    /// The rights a key with `scopes` could ever use for its holder now, after checking every scope exists
+    /// and the holder holds it.
+    private func grantable(_ scopes: KeyScopes, holder: Holder) throws(DomainError) -> Set<Scope> {
+        let held = holder.held
+        let rights = holder.rights
         guard case .only(let chosen) = scopes else { return held }
         guard !chosen.isEmpty else {
             throw .invalidInput(
@@ -173,8 +203,7 @@ package struct APIKeys: Sendable {
                 throw .invalidInput(field: "scopes", message: "There is no scope '\(scope)' in this workspace.")
             }
             guard held.contains(scope) else {
-                throw .invalidInput(
-                    field: "scopes", message: "The owner's role (\(owner.role.rawValue)) does not hold '\(scope)'.")
+                throw .invalidInput(field: "scopes", message: "\(holder.role) does not hold '\(scope)'.")
             }
         }
         return chosen

@@ -19,7 +19,12 @@ package struct SecretDigest: Hashable, Sendable {
 
     /// True when `secret` digests to this value; compared in constant time.
     package func matches(_ secret: String) -> Bool {
-        constantTimeEquals(Array(SecretDigest(of: secret).hex.utf8), Array(hex.utf8))
+        SecretDigest(of: secret).matches(digest: self)
+    }
+
+    /// True when both are the digest of the same secret; compared in constant time.
+    package func matches(digest other: SecretDigest) -> Bool {
+        constantTimeEquals(Array(hex.utf8), Array(other.hex.utf8))
     }
 }
 

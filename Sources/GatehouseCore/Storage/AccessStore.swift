@@ -14,6 +14,13 @@ package protocol APIKeyStore: Sendable {
     func recordLastUse(_ uses: [APIKeyID: Date]) async throws
 }
 
+/// Reads client applications; they are written through `AuditStore.apply`, always with their audit event.
+package protocol ClientStore: Sendable {
+    func client(id: ClientID) async throws -> ClientApplication?
+    /// The workspace's clients ordered by client_id, starting after `cursor`, at most `limit` of them.
+    func clients(in workspace: WorkspaceID, after cursor: ClientID?, limit: Int) async throws -> [ClientApplication]
+}
+
 /// Persists the scopes workspaces define for their own APIs.
 package protocol ScopeStore: Sendable {
     /// Throws `UniqueViolation(.scopeName)` when the workspace already defines the scope.
@@ -38,6 +45,12 @@ package enum AuditedChange: Sendable {
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)
+    /// Throws `UniqueViolation(.clientID)` when the client_id is taken.
+    case insertClient(ClientApplication)
+    /// Replaces every setting, the secret digests included.
+    case updateClient(ClientApplication)
+    /// Deletes the client and every API key it holds.
+    case deleteClient(ClientApplication)
 }
 
 /// Appends to and reads the audit trail.
@@ -56,7 +69,8 @@ package protocol KeyVerificationStore: Sendable {
     func apiKey(digest: KeyDigest) async throws -> APIKey?
     func user(id: UserID) async throws -> User?
     func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition]
+    func client(id: ClientID) async throws -> ClientApplication?
 }
 
 /// Everything keys, scopes and the audit trail need from storage.
-package typealias AccessStore = APIKeyStore & ScopeStore & AuditStore & UserStore & WorkspaceStore
+package typealias AccessStore = APIKeyStore & ScopeStore & AuditStore & UserStore & WorkspaceStore & ClientStore

@@ -38,6 +38,7 @@ package enum UniqueField: String, Sendable {
     case departmentName = "department name"
     case scopeName = "scope name"
     case apiKeyDigest = "API key digest"
+    case clientID = "client_id"
 }
 
 /// A write broke a uniqueness rule; the domain turns it into a `DomainError.conflict` for the caller.
@@ -61,6 +62,7 @@ extension UniqueField {
         case .departmentName: "A department with that name already exists in this workspace."
         case .scopeName: "This workspace already defines that scope."
         case .apiKeyDigest: "That key already exists."
+        case .clientID: "A client application with that client_id already exists; choose another."
         }
     }
 }

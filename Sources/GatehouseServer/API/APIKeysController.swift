@@ -10,14 +10,10 @@ struct APIKeysController {
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.post("users/{id}/api-keys") { request, context in
-            let body = try await request.decode(as: NewAPIKeyBody.self, context: context)
+            let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
             let (key, plaintext) = try await keys.create(
-                try body.parsed(), for: try context.parameters.id("id"), by: try context.caller())
-            var response = try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
-                .response(from: request, context: context)
-            response.status = .created
-            response.headers[.cacheControl] = "no-store"
-            return response
+                try body.parsed(), for: .user(try context.parameters.id("id")), by: try context.caller())
+            return try Self.showingKey(key, plaintext, request: request, context: context)
         }
         api.get("users/{id}/api-keys") { _, context in
             let caller = try context.caller()
@@ -29,7 +25,7 @@ struct APIKeysController {
             let caller = try context.caller()
             let query = request.uri.queryParameters
             let status = try query["status"].map { try KeyStatus(parsing: String($0)) }
-            let owner = try query["owner"].map { KeyOwner.user(try uuid(String($0), field: "owner")) }
+            let owner = try query["owner"].map { try Self.owner(String($0)) }
             let list = try await keys.list(in: try workspace(of: caller), status: status, owner: owner, by: caller)
             return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
         }
@@ -37,7 +33,7 @@ struct APIKeysController {
             APIKeyRepresentation(try await keys.key(try context.parameters.id("id"), by: try context.caller()))
         }
         api.patch("api-keys/{id}") { request, context in
-            let body = try await request.decode(as: APIKeyChangeBody.self, context: context)
+            let body = try await request.decodeBody(as: APIKeyChangeBody.self, context: context)
             return APIKeyRepresentation(
                 try await keys.change(try context.parameters.id("id"), try body.parsed(), by: try context.caller()))
         }
@@ -50,9 +46,28 @@ struct APIKeysController {
                 try await keys.setStatus(.active, of: try context.parameters.id("id"), by: try context.caller()))
         }
     }
+
+    /// The 201 answer to generating a key: the one time the key itself is shown, never cached.
+    static func showingKey(
+        _ key: APIKey, _ plaintext: PlaintextKey, request: Request, context: AppRequestContext
+    ) throws -> Response {
+        var response = try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+            .response(from: request, context: context)
+        response.status = .created
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// `?owner=` names a user by id, or a client application as `client:<client_id>`.
+    private static func owner(_ text: String) throws -> KeyOwner {
+        if text.hasPrefix("client:") { return .client(try ClientID(String(text.dropFirst("client:".count)))) }
+        return .user(try uuid(text, field: "owner"))
+    }
 }
 
-struct NewAPIKeyBody: Decodable {
+struct NewAPIKeyBody: RequestBody {
+    static let fields = ["name", "scopes", "expires_at", "rate_limit_per_minute"]
+
     let name: String
     let scopes: [String]?
     let expiresAt: Date?
@@ -65,7 +80,9 @@ struct NewAPIKeyBody: Decodable {
     }
 }
 
-struct APIKeyChangeBody: Decodable {
+struct APIKeyChangeBody: RequestBody {
+    static let fields = ["name", "scopes", "expires_at", "rate_limit_per_minute"]
+
     var name: String?
     var scopes: [String]??
     var expiresAt: Date??
@@ -77,7 +94,7 @@ struct APIKeyChangeBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decodeIfPresent(String.self, forKey: .name)
+        name = try container.decodeUnlessAbsent(String.self, forKey: .name)
         scopes = try container.decodePatch([String].self, forKey: .scopes)
         expiresAt = try container.decodePatch(Date.self, forKey: .expiresAt)
         rateLimitPerMinute = try container.decodePatch(Int.self, forKey: .rateLimitPerMinute)

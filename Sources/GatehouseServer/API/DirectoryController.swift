@@ -8,8 +8,11 @@ struct DirectoryController {
     let users: UserAdministration
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.get("me") { _, context in
-            UserRepresentation(try users.me(by: try context.caller()))
+        api.get("me") { request, context in
+            switch try users.me(by: try context.caller()) {
+            case .user(let user): try UserRepresentation(user).response(from: request, context: context)
+            case .client(let client): try ClientRepresentation(client).response(from: request, context: context)
+            }
         }
         api.get("users") { _, context in
             let caller = try context.caller()
@@ -18,7 +21,7 @@ struct DirectoryController {
         }
         api.post("users") { request, context in
             let caller = try context.caller()
-            let body = try await request.decode(as: NewUserBody.self, context: context)
+            let body = try await request.decodeBody(as: NewUserBody.self, context: context)
             let user = try await users.create(try body.parsed(), in: try workspace(of: caller), by: caller)
             return EditedResponse(status: .created, response: UserRepresentation(user))
         }
@@ -26,7 +29,7 @@ struct DirectoryController {
             UserRepresentation(try await users.user(try context.parameters.id("id"), by: try context.caller()))
         }
         api.patch("users/{id}") { request, context in
-            let change = try await request.decode(as: UserChangeBody.self, context: context)
+            let change = try await request.decodeBody(as: UserChangeBody.self, context: context)
             return UserRepresentation(
                 try await users.update(try context.parameters.id("id"), try change.parsed(), by: try context.caller()))
         }
@@ -44,7 +47,11 @@ func workspace(of caller: Caller) throws -> WorkspaceID {
     return principal.workspaceID
 }
 
-struct NewUserBody: Decodable {
+struct NewUserBody: RequestBody {
+    static let fields = [
+        "email", "name", "role", "employee_id", "title", "department_id", "manager_id", "password",
+    ]
+
     let email: String
     let name: String
     let role: String?
@@ -65,7 +72,9 @@ struct NewUserBody: Decodable {
     }
 }
 
-struct UserChangeBody: Decodable {
+struct UserChangeBody: RequestBody {
+    static let fields = ["email", "name", "employee_id", "title", "department_id", "manager_id", "role", "active"]
+
     var email: String?
     var name: String?
     var employeeId: String??
@@ -81,14 +90,14 @@ struct UserChangeBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        email = try container.decodeIfPresent(String.self, forKey: .email)
-        name = try container.decodeIfPresent(String.self, forKey: .name)
+        email = try container.decodeUnlessAbsent(String.self, forKey: .email)
+        name = try container.decodeUnlessAbsent(String.self, forKey: .name)
         employeeId = try container.decodePatch(String.self, forKey: .employeeId)
         title = try container.decodePatch(String.self, forKey: .title)
         departmentId = try container.decodePatch(String.self, forKey: .departmentId)
         managerId = try container.decodePatch(String.self, forKey: .managerId)
-        role = try container.decodeIfPresent(String.self, forKey: .role)
-        active = try container.decodeIfPresent(Bool.self, forKey: .active)
+        role = try container.decodeUnlessAbsent(String.self, forKey: .role)
+        active = try container.decodeUnlessAbsent(Bool.self, forKey: .active)
     }
 
     func parsed() throws -> UserChange {

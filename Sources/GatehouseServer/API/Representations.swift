@@ -98,6 +98,7 @@ struct APIKeyRepresentation: ResponseEncodable {
         scopes = key.scopes.names
         switch key.owner {
         case .user(let user): owner = Owner(type: "user", id: "\(user)")
+        case .client(let client): owner = Owner(type: "client", id: client.value)
         }
         status = key.status.rawValue
         rateLimitPerMinute = key.rateLimitPerMinute
@@ -144,6 +145,79 @@ struct CreatedAPIKey: ResponseEncodable {
     }
 }
 
+/// A client application as the API shows it: never its secret, only when the previous one stops working.
+struct ClientRepresentation: ResponseEncodable {
+    let clientId: String
+    let name: String
+    let description: String?
+    let logoUrl: String?
+    let homepageUrl: String?
+    let type: String
+    let redirectUris: [String]
+    let grantTypes: [String]
+    let scopes: [String]
+    let disabled: Bool
+    /// After a rotation with a grace period: when the previous secret stops working.
+    let previousSecretExpiresAt: Date?
+    let createdBy: String?
+    let createdAt: Date
+    let updatedAt: Date
+
+    init(_ client: ClientApplication) {
+        clientId = client.id.value
+        name = client.name
+        description = client.description
+        logoUrl = client.logoURL
+        homepageUrl = client.homepageURL
+        type = client.type.rawValue
+        redirectUris = client.redirectURIs.map(\.value)
+        grantTypes = client.grantTypes.sorted().map(\.rawValue)
+        scopes = client.scopes.sorted().map(\.name)
+        disabled = client.isDisabled
+        previousSecretExpiresAt = client.secret?.previousExpiresAt
+        createdBy = client.createdBy.map { "\($0)" }
+        createdAt = client.createdAt
+        updatedAt = client.updatedAt
+    }
+
+    enum CodingKeys: CodingKey {
+        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, grantTypes, scopes, disabled
+        case previousSecretExpiresAt, createdBy, createdAt, updatedAt
+    }
+
+    /// Every field is always present; an unset one is `null`, never missing.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(clientId, forKey: .clientId)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(logoUrl, forKey: .logoUrl)
+        try container.encode(homepageUrl, forKey: .homepageUrl)
+        try container.encode(type, forKey: .type)
+        try container.encode(redirectUris, forKey: .redirectUris)
+        try container.encode(grantTypes, forKey: .grantTypes)
+        try container.encode(scopes, forKey: .scopes)
+        try container.encode(disabled, forKey: .disabled)
+        try container.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
+        try container.encode(createdBy, forKey: .createdBy)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// The answer to registering a client or rotating its secret: the client plus `client_secret`, the one time
+/// the secret is shown (absent for public clients).
+struct ClientWithSecret: ResponseEncodable {
+    let client: ClientRepresentation
+    let secret: String?
+
+    func encode(to encoder: any Encoder) throws {
+        try client.encode(to: encoder)
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        if let secret { try container.encode(secret, forKey: DynamicKey("client_secret")) }
+    }
+}
+
 struct ScopeRepresentation: ResponseEncodable {
     let name: String
     let description: String
@@ -162,6 +236,15 @@ struct AuditEventRepresentation: Encodable {
     struct Actor: Encodable {
         let userId: String?
         let credential: String
+
+        enum CodingKeys: CodingKey { case userId, credential }
+
+        /// `user_id` is `null` for actors without a user (service keys, the command line), never missing.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(userId, forKey: .userId)
+            try container.encode(credential, forKey: .credential)
+        }
     }
 
     let sequence: Int64?
@@ -185,16 +268,18 @@ struct AuditEventRepresentation: Encodable {
     }
 }
 
-/// A listing: `{"<name>": [...]}` plus, for paged ones, the cursor of the next page.
+/// A listing: `{"<name>": [...]}` plus, for paged ones, where the next page starts (absent on the last).
 struct Listing<Item: Encodable>: ResponseEncodable {
     let items: [Item]
     let name: String
     var nextBefore: Int64? = nil
+    var nextCursor: String? = nil
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: DynamicKey.self)
         try container.encode(items, forKey: DynamicKey(name))
         if let nextBefore { try container.encode(nextBefore, forKey: DynamicKey("next_before")) }
+        if let nextCursor { try container.encode(nextCursor, forKey: DynamicKey("next_cursor")) }
     }
 }
 
@@ -207,6 +292,12 @@ struct DynamicKey: CodingKey {
 }
 
 extension KeyedDecodingContainer {
+    /// For PATCH fields that cannot be cleared: absent is nil, `null` is refused (`valueNotFound`).
+    func decodeUnlessAbsent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        return try decode(T.self, forKey: key)
+    }
+
     /// Three states for PATCH bodies: absent (nil), null (`.some(nil)`), or a value.
     func decodePatch<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
         guard contains(key) else { return nil }

@@ -13,7 +13,7 @@ struct ScopesController {
         }
         api.post("scopes") { request, context in
             let caller = try context.caller()
-            let body = try await request.decode(as: NewScopeBody.self, context: context)
+            let body = try await request.decodeBody(as: NewScopeBody.self, context: context)
             let definition = try await catalog.define(
                 try Scope(body.name), description: body.description,
                 roles: Set(try body.roles.map(Role.init(parsing:))), in: try workspace(of: caller), by: caller)
@@ -22,7 +22,9 @@ struct ScopesController {
     }
 }
 
-struct NewScopeBody: Decodable {
+struct NewScopeBody: RequestBody {
+    static let fields = ["name", "description", "roles"]
+
     let name: String
     let description: String
     let roles: [String]

@@ -107,6 +107,11 @@ extension APIError {
                 .unauthorized, code: "unauthorized",
                 message: "The user this credential belongs to is deactivated; an admin can reactivate them.",
                 headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
+        case .clientDisabled:
+            return APIError(
+                .unauthorized, code: "unauthorized",
+                message: "The client application this key belongs to is disabled; an admin can enable it again.",
+                headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
         case .privacyNoticeNotAccepted:
             return APIError(
                 .forbidden, code: "privacy_notice_not_accepted",

@@ -2,7 +2,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Turns every error thrown below it, including unknown routes and oversized bodies, into the JSON shape.
+/// Turns every error thrown below it, including unknown routes and oversized bodies, into the JSON shape:
+/// `OAuthError`s in RFC 6749's, everything else in `APIError`'s.
 package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     package init() {}
 
@@ -11,6 +12,8 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as OAuthError {
+            return try error.response(from: request, context: context)
         } catch {
             return try APIError(from: error, logger: context.logger).response(from: request, context: context)
         }

@@ -109,5 +109,36 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX audit_events_by_workspace ON audit_events(workspace_id, sequence)",
             ]),
+        Migration(
+            version: 3, name: "clients",
+            statements: [
+                // redirect_uris: one per line; grant_types and scopes: sorted and space-separated. client_id
+                // sorts bytewise ("C"), as SQLite does, so pages come in the same order on both.
+                """
+                CREATE TABLE clients (
+                    client_id text COLLATE "C" CONSTRAINT clients_pkey PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    name text NOT NULL,
+                    description text,
+                    logo_url text,
+                    homepage_url text,
+                    type text NOT NULL CHECK (type IN ('confidential', 'public')),
+                    redirect_uris text NOT NULL,
+                    grant_types text NOT NULL,
+                    scopes text NOT NULL,
+                    secret_digest text,
+                    previous_secret_digest text,
+                    previous_secret_expires_at timestamptz,
+                    is_disabled boolean NOT NULL,
+                    created_by uuid,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    CHECK ((type = 'confidential') = (secret_digest IS NOT NULL))
+                )
+                """,
+                "CREATE INDEX clients_by_workspace ON clients(workspace_id, client_id)",
+                "ALTER TABLE api_keys ADD COLUMN owner_client_id text REFERENCES clients(client_id)",
+                "CREATE INDEX api_keys_by_owner_client ON api_keys(owner_client_id)",
+            ]),
     ]
 }

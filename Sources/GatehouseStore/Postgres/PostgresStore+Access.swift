@@ -28,17 +28,15 @@ extension PostgresStore {
 
     package func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey] {
         let status = status?.rawValue
-        let ownerID: UUID? =
-            switch owner {
-            case .user(let id)?: id.rawValue
-            case nil: nil
-            }
+        let ownerUser = owner.flatMap { StoredForm.owner($0).user?.rawValue }
+        let ownerClient = owner.flatMap { StoredForm.owner($0).client?.value }
         return try await rows(
             """
             SELECT * FROM api_keys
             WHERE workspace_id = \(workspace.rawValue)
                 AND (\(status)::text IS NULL OR status = \(status))
-                AND (\(ownerID)::uuid IS NULL OR owner_user_id = \(ownerID))
+                AND (\(ownerUser)::uuid IS NULL OR owner_user_id = \(ownerUser))
+                AND (\(ownerClient)::text IS NULL OR owner_client_id = \(ownerClient))
             ORDER BY created_at DESC, id
             """
         ).map(Self.apiKey)
@@ -109,11 +107,16 @@ extension PostgresStore {
                 case .insertKey(let key): ([Self.insertQuery(key)], nil)
                 case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
                 case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
+                case .insertClient(let client): ([Self.insertQuery(client)], nil)
+                case .updateClient(let client): ([Self.updateQuery(client)], "client \(client.id)")
+                case .deleteClient(let client):
+                    ([Self.deleteKeysQuery(of: client), Self.deleteQuery(client)], "client \(client.id)")
                 }
-            for query in queries {
+            for (index, query) in queries.enumerated() {
                 var changed = 0
                 for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
-                if let updating, changed != 1 { throw RecordNotFound(updating) }
+                // The last query is the one that names the record.
+                if let updating, index == queries.count - 1, changed != 1 { throw RecordNotFound(updating) }
             }
             try await connection.query(Self.appendQuery(event), logger: logger)
         }
@@ -151,15 +154,13 @@ extension PostgresStore {
     // MARK: Statements
 
     static func insertQuery(_ key: APIKey) -> PostgresQuery {
-        let owner: UUID =
-            switch key.owner {
-            case .user(let id): id.rawValue
-            }
+        let owner = StoredForm.owner(key.owner)
         return """
-            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four, secret_digest,
-                pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at, updated_at, expires_at,
-                last_used_at)
-            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), 'user', \(owner), \(key.name),
+            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, owner_client_id, name, prefix,
+                last_four, secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by,
+                created_at, updated_at, expires_at, last_used_at)
+            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), \(owner.kind), \(owner.user?.rawValue),
+                \(owner.client?.value), \(key.name),
                 \(key.prefix), \(key.lastFour), \(key.digest.hex), \(key.digest.pepperVersion),
                 \(StoredForm.scopes(key.scopes)), \(key.status.rawValue), \(key.rateLimitPerMinute),
                 \(key.createdBy?.rawValue), \(key.createdAt), \(key.updatedAt), \(key.expiresAt), \(key.lastUsedAt))
@@ -198,12 +199,15 @@ extension PostgresStore {
     // MARK: Rows
 
     private static func apiKey(_ row: PostgresRandomAccessRow) throws -> APIKey {
-        guard let status = KeyStatus(rawValue: try row["status"].decode(String.self)),
-            let owner = try row["owner_user_id"].decode(UUID?.self)
-        else { throw StoreUnavailable("malformed API key row in the database") }
+        guard let status = KeyStatus(rawValue: try row["status"].decode(String.self)) else {
+            throw StoreUnavailable("malformed API key row in the database")
+        }
+        let owner = try StoredForm.owner(
+            kind: try row["owner_kind"].decode(String.self), user: try row["owner_user_id"].decode(UUID?.self),
+            client: try row["owner_client_id"].decode(String?.self))
         return APIKey(
             id: APIKeyID(try row["id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)), owner: .user(UserID(owner)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)), owner: owner,
             name: try row["name"].decode(String.self), prefix: try row["prefix"].decode(String.self),
             lastFour: try row["last_four"].decode(String.self),
             digest: KeyDigest(

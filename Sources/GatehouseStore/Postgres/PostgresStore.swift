@@ -91,6 +91,7 @@ package final class PostgresStore: GatehouseStorage {
             case "departments_name_key": throw UniqueViolation(.departmentName)
             case "scope_definitions_pkey": throw UniqueViolation(.scopeName)
             case "api_keys_secret_digest_key": throw UniqueViolation(.apiKeyDigest)
+            case "clients_pkey": throw UniqueViolation(.clientID)
             default: throw error
             }
         }

@@ -110,5 +110,35 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX audit_events_by_workspace ON audit_events(workspace_id, sequence)",
             ]),
+        Migration(
+            version: 3, name: "clients",
+            statements: [
+                // redirect_uris: one per line; grant_types and scopes: sorted and space-separated.
+                """
+                CREATE TABLE clients (
+                    client_id TEXT PRIMARY KEY NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    name TEXT NOT NULL,
+                    description TEXT,
+                    logo_url TEXT,
+                    homepage_url TEXT,
+                    type TEXT NOT NULL CHECK (type IN ('confidential', 'public')),
+                    redirect_uris TEXT NOT NULL,
+                    grant_types TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    secret_digest TEXT,
+                    previous_secret_digest TEXT,
+                    previous_secret_expires_at INTEGER,
+                    is_disabled INTEGER NOT NULL CHECK (is_disabled IN (0, 1)),
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    CHECK ((type = 'confidential') = (secret_digest IS NOT NULL))
+                )
+                """,
+                "CREATE INDEX clients_by_workspace ON clients(workspace_id, client_id)",
+                "ALTER TABLE api_keys ADD COLUMN owner_client_id TEXT REFERENCES clients(client_id)",
+                "CREATE INDEX api_keys_by_owner_client ON api_keys(owner_client_id)",
+            ]),
     ]
 }

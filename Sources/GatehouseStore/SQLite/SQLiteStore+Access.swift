@@ -36,9 +36,15 @@ extension SQLiteStore {
             sql += " AND status = ?"
             _ = arguments.append(contentsOf: [status.rawValue])
         }
-        if case .user(let user)? = owner {
+        switch owner {
+        case .user(let user)?:
             sql += " AND owner_user_id = ?"
             _ = arguments.append(contentsOf: [user.description])
+        case .client(let client)?:
+            sql += " AND owner_client_id = ?"
+            _ = arguments.append(contentsOf: [client.value])
+        case nil:
+            break
         }
         sql += " ORDER BY created_at DESC, id"
         let query = sql
@@ -117,6 +123,9 @@ extension SQLiteStore {
             case .insertKey(let key): try Self.insert(key, db)
             case .updateKey(let key): try Self.update(key, db)
             case .insertScope(let definition): try Self.insert(definition, db)
+            case .insertClient(let client): try Self.insert(client, db)
+            case .updateClient(let client): try Self.update(client, db)
+            case .deleteClient(let client): try Self.delete(client, db)
             }
             try Self.append(event, db)
         }
@@ -162,16 +171,17 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ key: APIKey, _ db: Database) throws {
-        guard case .user(let owner) = key.owner else { return }
+        let owner = StoredForm.owner(key.owner)
         try db.execute(
             sql: """
-                INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, name, prefix, last_four,
-                    secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by, created_at,
-                    updated_at, expires_at, last_used_at)
-                VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, owner_client_id, name, prefix,
+                    last_four, secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by,
+                    created_at, updated_at, expires_at, last_used_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                key.id.description, key.workspaceID.description, owner.description, key.name, key.prefix,
+                key.id.description, key.workspaceID.description, owner.kind, owner.user?.description,
+                owner.client?.value, key.name, key.prefix,
                 key.lastFour, key.digest.hex, key.digest.pepperVersion, StoredForm.scopes(key.scopes),
                 key.status.rawValue, key.rateLimitPerMinute, key.createdBy?.description,
                 key.createdAt.microsecondsSince1970, key.updatedAt.microsecondsSince1970,
@@ -226,12 +236,15 @@ extension SQLiteStore {
         let createdBy: String? = row["created_by"]
         let expiresAt: Int64? = row["expires_at"]
         let lastUsedAt: Int64? = row["last_used_at"]
-        guard let status = KeyStatus(rawValue: row["status"]), let ownerText: String = row["owner_user_id"] else {
+        let ownerUser: String? = row["owner_user_id"]
+        guard let status = KeyStatus(rawValue: row["status"]) else {
             throw StoreUnavailable("malformed API key row in the database")
         }
         return APIKey(
             id: APIKeyID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            owner: .user(UserID(try uuid(ownerText))), name: row["name"], prefix: row["prefix"],
+            owner: try StoredForm.owner(
+                kind: row["owner_kind"], user: try ownerUser.map { try uuid($0) }, client: row["owner_client_id"]),
+            name: row["name"], prefix: row["prefix"],
             lastFour: row["last_four"],
             digest: KeyDigest(hex: row["secret_digest"], pepperVersion: row["pepper_version"]),
             scopes: try StoredForm.scopes(row["scopes"]), status: status,

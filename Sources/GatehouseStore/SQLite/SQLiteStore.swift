@@ -97,6 +97,7 @@ package final class SQLiteStore: GatehouseStorage {
             return UniqueViolation(.scopeName)
         }
         if message.contains("api_keys.secret_digest") { return UniqueViolation(.apiKeyDigest) }
+        if message.contains("clients.client_id") { return UniqueViolation(.clientID) }
         return StoreUnavailable("unexpected uniqueness failure: \(message)")
     }
 }

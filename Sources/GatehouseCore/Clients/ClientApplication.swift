@@ -1,0 +1,134 @@
+import Foundation
+
+/// A client application's `client_id`: chosen by an admin, unique across the installation.
+package struct ClientID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package let value: String
+    package var description: String { value }
+
+    /// Parses `raw`: 3 to 64 lowercase letters, digits, `-`, `_` and `.`.
+    package init(_ raw: String) throws(DomainError) {
+        let allowed = raw.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        guard (3...64).contains(raw.unicodeScalars.count), allowed else {
+            throw .invalidInput(
+                field: "client_id",
+                message: "The client_id must be 3 to 64 lowercase letters, digits, '-', '_' or '.'"
+                    + (raw.isEmpty ? "." : ", and '\(raw.prefix(80))' is not."))
+        }
+        self.value = raw
+    }
+
+    package static func < (lhs: ClientID, rhs: ClientID) -> Bool { lhs.value < rhs.value }
+}
+
+/// Whether a client can keep a secret (RFC 6749 §2.1).
+package enum ClientType: String, CaseIterable, Sendable {
+    /// A server-side app or an integration: has a secret.
+    case confidential
+    /// A browser or native app: no secret, so it must use PKCE.
+    case `public`
+
+    package init(parsing raw: String) throws(DomainError) {
+        guard let type = ClientType(rawValue: raw) else {
+            throw .invalidInput(field: "type", message: "'\(raw)' is not a client type; use confidential or public.")
+        }
+        self = type
+    }
+}
+
+/// The OAuth grants a client may use at the token endpoint.
+package enum GrantType: String, CaseIterable, Sendable, Comparable {
+    case authorizationCode = "authorization_code"
+    case refreshToken = "refresh_token"
+    case clientCredentials = "client_credentials"
+
+    package init(parsing raw: String) throws(DomainError) {
+        guard let grant = GrantType(rawValue: raw) else {
+            throw .invalidInput(
+                field: "grant_types",
+                message: "'\(raw)' is not a grant type; use authorization_code, refresh_token or client_credentials.")
+        }
+        self = grant
+    }
+
+    package static func < (lhs: GrantType, rhs: GrantType) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// What a new client gets when it names none.
+    package static let defaults: Set<GrantType> = [.authorizationCode, .refreshToken]
+}
+
+/// How a confidential client's secret is kept: digests only, plus the previous secret while its grace period
+/// after a rotation lasts.
+package struct ClientSecretDigests: Equatable, Sendable {
+    package var current: SecretDigest
+    package var previous: SecretDigest?
+    /// When the previous secret stops working; nil when there is none.
+    package var previousExpiresAt: Date?
+
+    package init(current: SecretDigest, previous: SecretDigest? = nil, previousExpiresAt: Date? = nil) {
+        self.current = current
+        self.previous = previous
+        self.previousExpiresAt = previousExpiresAt
+    }
+
+    /// True when `secret` is the current secret, or the previous one before its grace period ends. Both are
+    /// compared in constant time, whichever matches.
+    package func accept(_ secret: String, at now: Date) -> Bool {
+        let presented = SecretDigest(of: secret)
+        let matchesCurrent = presented.matches(digest: current)
+        let matchesPrevious = previous.map { presented.matches(digest: $0) } ?? false
+        let previousValid = previousExpiresAt.map { now < $0 } ?? false
+        return matchesCurrent || (matchesPrevious && previousValid)
+    }
+}
+
+/// A third-party app or integration known to Gatehouse.
+package struct ClientApplication: Equatable, Sendable {
+    package var id: ClientID
+    package var workspaceID: WorkspaceID
+    package var name: String
+    package var description: String?
+    package var logoURL: String?
+    package var homepageURL: String?
+    package var type: ClientType
+    package var redirectURIs: [RedirectURI]
+    package var grantTypes: Set<GrantType>
+    /// The scopes tokens issued to this client may ever carry.
+    package var scopes: Set<Scope>
+    /// Nil for public clients.
+    package var secret: ClientSecretDigests?
+    package var isDisabled: Bool
+    /// The user who registered it; nil when an operator did from the command line.
+    package var createdBy: UserID?
+    package var createdAt: Date
+    package var updatedAt: Date
+
+    package init(
+        id: ClientID, workspaceID: WorkspaceID, name: String, description: String? = nil, logoURL: String? = nil,
+        homepageURL: String? = nil, type: ClientType, redirectURIs: [RedirectURI] = [],
+        grantTypes: Set<GrantType> = GrantType.defaults, scopes: Set<Scope>, secret: ClientSecretDigests?,
+        isDisabled: Bool = false, createdBy: UserID?, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.workspaceID = workspaceID
+        self.name = name
+        self.description = description
+        self.logoURL = logoURL
+        self.homepageURL = homepageURL
+        self.type = type
+        self.redirectURIs = redirectURIs
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.secret = secret
+        self.isDisabled = isDisabled
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The registered redirect URI that `requested` matches (RFC 6749 §3.1.2.3, RFC 8252 §7.3), if any.
+    package func redirectURI(matching requested: String) -> RedirectURI? {
+        redirectURIs.first { $0.matches(requested) }
+    }
+}

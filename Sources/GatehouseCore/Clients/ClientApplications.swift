@@ -1,0 +1,314 @@
+import Foundation
+
+/// What an admin fills in to register a client application; parsed at the edge.
+package struct NewClientApplication: Sendable {
+    package var id: ClientID
+    package var name: DisplayName
+    package var description: String?
+    package var logoURL: String?
+    package var homepageURL: String?
+    package var type: ClientType
+    package var redirectURIs: [RedirectURI]
+    /// Nil for the defaults: `authorization_code` and `refresh_token`.
+    package var grantTypes: Set<GrantType>?
+    /// Nil for the default: every non-administrative scope of the workspace that the creator holds.
+    package var scopes: Set<Scope>?
+
+    package init(
+        id: ClientID, name: DisplayName, description: String? = nil, logoURL: String? = nil,
+        homepageURL: String? = nil, type: ClientType = .confidential, redirectURIs: [RedirectURI] = [],
+        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.logoURL = logoURL
+        self.homepageURL = homepageURL
+        self.type = type
+        self.redirectURIs = redirectURIs
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+    }
+}
+
+/// A change to a client; nil fields stay as they are, `.some(nil)` clears an optional one.
+package struct ClientChange: Sendable {
+    package var name: DisplayName?
+    package var description: String??
+    package var logoURL: String??
+    package var homepageURL: String??
+    package var redirectURIs: [RedirectURI]?
+    package var grantTypes: Set<GrantType>?
+    package var scopes: Set<Scope>?
+    package var isDisabled: Bool?
+
+    package init(
+        name: DisplayName? = nil, description: String?? = nil, logoURL: String?? = nil, homepageURL: String?? = nil,
+        redirectURIs: [RedirectURI]? = nil, grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
+        isDisabled: Bool? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.logoURL = logoURL
+        self.homepageURL = homepageURL
+        self.redirectURIs = redirectURIs
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.isDisabled = isDisabled
+    }
+}
+
+/// A client secret as generated: shown once to the person who asked for it, then only its digest is kept.
+package struct ClientSecret: Sendable {
+    package let value: String
+
+    /// 256 bits from the system CSPRNG, as 43 URL-safe characters.
+    package static func generate() -> ClientSecret { ClientSecret(value: SecretGenerator.base64URL(byteCount: 32)) }
+
+    package var digest: SecretDigest { SecretDigest(of: value) }
+}
+
+/// A page of a workspace's clients, ordered by client_id.
+package struct ClientPage: Sendable {
+    package var clients: [ClientApplication]
+    /// Where the next page starts; nil on the last page.
+    package var next: ClientID?
+}
+
+/// The rules for registering, reading, changing, rotating the secret of, and deleting client applications.
+package struct ClientApplications: Sendable {
+    let store: any ClientStore & AccessStore
+    let clock: any WallClock
+    let audit: AuditTrail
+
+    /// The longest an old secret keeps working after a rotation.
+    package static let maximumGrace: TimeInterval = 7 * 86400
+    package static let maximumRedirectURIs = 20
+    package static let allowedPageSizes = 1...200
+
+    package init(store: any ClientStore & AccessStore, clock: any WallClock) {
+        self.store = store
+        self.clock = clock
+        self.audit = AuditTrail(store: store, clock: clock)
+    }
+
+    /// Registers a client in `workspace`. A confidential client's secret is returned here once and stored only
+    /// as a digest.
+    package func create(
+        _ input: NewClientApplication, in workspace: WorkspaceID, by caller: Caller
+    ) async throws -> (ClientApplication, ClientSecret?) {
+        try caller.require(.clientsWrite)
+        guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
+        let grantTypes = input.grantTypes ?? GrantType.defaults
+        try Self.check(grantTypes, for: input.type)
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: workspace))
+        let scopes =
+            try input.scopes.map { try checked($0, rights: rights, by: caller) } ?? defaultScopes(rights, caller)
+        let secret = input.type == .confidential ? ClientSecret.generate() : nil
+        let now = clock.now()
+        let client = ClientApplication(
+            id: input.id, workspaceID: workspace, name: input.name.value,
+            description: try Self.text(input.description, field: "description"),
+            logoURL: try Self.webURL(input.logoURL, field: "logo_url"),
+            homepageURL: try Self.webURL(input.homepageURL, field: "homepage_url"), type: input.type,
+            redirectURIs: try Self.checked(input.redirectURIs), grantTypes: grantTypes, scopes: scopes,
+            secret: secret.map { ClientSecretDigests(current: $0.digest) }, createdBy: caller.principal?.user?.id,
+            createdAt: now, updatedAt: now)
+        try await audit.record(
+            .insertClient(client), as: "client.created", by: caller,
+            details: ["name": client.name, "type": client.type.rawValue])
+        return (client, secret)
+    }
+
+    /// A page of the workspace's clients, ordered by client_id, starting after `cursor`.
+    package func list(
+        in workspace: WorkspaceID, after cursor: ClientID? = nil, limit: Int = 50, by caller: Caller
+    ) async throws -> ClientPage {
+        try caller.require(.clientsRead)
+        guard Self.allowedPageSizes.contains(limit) else {
+            throw DomainError.invalidInput(field: "limit", message: "The limit must be between 1 and 200.")
+        }
+        guard caller.canSee(workspace) else { return ClientPage(clients: [], next: nil) }
+        // One more than asked for says whether there is a next page.
+        let found = try await store.clients(in: workspace, after: cursor, limit: limit + 1)
+        let page = Array(found.prefix(limit))
+        return ClientPage(clients: page, next: found.count > limit ? page.last?.id : nil)
+    }
+
+    /// One client, or `notFound` (also for another workspace's client).
+    package func client(_ id: ClientID, by caller: Caller) async throws -> ClientApplication {
+        try caller.require(.clientsRead)
+        return try await visibleClient(id, to: caller)
+    }
+
+    /// Changes a client's settings. Disabling it stops its keys (and later its tokens) at once.
+    package func change(_ id: ClientID, _ change: ClientChange, by caller: Caller) async throws -> ClientApplication {
+        try caller.require(.clientsWrite)
+        let before = try await visibleClient(id, to: caller)
+        var client = before
+        if let name = change.name { client.name = name.value }
+        if let description = change.description {
+            client.description = try Self.text(description, field: "description")
+        }
+        if let logoURL = change.logoURL { client.logoURL = try Self.webURL(logoURL, field: "logo_url") }
+        if let homepageURL = change.homepageURL {
+            client.homepageURL = try Self.webURL(homepageURL, field: "homepage_url")
+        }
+        if let redirectURIs = change.redirectURIs { client.redirectURIs = try Self.checked(redirectURIs) }
+        if let grantTypes = change.grantTypes {
+            try Self.check(grantTypes, for: client.type)
+            client.grantTypes = grantTypes
+        }
+        if let scopes = change.scopes {
+            let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
+            client.scopes = try checked(scopes, rights: rights, by: caller)
+        }
+        if let isDisabled = change.isDisabled { client.isDisabled = isDisabled }
+        guard client != before else { return before }
+        client.updatedAt = clock.now()
+        let action =
+            switch (before.isDisabled, client.isDisabled) {
+            case (false, true): "client.disabled"
+            case (true, false): "client.enabled"
+            default: "client.updated"
+            }
+        try await audit.record(
+            .updateClient(client), as: action, by: caller,
+            details: ["fields": Self.changedFields(before, client).joined(separator: " ")])
+        return client
+    }
+
+    /// Replaces a confidential client's secret. The new one is returned once; the old one keeps working for
+    /// `grace` seconds (at most 7 days), so an integration can roll over without downtime, and then fails.
+    /// Any older secret still in its grace period stops at once: only the latest previous one is kept.
+    package func rotateSecret(
+        of id: ClientID, grace: TimeInterval = 0, by caller: Caller
+    ) async throws -> (ClientApplication, ClientSecret) {
+        try caller.require(.clientsWrite)
+        var client = try await visibleClient(id, to: caller)
+        guard let current = client.secret else {
+            throw DomainError.invalidInput(
+                field: "client_id", message: "'\(id)' is a public client; public clients have no secret to rotate.")
+        }
+        guard (0...Self.maximumGrace).contains(grace) else {
+            throw DomainError.invalidInput(
+                field: "grace_seconds", message: "The grace period must be between 0 and 604800 seconds (7 days).")
+        }
+        let now = clock.now()
+        let secret = ClientSecret.generate()
+        client.secret = ClientSecretDigests(
+            current: secret.digest, previous: grace > 0 ? current.current : nil,
+            previousExpiresAt: grace > 0 ? now.addingTimeInterval(grace) : nil)
+        client.updatedAt = now
+        try await audit.record(
+            .updateClient(client), as: "client.secret_rotated", by: caller,
+            details: ["grace_seconds": "\(Int(grace))"])
+        return (client, secret)
+    }
+
+    /// Deletes a client together with every API key it holds, in one step, so none of them works again.
+    /// Returns how many keys went with it.
+    @discardableResult
+    package func delete(_ id: ClientID, by caller: Caller) async throws -> Int {
+        try caller.require(.clientsWrite)
+        let client = try await visibleClient(id, to: caller)
+        let keys = try await store.apiKeys(in: client.workspaceID, status: nil, owner: .client(client.id))
+        try await audit.record(
+            .deleteClient(client), as: "client.deleted", by: caller,
+            details: ["name": client.name, "api_keys_deleted": "\(keys.count)"])
+        return keys.count
+    }
+
+    // MARK: Rules
+
+    /// `client_credentials` needs a secret; `refresh_token` only makes sense with a grant that issues them.
+    private static func check(_ grantTypes: Set<GrantType>, for type: ClientType) throws(DomainError) {
+        if grantTypes.contains(.clientCredentials), type == .public {
+            throw .invalidInput(
+                field: "grant_types",
+                message: "client_credentials is only for confidential clients, which have a secret.")
+        }
+        if grantTypes.contains(.refreshToken), !grantTypes.contains(.authorizationCode) {
+            throw .invalidInput(
+                field: "grant_types", message: "refresh_token needs authorization_code, the grant that issues them.")
+        }
+    }
+
+    /// Every scope must exist here, and the caller must hold it: a client with `client_credentials` gets
+    /// tokens with no user to bound them, so nobody may give a client more than they hold.
+    private func checked(_ scopes: Set<Scope>, rights: RoleRights, by caller: Caller) throws(DomainError) -> Set<Scope>
+    {
+        for scope in scopes.sorted() where !rights.isDefined(scope) {
+            throw .invalidInput(field: "scopes", message: "There is no scope '\(scope)' in this workspace.")
+        }
+        guard caller.holds(scopes) else {
+            let missing = scopes.subtracting(caller.principal?.scopes ?? []).sorted().map(\.name)
+            throw .forbidden(
+                "You cannot give a client scopes you do not hold yourself (\(missing.joined(separator: ", "))).")
+        }
+        return scopes
+    }
+
+    /// Every scope of the workspace that is not one of Gatehouse's administrative scopes, limited to those the
+    /// caller holds.
+    private func defaultScopes(_ rights: RoleRights, _ caller: Caller) -> Set<Scope> {
+        let all = rights.scopes(of: .superAdmin).subtracting(BuiltInScopes.administrative)
+        return caller.principal.map { all.intersection($0.scopes) } ?? all
+    }
+
+    private static func checked(_ uris: [RedirectURI]) throws(DomainError) -> [RedirectURI] {
+        var seen: Set<RedirectURI> = []
+        let unique = uris.filter { seen.insert($0).inserted }
+        guard unique.count <= maximumRedirectURIs else {
+            throw .invalidInput(
+                field: "redirect_uris", message: "A client may register at most \(maximumRedirectURIs) redirect URIs.")
+        }
+        return unique
+    }
+
+    /// Optional free text: trimmed, empty means none, at most 1000 characters.
+    private static func text(_ raw: String?, field: String) throws(DomainError) -> String? {
+        guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= 1000 else {
+            throw .invalidInput(field: field, message: "The \(field) must be at most 1000 characters long.")
+        }
+        return trimmed
+    }
+
+    /// Optional web address shown to users (logo, home page): https, or http on a loopback host for development.
+    private static func webURL(_ raw: String?, field: String) throws(DomainError) -> String? {
+        guard let raw, !raw.isEmpty else { return nil }
+        let uri: RedirectURI
+        do {
+            uri = try RedirectURI(raw)
+        } catch {
+            throw .invalidInput(
+                field: field, message: "The \(field) must be an https address (or http on a loopback host).")
+        }
+        guard uri.value.lowercased().hasPrefix("https://") || uri.isLoopback else {
+            throw .invalidInput(
+                field: field, message: "The \(field) must be an https address (or http on a loopback host).")
+        }
+        return uri.value
+    }
+
+    private static func changedFields(_ before: ClientApplication, _ after: ClientApplication) -> [String] {
+        var fields: [String] = []
+        if before.name != after.name { fields.append("name") }
+        if before.description != after.description { fields.append("description") }
+        if before.logoURL != after.logoURL { fields.append("logo_url") }
+        if before.homepageURL != after.homepageURL { fields.append("homepage_url") }
+        if before.redirectURIs != after.redirectURIs { fields.append("redirect_uris") }
+        if before.grantTypes != after.grantTypes { fields.append("grant_types") }
+        if before.scopes != after.scopes { fields.append("scopes") }
+        if before.isDisabled != after.isDisabled { fields.append("disabled") }
+        return fields
+    }
+
+    private func visibleClient(_ id: ClientID, to caller: Caller) async throws -> ClientApplication {
+        guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
+            throw DomainError.notFound("There is no client application '\(id)'.")
+        }
+        return client
+    }
+}

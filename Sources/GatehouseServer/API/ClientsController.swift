@@ -1,0 +1,183 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// `/api/v1/clients`: registering, listing, changing and deleting client applications, rotating their
+/// secrets, and their service keys.
+struct ClientsController {
+    let clients: ClientApplications
+    let keys: APIKeys
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("clients") { request, context in
+            let caller = try context.caller()
+            let body = try await request.decodeBody(as: NewClientBody.self, context: context)
+            let (client, secret) = try await clients.create(
+                try body.parsed(), in: try workspace(of: caller), by: caller)
+            return try Self.showingSecret(
+                ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value), status: .created,
+                request: request, context: context)
+        }
+        api.get("clients") { request, context in
+            let caller = try context.caller()
+            let query = request.uri.queryParameters
+            let page = try await clients.list(
+                in: try workspace(of: caller), after: try query["cursor"].map { try ClientCursor(String($0)).clientID },
+                limit: try query["limit"].map { try Self.limit(String($0)) } ?? 50, by: caller)
+            return Listing(
+                items: page.clients.map(ClientRepresentation.init), name: "clients",
+                nextCursor: page.next.map { ClientCursor($0).text })
+        }
+        api.get("clients/{client_id}") { _, context in
+            ClientRepresentation(try await clients.client(try context.parameters.clientID(), by: try context.caller()))
+        }
+        api.patch("clients/{client_id}") { request, context in
+            let body = try await request.decodeBody(as: ClientChangeBody.self, context: context)
+            return ClientRepresentation(
+                try await clients.change(try context.parameters.clientID(), try body.parsed(), by: try context.caller())
+            )
+        }
+        api.delete("clients/{client_id}") { _, context in
+            try await clients.delete(try context.parameters.clientID(), by: try context.caller())
+            return Response(status: .noContent)
+        }
+        api.post("clients/{client_id}/secret") { request, context in
+            let body = try await request.decodeOptionalBody(as: RotateSecretBody.self, context: context)
+            let (client, secret) = try await clients.rotateSecret(
+                of: try context.parameters.clientID(), grace: TimeInterval(body.graceSeconds ?? 0),
+                by: try context.caller())
+            return try Self.showingSecret(
+                ClientWithSecret(client: ClientRepresentation(client), secret: secret.value), status: .ok,
+                request: request, context: context)
+        }
+        api.post("clients/{client_id}/api-keys") { request, context in
+            let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
+            let (key, plaintext) = try await keys.create(
+                try body.parsed(), for: .client(try context.parameters.clientID()), by: try context.caller())
+            return try APIKeysController.showingKey(key, plaintext, request: request, context: context)
+        }
+        api.get("clients/{client_id}/api-keys") { _, context in
+            let caller = try context.caller()
+            let owner = KeyOwner.client(try context.parameters.clientID())
+            let list = try await keys.list(in: try workspace(of: caller), owner: owner, by: caller)
+            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
+        }
+    }
+
+    /// A response carrying a secret: never cached by anyone.
+    private static func showingSecret(
+        _ body: ClientWithSecret, status: HTTPResponse.Status, request: Request, context: AppRequestContext
+    ) throws -> Response {
+        var response = try body.response(from: request, context: context)
+        response.status = status
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    private static func limit(_ text: String) throws(DomainError) -> Int {
+        guard let value = Int(text) else {
+            throw .invalidInput(field: "limit", message: "The limit '\(text.prefix(32))' is not a number.")
+        }
+        return value
+    }
+}
+
+/// The position after which the next page of clients starts: opaque to callers, so its form can change.
+struct ClientCursor {
+    let clientID: ClientID
+
+    init(_ clientID: ClientID) { self.clientID = clientID }
+
+    init(_ text: String) throws(DomainError) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let id = try? ClientID(String(decoding: data, as: UTF8.self))
+        else {
+            throw .invalidInput(field: "cursor", message: "The cursor is not one this API gave out; start without it.")
+        }
+        clientID = id
+    }
+
+    var text: String { Data(clientID.value.utf8).base64URLEncodedString() }
+}
+
+extension Parameters {
+    /// The `{client_id}` path segment; one that cannot be a client id names nothing, so it is 404.
+    func clientID() throws -> ClientID {
+        guard let text = get("client_id"), let id = try? ClientID(text) else {
+            throw APIError.notFound("There is no client application with that client_id.")
+        }
+        return id
+    }
+}
+
+struct NewClientBody: RequestBody {
+    static let fields = [
+        "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris", "grant_types",
+        "scopes",
+    ]
+
+    let clientId: String
+    let name: String
+    let description: String?
+    let logoUrl: String?
+    let homepageUrl: String?
+    let type: String?
+    let redirectUris: [String]?
+    let grantTypes: [String]?
+    let scopes: [String]?
+
+    func parsed() throws -> NewClientApplication {
+        NewClientApplication(
+            id: try ClientID(clientId), name: try DisplayName(name), description: description, logoURL: logoUrl,
+            homepageURL: homepageUrl, type: try type.map(ClientType.init(parsing:)) ?? .confidential,
+            redirectURIs: try (redirectUris ?? []).map(RedirectURI.init),
+            grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) })
+    }
+}
+
+struct ClientChangeBody: RequestBody {
+    static let fields = [
+        "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "disabled",
+    ]
+
+    var name: String?
+    var description: String??
+    var logoUrl: String??
+    var homepageUrl: String??
+    var redirectUris: [String]?
+    var grantTypes: [String]?
+    var scopes: [String]?
+    var disabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, disabled
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeUnlessAbsent(String.self, forKey: .name)
+        description = try container.decodePatch(String.self, forKey: .description)
+        logoUrl = try container.decodePatch(String.self, forKey: .logoUrl)
+        homepageUrl = try container.decodePatch(String.self, forKey: .homepageUrl)
+        redirectUris = try container.decodeUnlessAbsent([String].self, forKey: .redirectUris)
+        grantTypes = try container.decodeUnlessAbsent([String].self, forKey: .grantTypes)
+        scopes = try container.decodeUnlessAbsent([String].self, forKey: .scopes)
+        disabled = try container.decodeUnlessAbsent(Bool.self, forKey: .disabled)
+    }
+
+    func parsed() throws -> ClientChange {
+        ClientChange(
+            name: try name.map { try DisplayName($0) }, description: description, logoURL: logoUrl,
+            homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try $0.map(RedirectURI.init) },
+            grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, isDisabled: disabled)
+    }
+}
+
+struct RotateSecretBody: RequestBody {
+    static let fields = ["grace_seconds"]
+    let graceSeconds: Int?
+}

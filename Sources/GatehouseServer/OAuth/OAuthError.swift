@@ -1,0 +1,45 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error of the OAuth endpoints, in RFC 6749 §5.2's shape: `{"error": code, "error_description": text}`,
+/// never cached. `/api/v1` uses `APIError` instead; `ErrorMiddleware` puts either on the wire.
+package struct OAuthError: Error, Sendable {
+    package var status: HTTPResponse.Status
+    package var code: String
+    package var description: String
+    package var headers: HTTPFields = [:]
+
+    package static func invalidRequest(_ description: String) -> OAuthError {
+        OAuthError(status: .badRequest, code: "invalid_request", description: description)
+    }
+
+    /// Client authentication failed (RFC 6749 §5.2): 401, with a challenge for HTTP Basic.
+    package static func invalidClient(
+        _ description: String = "Client authentication failed: unknown client, wrong secret, or disabled client."
+    ) -> OAuthError {
+        OAuthError(
+            status: .unauthorized, code: "invalid_client", description: description,
+            headers: [.wwwAuthenticate: #"Basic realm="gatehouse", charset="UTF-8""#])
+    }
+
+    /// RFC 6749 §5.1 still asks for it, for old HTTP/1.0 caches.
+    private static let pragma = HTTPField.Name("Pragma")
+
+    private struct Body: Encodable {
+        let error: String
+        let error_description: String
+    }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var response = try encoder.encode(
+            Body(error: code, error_description: description), from: request, context: context)
+        response.status = status
+        response.headers.append(contentsOf: headers)
+        response.headers[.cacheControl] = "no-store"
+        if let pragma = Self.pragma { response.headers[pragma] = "no-cache" }
+        return response
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GatehouseCore
+import PostgresNIO
+
+extension PostgresStore {
+    package func client(id: ClientID) async throws -> ClientApplication? {
+        try await rows("SELECT * FROM clients WHERE client_id = \(id.value)").first.map(Self.client)
+    }
+
+    package func clients(
+        in workspace: WorkspaceID, after cursor: ClientID?, limit: Int
+    ) async throws -> [ClientApplication] {
+        try await rows(
+            """
+            SELECT * FROM clients WHERE workspace_id = \(workspace.rawValue) AND client_id > \(cursor?.value ?? "")
+            ORDER BY client_id LIMIT \(limit)
+            """
+        ).map(Self.client)
+    }
+
+    // MARK: Statements
+
+    static func insertQuery(_ client: ClientApplication) -> PostgresQuery {
+        """
+        INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type, redirect_uris,
+            grant_types, scopes, secret_digest, previous_secret_digest, previous_secret_expires_at, is_disabled,
+            created_by, created_at, updated_at)
+        VALUES (\(client.id.value), \(client.workspaceID.rawValue), \(client.name), \(client.description),
+            \(client.logoURL), \(client.homepageURL), \(client.type.rawValue),
+            \(StoredForm.redirectURIs(client.redirectURIs)), \(StoredForm.grantTypes(client.grantTypes)),
+            \(StoredForm.scopeSet(client.scopes)), \(client.secret?.current.hex), \(client.secret?.previous?.hex),
+            \(client.secret?.previousExpiresAt), \(client.isDisabled), \(client.createdBy?.rawValue),
+            \(client.createdAt), \(client.updatedAt))
+        """
+    }
+
+    /// Returns the updated row's id, so an update of a missing client is noticed.
+    static func updateQuery(_ client: ClientApplication) -> PostgresQuery {
+        """
+        UPDATE clients SET name = \(client.name), description = \(client.description), logo_url = \(client.logoURL),
+            homepage_url = \(client.homepageURL), redirect_uris = \(StoredForm.redirectURIs(client.redirectURIs)),
+            grant_types = \(StoredForm.grantTypes(client.grantTypes)), scopes = \(StoredForm.scopeSet(client.scopes)),
+            secret_digest = \(client.secret?.current.hex), previous_secret_digest = \(client.secret?.previous?.hex),
+            previous_secret_expires_at = \(client.secret?.previousExpiresAt), is_disabled = \(client.isDisabled),
+            updated_at = \(client.updatedAt)
+        WHERE client_id = \(client.id.value) AND workspace_id = \(client.workspaceID.rawValue)
+        RETURNING client_id
+        """
+    }
+
+    static func deleteKeysQuery(of client: ClientApplication) -> PostgresQuery {
+        "DELETE FROM api_keys WHERE owner_client_id = \(client.id.value)"
+    }
+
+    static func deleteQuery(_ client: ClientApplication) -> PostgresQuery {
+        """
+        DELETE FROM clients WHERE client_id = \(client.id.value) AND workspace_id = \(client.workspaceID.rawValue)
+        RETURNING client_id
+        """
+    }
+
+    // MARK: Rows
+
+    private static func client(_ row: PostgresRandomAccessRow) throws -> ClientApplication {
+        guard let type = ClientType(rawValue: try row["type"].decode(String.self)) else {
+            throw StoreUnavailable("malformed client row in the database")
+        }
+        let previous = try row["previous_secret_digest"].decode(String?.self)
+        let previousExpiresAt = try row["previous_secret_expires_at"].decode(Date?.self)
+        return ClientApplication(
+            id: try ClientID(try row["client_id"].decode(String.self)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+            name: try row["name"].decode(String.self), description: try row["description"].decode(String?.self),
+            logoURL: try row["logo_url"].decode(String?.self),
+            homepageURL: try row["homepage_url"].decode(String?.self),
+            type: type, redirectURIs: try StoredForm.redirectURIs(try row["redirect_uris"].decode(String.self)),
+            grantTypes: try StoredForm.grantTypes(try row["grant_types"].decode(String.self)),
+            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            secret: try row["secret_digest"].decode(String?.self).map {
+                ClientSecretDigests(
+                    current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
+                    previousExpiresAt: previousExpiresAt)
+            },
+            isDisabled: try row["is_disabled"].decode(Bool.self),
+            createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
+            createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self))
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import GatehouseCore
+
+extension SQLiteStore {
+    package func client(id: ClientID) async throws -> ClientApplication? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value])
+                .map(Self.client)
+        }
+    }
+
+    package func clients(
+        in workspace: WorkspaceID, after cursor: ClientID?, limit: Int
+    ) async throws -> [ClientApplication] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM clients WHERE workspace_id = ? AND client_id > ? ORDER BY client_id LIMIT ?
+                    """,
+                arguments: [workspace.description, cursor?.value ?? "", limit]
+            ).map(Self.client)
+        }
+    }
+
+    // MARK: Statements
+
+    static func insert(_ client: ClientApplication, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type,
+                    redirect_uris, grant_types, scopes, secret_digest, previous_secret_digest,
+                    previous_secret_expires_at, is_disabled, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                client.id.value, client.workspaceID.description, client.name, client.description, client.logoURL,
+                client.homepageURL, client.type.rawValue, StoredForm.redirectURIs(client.redirectURIs),
+                StoredForm.grantTypes(client.grantTypes), StoredForm.scopeSet(client.scopes),
+                client.secret?.current.hex, client.secret?.previous?.hex,
+                client.secret?.previousExpiresAt?.microsecondsSince1970, client.isDisabled,
+                client.createdBy?.description, client.createdAt.microsecondsSince1970,
+                client.updatedAt.microsecondsSince1970,
+            ])
+    }
+
+    static func update(_ client: ClientApplication, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE clients SET name = ?, description = ?, logo_url = ?, homepage_url = ?, redirect_uris = ?,
+                    grant_types = ?, scopes = ?, secret_digest = ?, previous_secret_digest = ?,
+                    previous_secret_expires_at = ?, is_disabled = ?, updated_at = ?
+                WHERE client_id = ? AND workspace_id = ?
+                """,
+            arguments: [
+                client.name, client.description, client.logoURL, client.homepageURL,
+                StoredForm.redirectURIs(client.redirectURIs), StoredForm.grantTypes(client.grantTypes),
+                StoredForm.scopeSet(client.scopes), client.secret?.current.hex, client.secret?.previous?.hex,
+                client.secret?.previousExpiresAt?.microsecondsSince1970, client.isDisabled,
+                client.updatedAt.microsecondsSince1970, client.id.value, client.workspaceID.description,
+            ])
+        guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
+    }
+
+    static func delete(_ client: ClientApplication, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM api_keys WHERE owner_client_id = ?", arguments: [client.id.value])
+        try db.execute(
+            sql: "DELETE FROM clients WHERE client_id = ? AND workspace_id = ?",
+            arguments: [client.id.value, client.workspaceID.description])
+        guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
+    }
+
+    // MARK: Rows
+
+    private static func client(_ row: Row) throws -> ClientApplication {
+        let createdBy: String? = row["created_by"]
+        let secret: String? = row["secret_digest"]
+        let previous: String? = row["previous_secret_digest"]
+        let previousExpiresAt: Int64? = row["previous_secret_expires_at"]
+        guard let type = ClientType(rawValue: row["type"]) else {
+            throw StoreUnavailable("malformed client row in the database")
+        }
+        return ClientApplication(
+            id: try ClientID(row["client_id"]), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
+            name: row["name"], description: row["description"], logoURL: row["logo_url"],
+            homepageURL: row["homepage_url"], type: type,
+            redirectURIs: try StoredForm.redirectURIs(row["redirect_uris"]),
+            grantTypes: try StoredForm.grantTypes(row["grant_types"]), scopes: try StoredForm.scopeSet(row["scopes"]),
+            secret: secret.map {
+                ClientSecretDigests(
+                    current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
+                    previousExpiresAt: previousExpiresAt.map(Date.init(microsecondsSince1970:)))
+            },
+            isDisabled: row["is_disabled"], createdBy: try createdBy.map { UserID(try uuid($0)) },
+            createdAt: Date(microsecondsSince1970: row["created_at"]),
+            updatedAt: Date(microsecondsSince1970: row["updated_at"]))
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// `POST /oauth/introspect` (RFC 7662) for API keys, with client authentication (RFC 6749 §2.3.1).
+@Suite("Introspection and client authentication")
+struct IntrospectionTests {
+    struct World {
+        let api: APIWorld
+        let admin: String
+        let secret: String
+        let ann: User
+        let annKey: String
+    }
+
+    static func withWorld(_ test: @escaping @Sendable (World) async throws -> Void) async throws {
+        try await withAPI { api in
+            let (acme, owner) = try await api.workspace()
+            let (_, admin) = try await api.key(for: owner)
+            let created = try await api.registerClient(#"{"client_id":"acme-api","name":"Acme API"}"#, key: admin)
+            let secret = try #require(created.string("client_secret"))
+            let ann = try await api.user("ann@acme.test", in: acme)
+            let (_, annKey) = try await api.key(for: ann, expiresAt: api.clock.now().addingTimeInterval(86400))
+            try await test(World(api: api, admin: admin, secret: secret, ann: ann, annKey: annKey))
+        }
+    }
+
+    @Test func anActiveUserKeyIsDescribed() async throws {
+        try await Self.withWorld { world in
+            let answer = try await world.api.form(
+                "/oauth/introspect", [("token", world.annKey), ("token_type_hint", "access_token")],
+                basic: ("acme-api", world.secret))
+            #expect(answer.status == .ok)
+            #expect(answer.headers[.cacheControl] == "no-store")
+            #expect(answer.json["active"] as? Bool == true)
+            #expect(answer.string("token_type") == "api_key")
+            #expect(answer.string("scope") == "profile")
+            #expect(answer.string("sub") == "\(world.ann.id)")
+            #expect(answer.string("workspace_id") == "\(world.ann.workspaceID)")
+            #expect(answer.json["iat"] as? Int == 1_790_000_000)
+            #expect(answer.json["exp"] as? Int == 1_790_086_400)
+            #expect(answer.json["client_id"] == nil)
+        }
+    }
+
+    @Test func aServiceKeyNamesItsClient() async throws {
+        try await Self.withWorld { world in
+            let key = try #require(
+                try await world.api.call(
+                    .post, "/api/v1/clients/acme-api/api-keys", key: world.admin,
+                    json: #"{"name":"svc","scopes":["users:read"]}"#
+                ).string("key"))
+            // client_secret_post: the credentials in the body.
+            let answer = try await world.api.form(
+                "/oauth/introspect", [("token", key), ("client_id", "acme-api"), ("client_secret", world.secret)])
+            #expect(answer.json["active"] as? Bool == true)
+            #expect(answer.string("client_id") == "acme-api")
+            #expect(answer.string("scope") == "users:read")
+            #expect(answer.json["sub"] == nil)
+        }
+    }
+
+    @Test func anythingNotActiveHereIsJustInactive() async throws {
+        try await Self.withWorld { world in
+            let api = world.api
+            let (_, globexOwner) = try await api.workspace("globex")
+            let (_, foreignKey) = try await api.key(for: globexOwner)
+            let (revokedRecord, revoked) = try await api.key(for: world.ann)
+            _ = try await api.call(.post, "/api/v1/api-keys/\(revokedRecord.id)/revoke", key: world.admin)
+            let typo = String(world.annKey.dropLast()) + (world.annKey.hasSuffix("A") ? "B" : "A")
+            for token in [foreignKey, revoked, typo, "gate_nothing", "eyJhbGciOi.e30.sig", "x"] {
+                let answer = try await api.form(
+                    "/oauth/introspect", [("token", token)], basic: ("acme-api", world.secret))
+                #expect(answer.status == .ok)
+                #expect(answer.text == #"{"active":false}"#, "\(token)")
+            }
+            var deactivated = try await api.reload(world.ann)
+            deactivated.isActive = false
+            try await api.store.update(deactivated)
+            #expect(try await !api.isActive(world.annKey, asClient: "acme-api", secret: world.secret))
+            api.clock.advance(by: 86400)
+            deactivated.isActive = true
+            try await api.store.update(deactivated)
+            #expect(try await !api.isActive(world.annKey, asClient: "acme-api", secret: world.secret))
+        }
+    }
+
+    @Test func aClientThatCannotAuthenticateGetsInvalidClient() async throws {
+        try await Self.withWorld { world in
+            let api = world.api
+            _ = try await api.registerClient(
+                #"{"client_id":"acme-spa","name":"SPA","type":"public"}"#, key: world.admin)
+            let attempts: [([(String, String)], (String, String)?)] = [
+                ([("token", world.annKey)], ("acme-api", "wrong")),
+                ([("token", world.annKey)], ("nobody", world.secret)),
+                ([("token", world.annKey)], nil),
+                ([("token", world.annKey), ("client_id", "acme-api")], nil),
+                ([("token", world.annKey), ("client_id", "acme-api"), ("client_secret", "wrong")], nil),
+                ([("token", world.annKey), ("client_id", "acme-spa")], nil),
+            ]
+            for (parameters, basic) in attempts {
+                let answer = try await api.form("/oauth/introspect", parameters, basic: basic)
+                #expect(answer.status == .unauthorized, "\(parameters) \(String(describing: basic))")
+                #expect(answer.json["error"] as? String == "invalid_client")
+                #expect(answer.json["error_description"] is String)
+                #expect(answer.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+                #expect(answer.headers[.cacheControl] == "no-store")
+                #expect(!answer.text.contains(world.secret))
+            }
+            _ = try await api.call(.patch, "/api/v1/clients/acme-api", key: world.admin, json: #"{"disabled":true}"#)
+            let disabled = try await api.form(
+                "/oauth/introspect", [("token", world.annKey)], basic: ("acme-api", world.secret))
+            #expect(disabled.status == .unauthorized)
+        }
+    }
+
+    @Test func malformedRequestsGetInvalidRequest() async throws {
+        try await Self.withWorld { world in
+            let api = world.api
+            let basic = ("acme-api", world.secret)
+            let cases: [[(String, String)]] = [
+                [],
+                [("token", world.annKey), ("token", world.annKey)],
+                [("token", world.annKey), ("client_secret", world.secret)],
+                [("token", world.annKey), ("client_id", "someone-else")],
+            ]
+            for parameters in cases {
+                let answer = try await api.form("/oauth/introspect", parameters, basic: basic)
+                #expect(answer.status == .badRequest, "\(parameters.map(\.0))")
+                #expect(answer.json["error"] as? String == "invalid_request")
+            }
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[.authorization] = "Basic " + Data("acme-api:\(world.secret)".utf8).base64EncodedString()
+            let json = try await api.client.execute(
+                uri: "/oauth/introspect", method: .post, headers: headers, body: .init(string: #"{"token":"x"}"#)
+            ) { response in response.status }
+            #expect(json == .badRequest)
+        }
+    }
+}
