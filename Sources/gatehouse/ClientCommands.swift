@@ -37,7 +37,7 @@ struct ClientsCommand: AsyncParsableCommand {
                 let input = NewClientApplication(
                     id: try ClientID(id), name: try DisplayName(name), description: description, logoURL: logoURL,
                     homepageURL: homepageURL, type: try ClientType(parsing: type),
-                    redirectURIs: try redirectURI.map(RedirectURI.init),
+                    redirectURIs: try RedirectURI.parseAll(redirectURI),
                     grantTypes: grantType.isEmpty ? nil : Set(try grantType.map(GrantType.init(parsing:))),
                     scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)))
                 let slug = try WorkspaceSlug(workspace)

@@ -48,6 +48,18 @@ struct ClientValueTests {
         }
     }
 
+    @Test func everyRefusedURIOfARegistrationIsNamed() throws {
+        #expect {
+            try RedirectURI.parseAll(["https://ok.example/cb", "http://a.example/cb", "https://b.example/#x"])
+        } throws: { error in
+            guard case DomainError.invalidInput("redirect_uris", let message) = error else { return false }
+            return message.contains("'http://a.example/cb' uses http")
+                && message.contains("'https://b.example/#x' has a fragment")
+                && !message.contains("ok.example")
+        }
+        #expect(try RedirectURI.parseAll(["https://ok.example/cb"]).map(\.value) == ["https://ok.example/cb"])
+    }
+
     @Test func redirectURIsMatchExactly() throws {
         let uri = try RedirectURI("https://app.example.com/cb")
         #expect(uri.matches("https://app.example.com/cb"))

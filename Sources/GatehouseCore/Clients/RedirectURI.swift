@@ -62,6 +62,23 @@ package struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
         self.value = raw
     }
 
+    /// Parses every URI of a registration, naming each one that is refused (not only the first) in one error.
+    package static func parseAll(_ raws: [String]) throws(DomainError) -> [RedirectURI] {
+        var parsed: [RedirectURI] = []
+        var problems: [String] = []
+        for raw in raws {
+            do {
+                parsed.append(try RedirectURI(raw))
+            } catch {
+                problems.append(error.message)
+            }
+        }
+        guard problems.isEmpty else {
+            throw .invalidInput(field: "redirect_uris", message: problems.joined(separator: " "))
+        }
+        return parsed
+    }
+
     /// Whether a redirect URI sent in an authorization request is this one: the exact string, except that a
     /// loopback URI may name any port.
     package func matches(_ requested: String) -> Bool {

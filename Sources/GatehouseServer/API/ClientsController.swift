@@ -132,7 +132,7 @@ struct NewClientBody: RequestBody {
         NewClientApplication(
             id: try ClientID(clientId), name: try DisplayName(name), description: description, logoURL: logoUrl,
             homepageURL: homepageUrl, type: try type.map(ClientType.init(parsing:)) ?? .confidential,
-            redirectURIs: try (redirectUris ?? []).map(RedirectURI.init),
+            redirectURIs: try RedirectURI.parseAll(redirectUris ?? []),
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) })
     }
@@ -171,7 +171,7 @@ struct ClientChangeBody: RequestBody {
     func parsed() throws -> ClientChange {
         ClientChange(
             name: try name.map { try DisplayName($0) }, description: description, logoURL: logoUrl,
-            homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try $0.map(RedirectURI.init) },
+            homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try RedirectURI.parseAll($0) },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) }, isDisabled: disabled)
     }
