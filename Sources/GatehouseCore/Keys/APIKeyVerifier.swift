@@ -42,6 +42,7 @@ package struct APIKeyVerifier: CredentialVerifier {
             throw CredentialRefusal.invalid
         }
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: record.workspaceID))
+        let limit = record.rateLimitPerMinute ?? settings.defaultRateLimitPerMinute
         var principal: Principal
         switch record.owner {
         case .user(let ownerID):
@@ -52,7 +53,7 @@ package struct APIKeyVerifier: CredentialVerifier {
             guard owner.privacyNoticeAcceptedAt != nil else { throw CredentialRefusal.privacyNoticeNotAccepted }
             principal = Principal(
                 workspaceID: record.workspaceID, user: owner, role: owner.role, scopes: rights.scopes(of: owner.role),
-                credential: .apiKey(record.id), rateLimitPerMinute: settings.defaultRateLimitPerMinute)
+                credential: .apiKey(record.id), rateLimitPerMinute: limit)
         case .client(let clientID):
             guard let client = try await store.client(id: clientID), client.workspaceID == record.workspaceID else {
                 throw CredentialRefusal.invalid
@@ -60,11 +61,9 @@ package struct APIKeyVerifier: CredentialVerifier {
             guard !client.isDisabled else { throw CredentialRefusal.clientDisabled }
             principal = Principal(
                 workspaceID: record.workspaceID, user: nil, client: client, role: .admin,
-                scopes: rights.scopes(of: .superAdmin), credential: .apiKey(record.id),
-                rateLimitPerMinute: settings.defaultRateLimitPerMinute)
+                scopes: rights.scopes(of: .superAdmin), credential: .apiKey(record.id), rateLimitPerMinute: limit)
         }
         if case .only(let chosen) = record.scopes { principal.scopes.formIntersection(chosen) }
-        principal.rateLimitPerMinute = record.rateLimitPerMinute ?? settings.defaultRateLimitPerMinute
         await lastUse?.note(record.id, at: now)
         return (record, principal)
     }

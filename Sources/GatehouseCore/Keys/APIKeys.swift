@@ -164,9 +164,10 @@ package struct APIKeys: Sendable {
         let workspace: WorkspaceID
         let held: Set<Scope>
         let rights: RoleRights
-        /// How messages and the audit trail name the holder.
+        /// How the audit trail names the holder.
         let description: String
-        let role: String
+        /// How messages name what bounds the holder's rights.
+        let bound: String
     }
 
     private func holder(_ owner: KeyOwner, visibleTo caller: Caller) async throws -> Holder {
@@ -176,7 +177,7 @@ package struct APIKeys: Sendable {
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
             return Holder(
                 workspace: user.workspaceID, held: rights.scopes(of: user.role), rights: rights,
-                description: "\(user.id)", role: "The owner's role (\(user.role.rawValue))")
+                description: "\(user.id)", bound: "The owner's role (\(user.role.rawValue))")
         case .client(let id):
             guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
                 throw DomainError.notFound("There is no client application '\(id)'.")
@@ -184,7 +185,7 @@ package struct APIKeys: Sendable {
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
             return Holder(
                 workspace: client.workspaceID, held: rights.scopes(of: .superAdmin), rights: rights,
-                description: "client:\(client.id)", role: "The workspace")
+                description: "client:\(client.id)", bound: "The workspace")
         }
     }
 
@@ -203,7 +204,7 @@ package struct APIKeys: Sendable {
                 throw .invalidInput(field: "scopes", message: "There is no scope '\(scope)' in this workspace.")
             }
             guard held.contains(scope) else {
-                throw .invalidInput(field: "scopes", message: "\(holder.role) does not hold '\(scope)'.")
+                throw .invalidInput(field: "scopes", message: "\(holder.bound) does not hold '\(scope)'.")
             }
         }
         return chosen

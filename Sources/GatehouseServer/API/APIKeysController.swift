@@ -13,7 +13,8 @@ struct APIKeysController {
             let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
             let (key, plaintext) = try await keys.create(
                 try body.parsed(), for: .user(try context.parameters.id("id")), by: try context.caller())
-            return try Self.showingKey(key, plaintext, request: request, context: context)
+            return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+                .showingSecret(status: .created, request: request, context: context)
         }
         api.get("users/{id}/api-keys") { _, context in
             let caller = try context.caller()
@@ -45,17 +46,6 @@ struct APIKeysController {
             APIKeyRepresentation(
                 try await keys.setStatus(.active, of: try context.parameters.id("id"), by: try context.caller()))
         }
-    }
-
-    /// The 201 answer to generating a key: the one time the key itself is shown, never cached.
-    static func showingKey(
-        _ key: APIKey, _ plaintext: PlaintextKey, request: Request, context: AppRequestContext
-    ) throws -> Response {
-        var response = try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
-            .response(from: request, context: context)
-        response.status = .created
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 
     /// `?owner=` names a user by id, or a client application as `client:<client_id>`.

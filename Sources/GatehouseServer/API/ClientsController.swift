@@ -15,9 +15,8 @@ struct ClientsController {
             let body = try await request.decodeBody(as: NewClientBody.self, context: context)
             let (client, secret) = try await clients.create(
                 try body.parsed(), in: try workspace(of: caller), by: caller)
-            return try Self.showingSecret(
-                ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value), status: .created,
-                request: request, context: context)
+            return try ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value)
+                .showingSecret(status: .created, request: request, context: context)
         }
         api.get("clients") { request, context in
             let caller = try context.caller()
@@ -43,19 +42,19 @@ struct ClientsController {
             return Response(status: .noContent)
         }
         api.post("clients/{client_id}/secret") { request, context in
-            let body = try await request.decodeOptionalBody(as: RotateSecretBody.self, context: context)
+            let body = try await request.decodeBody(as: RotateSecretBody.self, context: context, optional: true)
             let (client, secret) = try await clients.rotateSecret(
                 of: try context.parameters.clientID(), grace: TimeInterval(body.graceSeconds ?? 0),
                 by: try context.caller())
-            return try Self.showingSecret(
-                ClientWithSecret(client: ClientRepresentation(client), secret: secret.value), status: .ok,
-                request: request, context: context)
+            return try ClientWithSecret(client: ClientRepresentation(client), secret: secret.value)
+                .showingSecret(status: .ok, request: request, context: context)
         }
         api.post("clients/{client_id}/api-keys") { request, context in
             let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
             let (key, plaintext) = try await keys.create(
                 try body.parsed(), for: .client(try context.parameters.clientID()), by: try context.caller())
-            return try APIKeysController.showingKey(key, plaintext, request: request, context: context)
+            return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+                .showingSecret(status: .created, request: request, context: context)
         }
         api.get("clients/{client_id}/api-keys") { _, context in
             let caller = try context.caller()
@@ -63,16 +62,6 @@ struct ClientsController {
             let list = try await keys.list(in: try workspace(of: caller), owner: owner, by: caller)
             return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
         }
-    }
-
-    /// A response carrying a secret: never cached by anyone.
-    private static func showingSecret(
-        _ body: ClientWithSecret, status: HTTPResponse.Status, request: Request, context: AppRequestContext
-    ) throws -> Response {
-        var response = try body.response(from: request, context: context)
-        response.status = status
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 
     private static func limit(_ text: String) throws(DomainError) -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 
 /// A user as the API shows it. Never includes the password hash.
@@ -130,6 +131,16 @@ struct APIKeyRepresentation: ResponseEncodable {
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(lastUsedAt, forKey: .lastUsedAt)
+    }
+}
+
+extension ResponseEncodable {
+    /// The answer that shows a secret (a key, a client secret) its one time: never stored by any cache.
+    func showingSecret(status: HTTPResponse.Status, request: Request, context: AppRequestContext) throws -> Response {
+        var response = try self.response(from: request, context: context)
+        response.status = status
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 }
 

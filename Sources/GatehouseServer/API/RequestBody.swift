@@ -11,18 +11,14 @@ protocol RequestBody: Decodable {
 
 extension Request {
     /// Reads the body as `Body`, or throws a 400 whose message names the field and what is wrong with it:
-    /// not JSON, not an object, an unknown field, a missing one, or a value of the wrong type.
-    func decodeBody<Body: RequestBody>(as type: Body.Type, context: AppRequestContext) async throws -> Body {
+    /// not JSON, not an object, an unknown field, a missing one, or a value of the wrong type. With
+    /// `optional`, an empty body stands for `{}`.
+    func decodeBody<Body: RequestBody>(
+        as type: Body.Type, context: AppRequestContext, optional: Bool = false
+    ) async throws -> Body {
         var request = self
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        return try Self.decodeJSON(Body.self, from: Data(buffer.readableBytesView), decoder: context.requestDecoder)
-    }
-
-    /// Like `decodeBody`, but an empty body stands for `{}`.
-    func decodeOptionalBody<Body: RequestBody>(as type: Body.Type, context: AppRequestContext) async throws -> Body {
-        var request = self
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
+        let data = optional && buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         return try Self.decodeJSON(Body.self, from: data, decoder: context.requestDecoder)
     }
 
