@@ -33,12 +33,12 @@ package struct AppRequestContext: RequestContext {
         return decoder
     }
 
-    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable.
+    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable, URLs unescaped.
     package var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = .sortedKeys
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 

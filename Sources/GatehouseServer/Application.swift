@@ -26,6 +26,8 @@ package struct ApplicationDependencies: Sendable {
     package var firstRun: FirstRunSettings?
     /// The server secrets API keys are digested under.
     package var peppers: KeyPeppers
+    /// Seals the private parts of the token signing keys in the store.
+    package var signingKeySecret: SigningKeySecret
     /// Batches API key last-use times; made from the store and clock when nil (tests pass one to flush it).
     package var lastUse: LastUseRecorder?
     /// Where messages meant for the operator's eyes once (the generated admin password) are written.
@@ -34,7 +36,7 @@ package struct ApplicationDependencies: Sendable {
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
         passwords: any PasswordHasher = BcryptPasswordHasher(), firstRun: FirstRunSettings? = nil,
-        peppers: KeyPeppers, lastUse: LastUseRecorder? = nil,
+        peppers: KeyPeppers, signingKeySecret: SigningKeySecret, lastUse: LastUseRecorder? = nil,
         announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
     ) {
         self.store = store
@@ -42,6 +44,7 @@ package struct ApplicationDependencies: Sendable {
         self.passwords = passwords
         self.firstRun = firstRun
         self.peppers = peppers
+        self.signingKeySecret = signingKeySecret
         self.lastUse = lastUse
         self.announce = announce
     }
@@ -52,17 +55,48 @@ package func announceOnStandardOutput(_ message: String) {
     FileHandle.standardOutput.write(Data((message + "\n").utf8))
 }
 
+/// The long-lived parts the routes share, made once per application.
+struct SharedServices: Sendable {
+    let lastUse: LastUseRecorder
+    let signingKeys: SigningKeyRing
+    let apiKeys: APIKeyVerifier
+    let accessTokens: AccessTokenVerifier
+    let signIn: SignIn
+
+    init(
+        _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder,
+        decoy: PasswordHash
+    ) {
+        let store = dependencies.store
+        let clock = dependencies.clock
+        self.lastUse = lastUse
+        signingKeys = SigningKeyRing(
+            store: store, secret: dependencies.signingKeySecret, clock: clock,
+            tokenLifetime: configuration.oauth.accessTokenLifetime)
+        apiKeys = APIKeyVerifier(
+            store: store, peppers: dependencies.peppers, clock: clock, settings: configuration.keys, lastUse: lastUse)
+        accessTokens = AccessTokenVerifier(
+            keys: signingKeys, store: store, clock: clock, settings: configuration.oauth,
+            rateLimitPerMinute: configuration.keys.defaultRateLimitPerMinute)
+        signIn = SignIn(
+            store: store, passwords: dependencies.passwords, clock: clock, settings: configuration.oauth,
+            throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
+    }
+}
+
 /// Builds the whole server: the router with its middleware and controllers, and the services it runs.
 ///
-/// Before the server accepts connections it migrates the store and, on an empty installation, creates the
-/// default workspace and its super admin.
+/// Before the server accepts connections it migrates the store, makes the first signing key and, on an empty
+/// installation, creates the default workspace and its super admin.
 package func buildApplication(
     _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, logger: Logger
 ) async throws -> some ApplicationProtocol {
     let pages = try await PageRenderer(directory: configuration.templatesDirectory)
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
-    let router = buildRouter(configuration, dependencies, pages: pages, lastUse: lastUse)
+    let services = SharedServices(
+        configuration, dependencies, lastUse: lastUse, decoy: await SignIn.makeDecoy(dependencies.passwords))
+    let router = buildRouter(configuration, dependencies, pages: pages, services: services)
 
     var app = Application(
         router: router,
@@ -76,9 +110,9 @@ package func buildApplication(
 }
 
 /// Assembles the routes; middleware first, because a route captures the middleware added before it.
-package func buildRouter(
+func buildRouter(
     _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, pages: PageRenderer,
-    lastUse: LastUseRecorder? = nil
+    services: SharedServices
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -87,22 +121,22 @@ package func buildRouter(
     router.add(middleware: BodyLimitMiddleware(limit: AppRequestContext.maximumBodySize))
     HealthController(store: dependencies.store).addRoutes(to: router)
     HomeController(pages: pages, issuer: configuration.issuer).addRoutes(to: router)
-    addAPIRoutes(to: router, configuration, dependencies, lastUse: lastUse)
-    addOAuthRoutes(to: router, configuration, dependencies, lastUse: lastUse)
+    addAPIRoutes(to: router, configuration, dependencies, services: services)
+    addOAuthRoutes(to: router, configuration, dependencies, services: services)
+    addPageRoutes(to: router, configuration, dependencies, pages: pages, services: services)
     return router
 }
 
-/// `/api/v1`: every route behind the one Bearer authenticator, then the per-credential rate limit.
+/// `/api/v1`: every route behind the one Bearer authenticator (API keys and access tokens), then the
+/// per-credential rate limit.
 func addAPIRoutes(
     to router: Router<AppRequestContext>, _ configuration: ServerConfiguration,
-    _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder?
+    _ dependencies: ApplicationDependencies, services: SharedServices
 ) {
     let store = dependencies.store
     let clock = dependencies.clock
-    let keyVerifier = APIKeyVerifier(
-        store: store, peppers: dependencies.peppers, clock: clock, settings: configuration.keys, lastUse: lastUse)
     let api = router.group("api/v1")
-        .add(middleware: BearerAuthenticator(verifiers: [keyVerifier]))
+        .add(middleware: BearerAuthenticator(verifiers: [services.apiKeys, services.accessTokens]))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(store: store, clock: clock)))
     DirectoryController(users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords))
         .addRoutes(to: api)
@@ -113,18 +147,51 @@ func addAPIRoutes(
     AuditController(trail: AuditTrail(store: store, clock: clock)).addRoutes(to: api)
 }
 
-/// `/oauth`: the endpoints third-party clients call, authenticated as clients, with RFC 6749 errors.
+/// The endpoints third-party clients call, with RFC 6749 errors: token, revocation, introspection,
+/// userinfo, metadata and keys.
 func addOAuthRoutes(
     to router: Router<AppRequestContext>, _ configuration: ServerConfiguration,
-    _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder?
+    _ dependencies: ApplicationDependencies, services: SharedServices
 ) {
-    let keyVerifier = APIKeyVerifier(
-        store: dependencies.store, peppers: dependencies.peppers, clock: dependencies.clock,
-        settings: configuration.keys, lastUse: lastUse)
+    let store = dependencies.store
+    let clock = dependencies.clock
+    let clients = ClientAuthenticator(store: store, clock: clock)
+    let issuer = TokenIssuer(keys: services.signingKeys, settings: configuration.oauth)
+    TokenController(clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock))
+        .addRoutes(to: router)
+    RevocationController(
+        clients: clients, revocation: Revocation(keys: services.signingKeys, store: store, clock: clock)
+    )
+    .addRoutes(to: router)
     IntrospectionController(
-        clients: ClientAuthenticator(store: dependencies.store, clock: dependencies.clock),
-        introspection: Introspection(keys: keyVerifier)
+        clients: clients,
+        introspection: Introspection(
+            keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock)
     ).addRoutes(to: router)
+    UserInfoController(tokens: services.accessTokens).addRoutes(to: router)
+    DiscoveryController(issuer: configuration.oauth.issuer, keys: services.signingKeys).addRoutes(to: router)
+}
+
+/// The HTML pages a person sees: authorization, sign-in, privacy notice, consent and account. Errors here are
+/// pages, never JSON.
+func addPageRoutes(
+    to router: Router<AppRequestContext>, _ configuration: ServerConfiguration,
+    _ dependencies: ApplicationDependencies, pages: PageRenderer, services: SharedServices
+) {
+    let store = dependencies.store
+    let sessions = WebSessions(
+        signIn: services.signIn,
+        cookies: WebCookies(secure: configuration.secureCookies, sessionLifetime: configuration.oauth.sessionLifetime))
+    let web = router.group()
+        .add(middleware: PageErrorMiddleware(pages: pages))
+        .add(middleware: RedirectInsteadMiddleware())
+    AuthorizeController(
+        authorization: Authorization(store: store, clock: dependencies.clock, settings: configuration.oauth),
+        sessions: sessions, scopes: store, pages: pages
+    ).addRoutes(to: web)
+    SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
+    AccountController(sessions: sessions, consents: Consents(store: store, clock: dependencies.clock), pages: pages)
+        .addRoutes(to: web)
 }
 
 /// Migrates the store, then bootstraps an empty installation once.
@@ -133,6 +200,8 @@ func prepareStore(_ dependencies: ApplicationDependencies, directory: Directory,
     if !applied.isEmpty {
         logger.info("migrated the store", metadata: ["versions": "\(applied)"])
     }
+    try await SigningKeys(store: dependencies.store, secret: dependencies.signingKeySecret, clock: dependencies.clock)
+        .prepare()
     guard let settings = dependencies.firstRun else { return }
     let firstRun = FirstRun(directory: directory, store: dependencies.store)
     guard

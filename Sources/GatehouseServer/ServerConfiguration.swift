@@ -13,6 +13,11 @@ package struct ServerConfiguration: Sendable {
     package var templatesDirectory: String
     /// The key prefix and the default per-key rate limit.
     package var keys: APIKeySettings
+    /// Token, code and session lifetimes, and the issuer tokens name.
+    package var oauth: OAuthSettings
+
+    /// Cookies are Secure (and `__Host-`) when the issuer is https.
+    package var secureCookies: Bool { issuer.scheme == "https" }
 
     package static let defaultHost = "127.0.0.1"
     package static let defaultPort = 8080
@@ -20,7 +25,8 @@ package struct ServerConfiguration: Sendable {
     package init(
         host: String = defaultHost, port: Int = defaultPort,
         database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
-        templatesDirectory: String = "Templates", keys: APIKeySettings? = nil
+        templatesDirectory: String = "Templates", keys: APIKeySettings? = nil,
+        accessTokenLifetime: TimeInterval = 900
     ) throws(DomainError) {
         guard (0...65535).contains(port) else {
             throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
@@ -35,6 +41,7 @@ package struct ServerConfiguration: Sendable {
         }
         self.templatesDirectory = templatesDirectory
         if let keys { self.keys = keys } else { self.keys = try APIKeySettings() }
+        self.oauth = try OAuthSettings(issuer: self.issuer.absoluteString, accessTokenLifetime: accessTokenLifetime)
     }
 
     /// Parses an issuer URL: absolute http(s), no query or fragment (RFC 8414 §2).

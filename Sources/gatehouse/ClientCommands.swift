@@ -29,6 +29,10 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "What the client is, in a sentence.") var description: String?
         @Option(name: .customLong("homepage-url"), help: "The client's home page (https).") var homepageURL: String?
         @Option(name: .customLong("logo-url"), help: "The client's logo (https).") var logoURL: String?
+        @Flag(
+            name: .customLong("no-require-pkce"),
+            help: "Let a confidential client of a legacy integration omit PKCE (public clients always need it).")
+        var withoutPKCE = false
         @Option(help: "The workspace's slug.") var workspace: String = "default"
         @OptionGroup var database: DatabaseOptions
 
@@ -39,7 +43,7 @@ struct ClientsCommand: AsyncParsableCommand {
                     homepageURL: homepageURL, type: try ClientType(parsing: type),
                     redirectURIs: try RedirectURI.parseAll(redirectURI),
                     grantTypes: grantType.isEmpty ? nil : Set(try grantType.map(GrantType.init(parsing:))),
-                    scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)))
+                    scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)), requirePKCE: !withoutPKCE)
                 let slug = try WorkspaceSlug(workspace)
                 let (client, secret) = try await database.withStore { store in
                     let workspace = try await directory(store).workspace(slug)
@@ -189,6 +193,7 @@ struct ClientsCommand: AsyncParsableCommand {
             "redirect URIs: \(client.redirectURIs.isEmpty ? "(none)" : client.redirectURIs.map(\.value).joined(separator: " "))",
             "grant types:   \(client.grantTypes.sorted().map(\.rawValue).joined(separator: " "))",
             "scopes:        \(client.scopes.sorted().map(\.name).joined(separator: " "))",
+            "PKCE:          \(client.requirePKCE ? "required" : "optional (legacy integration)")",
         ]
         if let description = client.description { lines.append("description:   \(description)") }
         if let homepage = client.homepageURL { lines.append("home page:     \(homepage)") }

@@ -40,35 +40,50 @@ struct KeyOptions: ParsableArguments {
                 message: "On PostgreSQL every instance needs the same API key pepper: set GATEHOUSE_KEY_PEPPER_FILE "
                     + "(create one with 'gatehouse key-pepper generate > FILE').")
         }
-        let path = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("key-pepper")
-            .path
+        let path = SecretFile.beside(databasePath, named: "key-pepper")
         try Self.createIfMissing(path)
         return try Self.read(path)
     }
 
     private static func read(_ path: String) throws -> KeyPeppers {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DomainError.invalidInput(field: "key_pepper", message: "cannot read the key pepper file \(path)")
-        }
-        return try KeyPeppers(text: String(decoding: data, as: UTF8.self))
+        try KeyPeppers(text: try SecretFile.read(path, what: "key pepper"))
     }
 
-    /// Creates the pepper file with mode 0600, atomically: if two processes race, one writes it and both read it.
     private static func createIfMissing(_ path: String) throws {
+        try SecretFile.createIfMissing(path, text: KeyPeppers.generatedText(), what: "key pepper")
+    }
+}
+
+/// A server secret kept in a file beside the embedded database.
+enum SecretFile {
+    static func read(_ path: String, what: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DomainError.invalidInput(field: what, message: "cannot read the \(what) file \(path)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The file beside the SQLite database `databasePath`.
+    static func beside(_ databasePath: String, named name: String) -> String {
+        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// Creates the file with mode 0600, atomically: if two processes race, one writes it and both read it.
+    static func createIfMissing(_ path: String, text: String, what: String) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if descriptor < 0 {
             if errno == EEXIST { return }
-            throw DomainError.invalidInput(field: "key_pepper", message: "cannot create the key pepper file \(path)")
+            throw DomainError.invalidInput(field: what, message: "cannot create the \(what) file \(path)")
         }
-        let bytes = Array(KeyPeppers.generatedText().utf8)
+        let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         fsync(descriptor)
         close(descriptor)
         guard written == bytes.count else {
             unlink(path)
-            throw DomainError.invalidInput(field: "key_pepper", message: "cannot write the key pepper file \(path)")
+            throw DomainError.invalidInput(field: what, message: "cannot write the \(what) file \(path)")
         }
     }
 }

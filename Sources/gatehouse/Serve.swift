@@ -30,7 +30,13 @@ struct Serve: AsyncParsableCommand {
         help: "Requests a minute for keys without their own limit (env GATEHOUSE_RATE_LIMIT_PER_MINUTE; default 60).")
     var rateLimit: Int?
 
+    @Option(
+        help: "Seconds access and ID tokens live (env GATEHOUSE_ACCESS_TOKEN_LIFETIME; default 900, from 60 to 86400).")
+    var accessTokenLifetime: Int?
+
     @OptionGroup var keys: KeyOptions
+
+    @OptionGroup var signingKeySecret: SigningKeySecretOptions
 
     func run() async throws {
         try await reportingFailures {
@@ -43,7 +49,8 @@ struct Serve: AsyncParsableCommand {
             let configuration = try serverConfiguration()
             let store = try StoreFactory.open(configuration.database, logger: Logger(label: "gatehouse.store"))
             let dependencies = ApplicationDependencies(
-                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: configuration.database))
+                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: configuration.database),
+                signingKeySecret: try signingKeySecret.secret(for: configuration.database))
             logger.info(
                 "starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
             let app = try await buildApplication(configuration, dependencies, logger: logger)
@@ -69,7 +76,18 @@ struct Serve: AsyncParsableCommand {
             database: try database.location(),
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
-            keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()))
+            keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
+            accessTokenLifetime: TimeInterval(try tokenLifetime()))
+    }
+
+    private func tokenLifetime() throws -> Int {
+        guard let text = accessTokenLifetime.map(String.init) ?? Environment.value("GATEHOUSE_ACCESS_TOKEN_LIFETIME")
+        else { return 900 }
+        guard let value = Int(text) else {
+            throw DomainError.invalidInput(
+                field: "access_token_lifetime", message: "The access token lifetime '\(text)' is not a number.")
+        }
+        return value
     }
 
     private func defaultRateLimit() throws -> Int {

@@ -13,6 +13,10 @@ final class MemoryRateLimitStore: RateLimitStore {
             return counts[key] ?? 0
         }
     }
+
+    func requestCount(bucket: String, windowStart: Date) async throws -> Int {
+        counts.withLock { $0["\(bucket)@\(windowStart.timeIntervalSince1970)"] ?? 0 }
+    }
 }
 
 /// Serves one key and its owner (a user or a client), and counts every read, to prove which checks need none.

@@ -90,7 +90,7 @@ struct RoleRightsTests {
     @Test func aWorkspaceScopeIsHeldByItsRolesAndAlwaysBySuperAdmins() throws {
         let rights = RoleRights(custom: [try Self.definition("okrs:read", roles: [.user])])
         let okrs = try Scope("okrs:read")
-        #expect(rights.scopes(of: .user) == [.profile, okrs])
+        #expect(rights.scopes(of: .user) == BuiltInScopes.personal.union([okrs]))
         #expect(rights.scopes(of: .superAdmin).contains(okrs))
         #expect(!rights.scopes(of: .hrAdmin).contains(okrs))
         #expect(rights.isDefined(okrs) && rights.isDefined(.auditRead))

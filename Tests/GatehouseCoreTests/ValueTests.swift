@@ -50,8 +50,9 @@ struct ValueTests {
 
 @Suite("Roles and built-in scopes")
 struct BuiltInScopeTests {
-    @Test func plainUsersHoldOnlyProfile() {
-        #expect(BuiltInScopes.scopes(of: .user) == [.profile])
+    @Test func plainUsersHoldOnlyThePersonalScopes() {
+        #expect(BuiltInScopes.scopes(of: .user) == [.openid, .profile, .email])
+        #expect(BuiltInScopes.personal.isDisjoint(with: BuiltInScopes.administrative))
     }
 
     @Test func superAdminsHoldEveryBuiltInScope() {

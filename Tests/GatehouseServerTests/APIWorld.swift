@@ -130,7 +130,8 @@ func withAPI(
     let lastUse = LastUseRecorder(store: store, clock: clock)
     let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
     let dependencies = ApplicationDependencies(
-        store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers, lastUse: lastUse,
+        store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
+        signingKeySecret: try Fixture.signingKeySecret(), lastUse: lastUse,
         announce: { _ in })
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in

@@ -34,7 +34,8 @@ struct ClientAPITests {
                     == ["https://sync.example.com/cb", "http://127.0.0.1/cb", "com.example.sync:/cb"])
             #expect(created.json["grant_types"] as? [String] == ["authorization_code", "refresh_token"])
             // The default: every scope that is not Gatehouse's own administration, custom ones included.
-            #expect(created.json["scopes"] as? [String] == ["okrs:read", "profile"])
+            #expect(created.json["scopes"] as? [String] == ["email", "okrs:read", "openid", "profile"])
+            #expect(created.json["require_pkce"] as? Bool == true)
             #expect(created.json["disabled"] as? Bool == false)
             #expect(created.string("created_by") == "\(owner.id)")
             #expect(created.json["previous_secret_expires_at"] is NSNull)
@@ -222,7 +223,7 @@ struct ClientAPITests {
             #expect(grab.error?.message.contains("audit:read") == true)
             // The default leaves out what the creator lacks (payroll:read is an HR admin's).
             let plain = try await api.registerClient(#"{"client_id":"plain","name":"Plain"}"#, key: admin)
-            #expect(plain.json["scopes"] as? [String] == ["profile"])
+            #expect(plain.json["scopes"] as? [String] == ["email", "openid", "profile"])
         }
     }
 

@@ -38,7 +38,7 @@ struct IntrospectionTests {
             #expect(answer.headers[.cacheControl] == "no-store")
             #expect(answer.json["active"] as? Bool == true)
             #expect(answer.string("token_type") == "api_key")
-            #expect(answer.string("scope") == "profile")
+            #expect(answer.string("scope") == "email openid profile")
             #expect(answer.string("sub") == "\(world.ann.id)")
             #expect(answer.string("workspace_id") == "\(world.ann.workspaceID)")
             #expect(answer.json["iat"] as? Int == 1_790_000_000)

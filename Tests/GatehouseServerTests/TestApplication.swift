@@ -12,6 +12,12 @@ let templatesDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Templates").path
 
+/// One signing-key secret for every application the tests build, as the instances of one installation share
+/// one.
+let sharedSigningKeySecret: SigningKeySecret = {
+    do { return try Fixture.signingKeySecret() } catch { preconditionFailure("\(error)") }
+}()
+
 /// What the operator would have seen on the console.
 final class Console: Sendable {
     private let lines = Mutex<[String]>([])
@@ -29,7 +35,8 @@ func withApplication(
     let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
     let dependencies = ApplicationDependencies(
         store: store, clock: ManualClock(), passwords: Fixture.fastPasswords, firstRun: firstRun,
-        peppers: try Fixture.peppers(), announce: { console.write($0) })
+        peppers: try Fixture.peppers(),
+        signingKeySecret: sharedSigningKeySecret, announce: { console.write($0) })
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in try await test(client) }
 }

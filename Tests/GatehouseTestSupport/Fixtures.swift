@@ -94,6 +94,11 @@ package enum Fixture {
         try KeyPeppers(text: KeyPeppers.generatedText())
     }
 
+    /// A fresh signing-key secret, as a first run would generate.
+    package static func signingKeySecret() throws -> SigningKeySecret {
+        try SigningKeySecret(text: SigningKeySecret.generatedText())
+    }
+
     /// bcrypt at its minimum cost, so tests stay fast while exercising the real algorithm.
     package static let fastPasswords = BcryptPasswordHasher(cost: 4)
 }

@@ -1,13 +1,19 @@
 import Foundation
 
-/// The kind of credential a request presented; OAuth access tokens join with the OAuth work.
+/// The kind of credential a request presented.
 package enum CredentialKind: Hashable, Sendable {
     case apiKey(APIKeyID)
+    /// An OAuth access token: its `jti`, the grant it belongs to and the client it was issued to.
+    case accessToken(id: String, grant: GrantID, client: ClientID)
+    /// A signed-in browser, on Gatehouse's own pages.
+    case webSession
 
     /// How messages name it: "This key does not have …".
     package var noun: String {
         switch self {
         case .apiKey: "key"
+        case .accessToken: "token"
+        case .webSession: "session"
         }
     }
 }
@@ -58,6 +64,8 @@ package struct Principal: Sendable {
     package var actor: AuditActor {
         switch credential {
         case .apiKey(let id): AuditActor(user: user?.id, credential: "api_key:\(id)")
+        case .accessToken(_, _, let client): AuditActor(user: user?.id, credential: "access_token:\(client)")
+        case .webSession: AuditActor(user: user?.id, credential: "web_session")
         }
     }
 }

@@ -21,7 +21,11 @@ package struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     package static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.name < rhs.name }
 
+    /// OpenID Connect: an ID token and `/oauth/userinfo`.
+    package static let openid = Scope(builtIn: "openid")
     package static let profile = Scope(builtIn: "profile")
+    /// OpenID Connect: the user's email address in the ID token and userinfo.
+    package static let email = Scope(builtIn: "email")
     package static let usersRead = Scope(builtIn: "users:read")
     package static let usersWrite = Scope(builtIn: "users:write")
     package static let departmentsRead = Scope(builtIn: "departments:read")
@@ -36,7 +40,9 @@ package struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
 package enum BuiltInScopes {
     /// Every built-in scope with the roles that hold it.
     package static let holders: [Scope: Set<Role>] = [
+        .openid: Set(Role.allCases),
         .profile: Set(Role.allCases),
+        .email: Set(Role.allCases),
         .usersRead: [.superAdmin, .admin, .hrAdmin],
         .usersWrite: [.superAdmin, .hrAdmin],
         .departmentsRead: [.superAdmin, .admin, .hrAdmin],
@@ -47,8 +53,11 @@ package enum BuiltInScopes {
         .auditRead: [.superAdmin],
     ]
 
+    /// The scopes about the signed-in person themselves, which every role holds.
+    package static let personal: Set<Scope> = [.openid, .profile, .email]
+
     /// The scopes that manage Gatehouse itself; a new client does not get them unless asked for.
-    package static let administrative: Set<Scope> = Set(holders.keys).subtracting([.profile])
+    package static let administrative: Set<Scope> = Set(holders.keys).subtracting(personal)
 
     /// The built-in scopes `role` holds.
     package static func scopes(of role: Role) -> Set<Scope> {
@@ -57,7 +66,9 @@ package enum BuiltInScopes {
 
     /// What each built-in scope allows, for listings.
     package static let descriptions: [Scope: String] = [
-        .profile: "Read your own profile (GET /api/v1/me).",
+        .openid: "Sign you in to the application with OpenID Connect.",
+        .profile: "Read your name and profile (GET /api/v1/me).",
+        .email: "Read your email address.",
         .usersRead: "List and read users.",
         .usersWrite: "Create and change users.",
         .departmentsRead: "List departments.",

@@ -40,7 +40,8 @@ extension AuditedChange {
     var target: (kind: String, id: String, workspace: WorkspaceID) {
         switch self {
         case .insertWorkspace(let workspace, _): ("workspace", "\(workspace.id)", workspace.id)
-        case .insertUser(let user), .updateUser(let user): ("user", "\(user.id)", user.workspaceID)
+        case .insertUser(let user), .updateUser(let user), .deactivateUser(let user):
+            ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)
         case .insertClient(let client), .updateClient(let client), .deleteClient(let client):

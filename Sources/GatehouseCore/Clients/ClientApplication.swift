@@ -98,6 +98,9 @@ package struct ClientApplication: Equatable, Sendable {
     package var scopes: Set<Scope>
     /// Nil for public clients.
     package var secret: ClientSecretDigests?
+    /// Whether `/oauth/authorize` insists on PKCE (RFC 7636). Always true for public clients; a confidential
+    /// client may turn it off for a legacy integration that cannot send a code challenge.
+    package var requirePKCE: Bool
     package var isDisabled: Bool
     /// The user who registered it; nil when an operator did from the command line.
     package var createdBy: UserID?
@@ -108,7 +111,7 @@ package struct ClientApplication: Equatable, Sendable {
         id: ClientID, workspaceID: WorkspaceID, name: String, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType, redirectURIs: [RedirectURI] = [],
         grantTypes: Set<GrantType> = GrantType.defaults, scopes: Set<Scope>, secret: ClientSecretDigests?,
-        isDisabled: Bool = false, createdBy: UserID?, createdAt: Date, updatedAt: Date
+        requirePKCE: Bool = true, isDisabled: Bool = false, createdBy: UserID?, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -121,6 +124,7 @@ package struct ClientApplication: Equatable, Sendable {
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.secret = secret
+        self.requirePKCE = requirePKCE
         self.isDisabled = isDisabled
         self.createdBy = createdBy
         self.createdAt = createdAt

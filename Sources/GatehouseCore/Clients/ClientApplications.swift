@@ -13,11 +13,13 @@ package struct NewClientApplication: Sendable {
     package var grantTypes: Set<GrantType>?
     /// Nil for the default: every non-administrative scope of the workspace that the creator holds.
     package var scopes: Set<Scope>?
+    /// Only a confidential client may turn PKCE off.
+    package var requirePKCE: Bool
 
     package init(
         id: ClientID, name: DisplayName, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType = .confidential, redirectURIs: [RedirectURI] = [],
-        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil
+        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool = true
     ) {
         self.id = id
         self.name = name
@@ -28,6 +30,7 @@ package struct NewClientApplication: Sendable {
         self.redirectURIs = redirectURIs
         self.grantTypes = grantTypes
         self.scopes = scopes
+        self.requirePKCE = requirePKCE
     }
 }
 
@@ -40,12 +43,13 @@ package struct ClientChange: Sendable {
     package var redirectURIs: [RedirectURI]?
     package var grantTypes: Set<GrantType>?
     package var scopes: Set<Scope>?
+    package var requirePKCE: Bool?
     package var isDisabled: Bool?
 
     package init(
         name: DisplayName? = nil, description: String?? = nil, logoURL: String?? = nil, homepageURL: String?? = nil,
         redirectURIs: [RedirectURI]? = nil, grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
-        isDisabled: Bool? = nil
+        requirePKCE: Bool? = nil, isDisabled: Bool? = nil
     ) {
         self.name = name
         self.description = description
@@ -54,6 +58,7 @@ package struct ClientChange: Sendable {
         self.redirectURIs = redirectURIs
         self.grantTypes = grantTypes
         self.scopes = scopes
+        self.requirePKCE = requirePKCE
         self.isDisabled = isDisabled
     }
 }
@@ -101,6 +106,7 @@ package struct ClientApplications: Sendable {
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         let grantTypes = input.grantTypes ?? GrantType.defaults
         try Self.check(grantTypes, for: input.type)
+        try Self.checkPKCE(input.requirePKCE, for: input.type)
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: workspace))
         let scopes =
             try input.scopes.map { try checked($0, rights: rights, by: caller) } ?? defaultScopes(rights, caller)
@@ -112,7 +118,8 @@ package struct ClientApplications: Sendable {
             logoURL: try Self.webURL(input.logoURL, field: "logo_url"),
             homepageURL: try Self.webURL(input.homepageURL, field: "homepage_url"), type: input.type,
             redirectURIs: try Self.checked(input.redirectURIs), grantTypes: grantTypes, scopes: scopes,
-            secret: secret.map { ClientSecretDigests(current: $0.digest) }, createdBy: caller.principal?.user?.id,
+            secret: secret.map { ClientSecretDigests(current: $0.digest) }, requirePKCE: input.requirePKCE,
+            createdBy: caller.principal?.user?.id,
             createdAt: now, updatedAt: now)
         try await audit.record(
             .insertClient(client), as: "client.created", by: caller,
@@ -162,6 +169,10 @@ package struct ClientApplications: Sendable {
         if let scopes = change.scopes {
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
             client.scopes = try checked(scopes, rights: rights, by: caller)
+        }
+        if let requirePKCE = change.requirePKCE {
+            try Self.checkPKCE(requirePKCE, for: client.type)
+            client.requirePKCE = requirePKCE
         }
         if let isDisabled = change.isDisabled { client.isDisabled = isDisabled }
         guard client != before else { return before }
@@ -292,6 +303,14 @@ package struct ClientApplications: Sendable {
         return uri.value
     }
 
+    /// A public client cannot keep a secret, so PKCE is what protects its codes (RFC 9700 §2.1.1).
+    private static func checkPKCE(_ requirePKCE: Bool, for type: ClientType) throws(DomainError) {
+        guard requirePKCE || type == .confidential else {
+            throw .invalidInput(
+                field: "require_pkce", message: "A public client always needs PKCE; require_pkce cannot be false.")
+        }
+    }
+
     private static func changedFields(_ before: ClientApplication, _ after: ClientApplication) -> [String] {
         var fields: [String] = []
         if before.name != after.name { fields.append("name") }
@@ -301,6 +320,7 @@ package struct ClientApplications: Sendable {
         if before.redirectURIs != after.redirectURIs { fields.append("redirect_uris") }
         if before.grantTypes != after.grantTypes { fields.append("grant_types") }
         if before.scopes != after.scopes { fields.append("scopes") }
+        if before.requirePKCE != after.requirePKCE { fields.append("require_pkce") }
         if before.isDisabled != after.isDisabled { fields.append("disabled") }
         return fields
     }

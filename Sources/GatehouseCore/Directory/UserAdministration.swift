@@ -84,6 +84,7 @@ package struct UserAdministration: Sendable {
     package func update(_ id: UserID, _ change: UserChange, by caller: Caller) async throws -> User {
         try caller.require(.usersWrite)
         var user = try await store.user(id, visibleTo: caller)
+        let wasActive = user.isActive
         if Self.privileged.contains(user.role), caller.role != .superAdmin {
             throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
         }
@@ -94,7 +95,9 @@ package struct UserAdministration: Sendable {
         var details = ["fields": changed.joined(separator: " ")]
         if changed.contains("role") { details["role"] = user.role.rawValue }
         if changed.contains("active") { details["active"] = "\(user.isActive)" }
-        try await trail.record(.updateUser(user), as: "user.updated", by: caller, details: details)
+        // Deactivation also ends the user's sessions and token grants, in the same transaction.
+        let stored: AuditedChange = wasActive && !user.isActive ? .deactivateUser(user) : .updateUser(user)
+        try await trail.record(stored, as: "user.updated", by: caller, details: details)
         return user
     }
 

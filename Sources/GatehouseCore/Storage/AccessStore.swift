@@ -34,6 +34,8 @@ package protocol RateLimitStore: Sendable {
     /// Adds one request to the window of `bucket` that starts at `windowStart` and returns the window's count
     /// including it, in one atomic step (never a read followed by a write).
     func countRequest(bucket: String, windowStart: Date) async throws -> Int
+    /// The count of `bucket`'s window that starts at `windowStart`, without adding to it.
+    func requestCount(bucket: String, windowStart: Date) async throws -> Int
 }
 
 /// A change to one record that the audit trail records together with it.
@@ -42,6 +44,8 @@ package enum AuditedChange: Sendable {
     case insertWorkspace(Workspace, firstUser: User)
     case insertUser(User)
     case updateUser(User)
+    /// Stores the (now inactive) user, deletes their sessions and revokes every token grant they hold.
+    case deactivateUser(User)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)
@@ -49,7 +53,7 @@ package enum AuditedChange: Sendable {
     case insertClient(ClientApplication)
     /// Replaces every setting, the secret digests included.
     case updateClient(ClientApplication)
-    /// Deletes the client and every API key it holds.
+    /// Deletes the client with every API key, code, token, grant and consent it holds.
     case deleteClient(ClientApplication)
 }
 

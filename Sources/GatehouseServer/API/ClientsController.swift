@@ -104,7 +104,7 @@ extension Parameters {
 struct NewClientBody: RequestBody {
     static let fields = [
         "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris", "grant_types",
-        "scopes",
+        "scopes", "require_pkce",
     ]
 
     let clientId: String
@@ -116,6 +116,7 @@ struct NewClientBody: RequestBody {
     let redirectUris: [String]?
     let grantTypes: [String]?
     let scopes: [String]?
+    let requirePkce: Bool?
 
     func parsed() throws -> NewClientApplication {
         NewClientApplication(
@@ -123,13 +124,14 @@ struct NewClientBody: RequestBody {
             homepageURL: homepageUrl, type: try type.map(ClientType.init(parsing:)) ?? .confidential,
             redirectURIs: try RedirectURI.parseAll(redirectUris ?? []),
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
-            scopes: try scopes.map { Set(try $0.map(Scope.init)) })
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce ?? true)
     }
 }
 
 struct ClientChangeBody: RequestBody {
     static let fields = [
-        "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "disabled",
+        "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "require_pkce",
+        "disabled",
     ]
 
     var name: String?
@@ -139,10 +141,11 @@ struct ClientChangeBody: RequestBody {
     var redirectUris: [String]?
     var grantTypes: [String]?
     var scopes: [String]?
+    var requirePkce: Bool?
     var disabled: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, disabled
+        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, requirePkce, disabled
     }
 
     init(from decoder: any Decoder) throws {
@@ -154,6 +157,7 @@ struct ClientChangeBody: RequestBody {
         redirectUris = try container.decodeUnlessAbsent([String].self, forKey: .redirectUris)
         grantTypes = try container.decodeUnlessAbsent([String].self, forKey: .grantTypes)
         scopes = try container.decodeUnlessAbsent([String].self, forKey: .scopes)
+        requirePkce = try container.decodeUnlessAbsent(Bool.self, forKey: .requirePkce)
         disabled = try container.decodeUnlessAbsent(Bool.self, forKey: .disabled)
     }
 
@@ -162,7 +166,7 @@ struct ClientChangeBody: RequestBody {
             name: try name.map { try DisplayName($0) }, description: description, logoURL: logoUrl,
             homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try RedirectURI.parseAll($0) },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
-            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, isDisabled: disabled)
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce, isDisabled: disabled)
     }
 }
 

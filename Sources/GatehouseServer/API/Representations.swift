@@ -167,6 +167,7 @@ struct ClientRepresentation: ResponseEncodable {
     let redirectUris: [String]
     let grantTypes: [String]
     let scopes: [String]
+    let requirePkce: Bool
     let disabled: Bool
     /// After a rotation with a grace period: when the previous secret stops working.
     let previousSecretExpiresAt: Date?
@@ -184,6 +185,7 @@ struct ClientRepresentation: ResponseEncodable {
         redirectUris = client.redirectURIs.map(\.value)
         grantTypes = client.grantTypes.sorted().map(\.rawValue)
         scopes = client.scopes.sorted().map(\.name)
+        requirePkce = client.requirePKCE
         disabled = client.isDisabled
         previousSecretExpiresAt = client.secret?.previousExpiresAt
         createdBy = client.createdBy.map { "\($0)" }
@@ -192,8 +194,8 @@ struct ClientRepresentation: ResponseEncodable {
     }
 
     enum CodingKeys: CodingKey {
-        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, grantTypes, scopes, disabled
-        case previousSecretExpiresAt, createdBy, createdAt, updatedAt
+        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, grantTypes, scopes, requirePkce
+        case disabled, previousSecretExpiresAt, createdBy, createdAt, updatedAt
     }
 
     /// Every field is always present; an unset one is `null`, never missing.
@@ -208,6 +210,7 @@ struct ClientRepresentation: ResponseEncodable {
         try container.encode(redirectUris, forKey: .redirectUris)
         try container.encode(grantTypes, forKey: .grantTypes)
         try container.encode(scopes, forKey: .scopes)
+        try container.encode(requirePkce, forKey: .requirePkce)
         try container.encode(disabled, forKey: .disabled)
         try container.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
         try container.encode(createdBy, forKey: .createdBy)

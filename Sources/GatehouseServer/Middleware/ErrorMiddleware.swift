@@ -1,3 +1,4 @@
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -14,6 +15,8 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as OAuthError {
             return try error.response(from: request, context: context)
+        } catch let failure as OAuthFailure {
+            return try OAuthError(failure).response(from: request, context: context)
         } catch {
             return try APIError(from: error, logger: context.logger).response(from: request, context: context)
         }

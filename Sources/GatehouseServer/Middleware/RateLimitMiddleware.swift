@@ -40,6 +40,8 @@ package struct RateLimitMiddleware: RouterMiddleware {
     static func bucket(_ credential: CredentialKind) -> String {
         switch credential {
         case .apiKey(let id): "api_key:\(id)"
+        case .accessToken(_, let grant, _): "token_grant:\(grant)"
+        case .webSession: "web_session"
         }
     }
 

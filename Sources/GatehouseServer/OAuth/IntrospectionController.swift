@@ -3,8 +3,9 @@ import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
-/// `POST /oauth/introspect` (RFC 7662): an authenticated confidential client asks whether a credential is
-/// active. Anything not active in the client's workspace gets `{"active": false}`, and nothing more.
+/// `POST /oauth/introspect` (RFC 7662): an authenticated confidential client asks whether a credential —
+/// access token, refresh token or API key — is active. Anything not active in the client's workspace gets
+/// `{"active": false}`, and nothing more.
 struct IntrospectionController {
     let clients: ClientAuthenticator
     let introspection: Introspection
@@ -12,7 +13,7 @@ struct IntrospectionController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/introspect") { request, context in
             let form = try await OAuthRequest.read(request, context: context)
-            let client = try await authenticate(form)
+            let client = try await clients.authenticate(form)
             guard let token = form.parameters["token"] else {
                 throw OAuthError.invalidRequest("The token parameter is required.")
             }
@@ -22,20 +23,7 @@ struct IntrospectionController {
             } catch is ClientAuthenticationFailed {
                 throw OAuthError.invalidClient("Only confidential clients, which authenticate, may introspect.")
             }
-            var response = try IntrospectionResponse(active).response(from: request, context: context)
-            response.headers[.cacheControl] = "no-store"
-            return response
-        }
-    }
-
-    private func authenticate(_ form: OAuthRequest) async throws -> ClientApplication {
-        guard let id = form.clientID else {
-            throw OAuthError.invalidClient("Authenticate the client with HTTP Basic or client_id and client_secret.")
-        }
-        do {
-            return try await clients.authenticate(id, secret: form.clientSecret)
-        } catch is ClientAuthenticationFailed {
-            throw OAuthError.invalidClient()
+            return try IntrospectionResponse(active).noStoreResponse(from: request, context: context)
         }
     }
 }
@@ -50,6 +38,9 @@ struct IntrospectionResponse: ResponseEncodable {
     let workspaceId: String?
     let iat: Int64?
     let exp: Int64?
+    let iss: String?
+    let aud: String?
+    let jti: String?
 
     init(_ credential: ActiveCredential?) {
         active = credential != nil
@@ -58,7 +49,25 @@ struct IntrospectionResponse: ResponseEncodable {
         clientId = credential?.clientID?.value
         sub = credential?.subject.map { "\($0)" }
         workspaceId = credential.map { "\($0.workspaceID)" }
-        iat = credential.map { Int64($0.issuedAt.timeIntervalSince1970.rounded(.down)) }
-        exp = credential?.expiresAt.map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+        iat = credential?.issuedAt.secondsSince1970
+        exp = credential?.expiresAt?.secondsSince1970
+        iss = credential?.issuer
+        aud = credential?.audience
+        jti = credential?.tokenID
     }
+}
+
+extension ResponseEncodable {
+    /// The JSON response with `Cache-Control: no-store` and `Pragma: no-cache`, as every answer that carries
+    /// or describes a token must be (RFC 6749 §5.1).
+    func noStoreResponse(from request: Request, context: AppRequestContext) throws -> Response {
+        var response = try response(from: request, context: context)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.pragma] = "no-cache"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let pragma = HTTPField.Name(literal: "Pragma")
 }

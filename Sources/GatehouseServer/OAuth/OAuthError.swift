@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
@@ -23,8 +24,23 @@ package struct OAuthError: Error, Sendable {
             headers: [.wwwAuthenticate: #"Basic realm="gatehouse", charset="UTF-8""#])
     }
 
-    /// RFC 6749 §5.1 still asks for it, for old HTTP/1.0 caches.
-    private static let pragma = HTTPField.Name("Pragma")
+    /// The wire form of a refusal by the rules: 401 with a Basic challenge for `invalid_client`, 500 for
+    /// `server_error`, 400 for the rest (RFC 6749 §5.2).
+    package init(_ failure: OAuthFailure) {
+        switch failure.code {
+        case .invalidClient: self = .invalidClient(failure.description)
+        case .serverError:
+            self.init(status: .internalServerError, code: failure.code.rawValue, description: failure.description)
+        default: self.init(status: .badRequest, code: failure.code.rawValue, description: failure.description)
+        }
+    }
+
+    package init(status: HTTPResponse.Status, code: String, description: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.description = description
+        self.headers = headers
+    }
 
     private struct Body: Encodable {
         let error: String
@@ -39,7 +55,8 @@ package struct OAuthError: Error, Sendable {
         response.status = status
         response.headers.append(contentsOf: headers)
         response.headers[.cacheControl] = "no-store"
-        if let pragma = Self.pragma { response.headers[pragma] = "no-cache" }
+        // RFC 6749 §5.1 still asks for Pragma, for old HTTP/1.0 caches.
+        response.headers[.pragma] = "no-cache"
         return response
     }
 }

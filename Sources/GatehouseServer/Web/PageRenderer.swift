@@ -9,7 +9,9 @@ import Mustache
 /// template stops the start with a clear message instead of failing a request later.
 package struct PageRenderer: Sendable {
     /// The templates the application renders; each must exist and compile.
-    package static let requiredTemplates = ["layout", "home"]
+    package static let requiredTemplates = [
+        "layout", "home", "login", "privacy-notice", "consent", "account", "error",
+    ]
 
     let library: MustacheLibrary
 

@@ -140,5 +140,94 @@ enum PostgresMigrations {
                 "ALTER TABLE api_keys ADD COLUMN owner_client_id text REFERENCES clients(client_id)",
                 "CREATE INDEX api_keys_by_owner_client ON api_keys(owner_client_id)",
             ]),
+        Migration(
+            version: 4, name: "oauth",
+            statements: [
+                "ALTER TABLE clients ADD COLUMN require_pkce boolean NOT NULL DEFAULT true",
+                // The OpenID scopes arrive now; clients that had the personal scope get them too.
+                "UPDATE clients SET scopes = scopes || ' email openid' WHERE ' ' || scopes || ' ' LIKE '% profile %'",
+                """
+                CREATE TABLE signing_keys (
+                    kid text PRIMARY KEY,
+                    public_key text NOT NULL,
+                    sealed_private_key text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    retired_at timestamptz
+                )
+                """,
+                """
+                CREATE TABLE oauth_grants (
+                    id uuid PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    client_id text NOT NULL REFERENCES clients(client_id),
+                    user_id uuid REFERENCES users(id),
+                    scopes text NOT NULL,
+                    auth_time timestamptz,
+                    created_at timestamptz NOT NULL,
+                    revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX oauth_grants_by_user ON oauth_grants(user_id, client_id)",
+                "CREATE INDEX oauth_grants_by_client ON oauth_grants(client_id)",
+                """
+                CREATE TABLE authorization_codes (
+                    digest text PRIMARY KEY,
+                    grant_id uuid NOT NULL,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    client_id text NOT NULL REFERENCES clients(client_id),
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    redirect_uri text,
+                    scopes text NOT NULL,
+                    code_challenge text,
+                    nonce text,
+                    auth_time timestamptz NOT NULL,
+                    issued_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    consumed_at timestamptz
+                )
+                """,
+                "CREATE INDEX authorization_codes_by_client ON authorization_codes(client_id)",
+                """
+                CREATE TABLE access_tokens (
+                    jti text PRIMARY KEY,
+                    grant_id uuid NOT NULL REFERENCES oauth_grants(id),
+                    expires_at timestamptz NOT NULL,
+                    revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX access_tokens_by_grant ON access_tokens(grant_id)",
+                """
+                CREATE TABLE refresh_tokens (
+                    digest text PRIMARY KEY,
+                    grant_id uuid NOT NULL REFERENCES oauth_grants(id),
+                    scopes text NOT NULL,
+                    issued_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz
+                )
+                """,
+                "CREATE INDEX refresh_tokens_by_grant ON refresh_tokens(grant_id)",
+                """
+                CREATE TABLE consents (
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    client_id text NOT NULL REFERENCES clients(client_id),
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    scopes text NOT NULL,
+                    granted_at timestamptz NOT NULL,
+                    PRIMARY KEY (user_id, client_id)
+                )
+                """,
+                "CREATE INDEX consents_by_client ON consents(client_id)",
+                """
+                CREATE TABLE web_sessions (
+                    digest text PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    auth_time timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX web_sessions_by_user ON web_sessions(user_id)",
+            ]),
     ]
 }

@@ -89,6 +89,13 @@ extension PostgresStore {
         return count
     }
 
+    package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
+        let start = StoredForm.windowStart(windowStart)
+        let found = try await rows(
+            "SELECT count FROM rate_limit_windows WHERE bucket = \(bucket) AND window_start = \(start)")
+        return try found.first?["count"].decode(Int.self) ?? 0
+    }
+
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
@@ -104,13 +111,18 @@ extension PostgresStore {
                     ([Self.insertQuery(workspace), Self.insertQuery(firstUser)], nil)
                 case .insertUser(let user): ([Self.insertQuery(user)], nil)
                 case .updateUser(let user): ([Self.updateQuery(user)], "user \(user.id)")
+                case .deactivateUser(let user):
+                    (
+                        Self.endSessionsAndGrantsQueries(of: user.id, at: event.occurredAt) + [Self.updateQuery(user)],
+                        "user \(user.id)"
+                    )
                 case .insertKey(let key): ([Self.insertQuery(key)], nil)
                 case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
                 case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
                 case .insertClient(let client): ([Self.insertQuery(client)], nil)
                 case .updateClient(let client): ([Self.updateQuery(client)], "client \(client.id)")
                 case .deleteClient(let client):
-                    ([Self.deleteKeysQuery(of: client), Self.deleteQuery(client)], "client \(client.id)")
+                    (Self.deleteHoldingsQueries(of: client) + [Self.deleteQuery(client)], "client \(client.id)")
                 }
             for (index, query) in queries.enumerated() {
                 var changed = 0

@@ -23,13 +23,14 @@ extension PostgresStore {
     static func insertQuery(_ client: ClientApplication) -> PostgresQuery {
         """
         INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type, redirect_uris,
-            grant_types, scopes, secret_digest, previous_secret_digest, previous_secret_expires_at, is_disabled,
-            created_by, created_at, updated_at)
+            grant_types, scopes, secret_digest, previous_secret_digest, previous_secret_expires_at, require_pkce,
+            is_disabled, created_by, created_at, updated_at)
         VALUES (\(client.id.value), \(client.workspaceID.rawValue), \(client.name), \(client.description),
             \(client.logoURL), \(client.homepageURL), \(client.type.rawValue),
             \(StoredForm.redirectURIs(client.redirectURIs)), \(StoredForm.grantTypes(client.grantTypes)),
             \(StoredForm.scopeSet(client.scopes)), \(client.secret?.current.hex), \(client.secret?.previous?.hex),
-            \(client.secret?.previousExpiresAt), \(client.isDisabled), \(client.createdBy?.rawValue),
+            \(client.secret?.previousExpiresAt), \(client.requirePKCE), \(client.isDisabled),
+            \(client.createdBy?.rawValue),
             \(client.createdAt), \(client.updatedAt))
         """
     }
@@ -41,15 +42,26 @@ extension PostgresStore {
             homepage_url = \(client.homepageURL), redirect_uris = \(StoredForm.redirectURIs(client.redirectURIs)),
             grant_types = \(StoredForm.grantTypes(client.grantTypes)), scopes = \(StoredForm.scopeSet(client.scopes)),
             secret_digest = \(client.secret?.current.hex), previous_secret_digest = \(client.secret?.previous?.hex),
-            previous_secret_expires_at = \(client.secret?.previousExpiresAt), is_disabled = \(client.isDisabled),
+            previous_secret_expires_at = \(client.secret?.previousExpiresAt), require_pkce = \(client.requirePKCE),
+            is_disabled = \(client.isDisabled),
             updated_at = \(client.updatedAt)
         WHERE client_id = \(client.id.value) AND workspace_id = \(client.workspaceID.rawValue)
         RETURNING client_id
         """
     }
 
-    static func deleteKeysQuery(of client: ClientApplication) -> PostgresQuery {
-        "DELETE FROM api_keys WHERE owner_client_id = \(client.id.value)"
+    /// What deleting a client deletes first, so the client_id can be reused without inheriting anything:
+    /// its tokens, grants, codes, consents and keys.
+    static func deleteHoldingsQueries(of client: ClientApplication) -> [PostgresQuery] {
+        let id = client.id.value
+        return [
+            "DELETE FROM access_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE client_id = \(id))",
+            "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE client_id = \(id))",
+            "DELETE FROM oauth_grants WHERE client_id = \(id)",
+            "DELETE FROM authorization_codes WHERE client_id = \(id)",
+            "DELETE FROM consents WHERE client_id = \(id)",
+            "DELETE FROM api_keys WHERE owner_client_id = \(id)",
+        ]
     }
 
     static func deleteQuery(_ client: ClientApplication) -> PostgresQuery {
@@ -81,6 +93,7 @@ extension PostgresStore {
                     current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
                     previousExpiresAt: previousExpiresAt)
             },
+            requirePKCE: try row["require_pkce"].decode(Bool.self),
             isDisabled: try row["is_disabled"].decode(Bool.self),
             createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
             createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self))

@@ -140,5 +140,96 @@ enum SQLiteMigrations {
                 "ALTER TABLE api_keys ADD COLUMN owner_client_id TEXT REFERENCES clients(client_id)",
                 "CREATE INDEX api_keys_by_owner_client ON api_keys(owner_client_id)",
             ]),
+        Migration(
+            version: 4, name: "oauth",
+            statements: [
+                """
+                ALTER TABLE clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 1 CHECK (require_pkce IN (0, 1))
+                """,
+                // The OpenID scopes arrive now; clients that had the personal scope get them too.
+                "UPDATE clients SET scopes = scopes || ' email openid' WHERE ' ' || scopes || ' ' LIKE '% profile %'",
+                """
+                CREATE TABLE signing_keys (
+                    kid TEXT PRIMARY KEY NOT NULL,
+                    public_key TEXT NOT NULL,
+                    sealed_private_key TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    retired_at INTEGER
+                )
+                """,
+                """
+                CREATE TABLE oauth_grants (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    client_id TEXT NOT NULL REFERENCES clients(client_id),
+                    user_id TEXT REFERENCES users(id),
+                    scopes TEXT NOT NULL,
+                    auth_time INTEGER,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                )
+                """,
+                "CREATE INDEX oauth_grants_by_user ON oauth_grants(user_id, client_id)",
+                "CREATE INDEX oauth_grants_by_client ON oauth_grants(client_id)",
+                """
+                CREATE TABLE authorization_codes (
+                    digest TEXT PRIMARY KEY NOT NULL,
+                    grant_id TEXT NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    client_id TEXT NOT NULL REFERENCES clients(client_id),
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    redirect_uri TEXT,
+                    scopes TEXT NOT NULL,
+                    code_challenge TEXT,
+                    nonce TEXT,
+                    auth_time INTEGER NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    consumed_at INTEGER
+                )
+                """,
+                "CREATE INDEX authorization_codes_by_client ON authorization_codes(client_id)",
+                """
+                CREATE TABLE access_tokens (
+                    jti TEXT PRIMARY KEY NOT NULL,
+                    grant_id TEXT NOT NULL REFERENCES oauth_grants(id),
+                    expires_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                )
+                """,
+                "CREATE INDEX access_tokens_by_grant ON access_tokens(grant_id)",
+                """
+                CREATE TABLE refresh_tokens (
+                    digest TEXT PRIMARY KEY NOT NULL,
+                    grant_id TEXT NOT NULL REFERENCES oauth_grants(id),
+                    scopes TEXT NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    used_at INTEGER
+                )
+                """,
+                "CREATE INDEX refresh_tokens_by_grant ON refresh_tokens(grant_id)",
+                """
+                CREATE TABLE consents (
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    client_id TEXT NOT NULL REFERENCES clients(client_id),
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    scopes TEXT NOT NULL,
+                    granted_at INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, client_id)
+                )
+                """,
+                "CREATE INDEX consents_by_client ON consents(client_id)",
+                """
+                CREATE TABLE web_sessions (
+                    digest TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    auth_time INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX web_sessions_by_user ON web_sessions(user_id)",
+            ]),
     ]
 }

@@ -108,6 +108,14 @@ extension SQLiteStore {
         }
     }
 
+    package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count FROM rate_limit_windows WHERE bucket = ? AND window_start = ?",
+                arguments: [bucket, StoredForm.windowStart(windowStart)]) ?? 0
+        }
+    }
+
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
@@ -120,6 +128,9 @@ extension SQLiteStore {
             case .insertWorkspace(let workspace, let firstUser): try Self.insert(workspace, firstUser: firstUser, db)
             case .insertUser(let user): try Self.insert(user, db)
             case .updateUser(let user): try Self.update(user, db)
+            case .deactivateUser(let user):
+                try Self.update(user, db)
+                try Self.endSessionsAndGrants(of: user, at: event.occurredAt, db)
             case .insertKey(let key): try Self.insert(key, db)
             case .updateKey(let key): try Self.update(key, db)
             case .insertScope(let definition): try Self.insert(definition, db)

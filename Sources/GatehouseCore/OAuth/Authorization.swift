@@ -1,0 +1,141 @@
+import Foundation
+
+/// A user signed in to Gatehouse's pages, and when they entered their password.
+package struct SignedInUser: Equatable, Sendable {
+    package var user: User
+    package var authTime: Date
+
+    package init(user: User, authTime: Date) {
+        self.user = user
+        self.authTime = authTime
+    }
+}
+
+/// What the browser has to do next for an authorization request.
+package enum AuthorizationStep: Equatable, Sendable {
+    /// Sign in (again, for `prompt=login` or `max_age`).
+    case signIn
+    /// Accept the privacy notice first.
+    case acceptPrivacyNotice
+    /// Allow or deny these scopes on the consent page.
+    case consent(Set<Scope>)
+    /// Go back to the client, with a code or an error.
+    case redirect(AuthorizationRedirect)
+}
+
+/// What the authorization endpoint reads and writes.
+package typealias AuthorizationStore = ClientStore & ConsentStore & TokenStore & UserStore & ScopeStore
+
+/// The authorization endpoint's decisions (RFC 6749 §4.1, OIDC Core §3.1.2): who must sign in, what they
+/// must agree to, and the code that ends it. The pages around it are the web layer's.
+package struct Authorization: Sendable {
+    let store: any AuthorizationStore
+    let clock: any WallClock
+    let settings: OAuthSettings
+
+    package init(store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings) {
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+    }
+
+    /// Checks the request's parameters; throws `AuthorizationRefusal`.
+    package func check(_ parameters: [String: String]) async throws -> AuthorizationRequest {
+        try await AuthorizationRequest.check(parameters, clients: store, issuer: settings.issuer)
+    }
+
+    /// The next step for `request`, given who (if anyone) is signed in. When the user already allowed every
+    /// scope, the code is issued at once.
+    package func next(_ request: AuthorizationRequest, signedIn: SignedInUser?) async throws -> AuthorizationStep {
+        let interactive = !request.prompts.contains("none")
+        guard let signedIn, !needsFreshSignIn(request, signedIn) else {
+            return interactive ? .signIn : refusal(.loginRequired, "The user is not signed in.", request)
+        }
+        guard signedIn.user.workspaceID == request.client.workspaceID else {
+            return refusal(.accessDenied, "The signed-in user is not a member of this client's workspace.", request)
+        }
+        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
+            return interactive
+                ? .acceptPrivacyNotice
+                : refusal(.interactionRequired, "The user has not accepted the privacy notice yet.", request)
+        }
+        let scopes: Set<Scope>
+        do {
+            scopes = try await grantable(request, for: signedIn.user)
+        } catch let failure as OAuthFailure {
+            return .redirect(AuthorizationRedirect(error: failure, for: request, issuer: settings.issuer))
+        }
+        let consent = try await store.consent(of: signedIn.user.id, for: request.client.id)
+        if !request.prompts.contains("consent"), let consent, scopes.isSubset(of: consent.scopes) {
+            return .redirect(try await issueCode(request, scopes: scopes, for: signedIn))
+        }
+        return interactive ? .consent(scopes) : refusal(.consentRequired, "The user has not consented yet.", request)
+    }
+
+    /// The user allowed the consent page: remember it and issue the code. The request is checked again,
+    /// since the page's form came back from the browser.
+    package func approve(_ request: AuthorizationRequest, by signedIn: SignedInUser) async throws
+        -> AuthorizationRedirect
+    {
+        guard signedIn.user.workspaceID == request.client.workspaceID,
+            signedIn.user.privacyNoticeAcceptedAt != nil
+        else {
+            return AuthorizationRedirect(
+                error: OAuthFailure(.accessDenied, "This user cannot authorize this client."), for: request,
+                issuer: settings.issuer)
+        }
+        let scopes: Set<Scope>
+        do {
+            scopes = try await grantable(request, for: signedIn.user)
+        } catch let failure as OAuthFailure {
+            return AuthorizationRedirect(error: failure, for: request, issuer: settings.issuer)
+        }
+        let previous = try await store.consent(of: signedIn.user.id, for: request.client.id)?.scopes ?? []
+        try await store.save(
+            Consent(
+                userID: signedIn.user.id, clientID: request.client.id, workspaceID: request.client.workspaceID,
+                scopes: previous.union(scopes), grantedAt: clock.now()))
+        return try await issueCode(request, scopes: scopes, for: signedIn)
+    }
+
+    /// The user denied the consent page (RFC 6749 §4.1.2.1 `access_denied`).
+    package func deny(_ request: AuthorizationRequest) -> AuthorizationRedirect {
+        AuthorizationRedirect(
+            error: OAuthFailure(.accessDenied, "The user denied the request."), for: request, issuer: settings.issuer)
+    }
+
+    // MARK: Steps
+
+    private func needsFreshSignIn(_ request: AuthorizationRequest, _ signedIn: SignedInUser) -> Bool {
+        if request.prompts.contains("login") || request.prompts.contains("select_account") { return true }
+        guard let maxAge = request.maxAge else { return false }
+        return clock.now().timeIntervalSince(signedIn.authTime) > TimeInterval(maxAge)
+    }
+
+    private func grantable(_ request: AuthorizationRequest, for user: User) async throws -> Set<Scope> {
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: request.client.workspaceID))
+        return try GrantableScopes(rights: rights).forUser(
+            requested: request.requestedScopes, client: request.client, role: user.role)
+    }
+
+    private func issueCode(
+        _ request: AuthorizationRequest, scopes: Set<Scope>, for signedIn: SignedInUser
+    ) async throws -> AuthorizationRedirect {
+        let now = clock.now()
+        let code = OpaqueToken.generate()
+        try await store.insert(
+            AuthorizationCode(
+                digest: code.digest, workspaceID: request.client.workspaceID, clientID: request.client.id,
+                userID: signedIn.user.id, redirectURI: request.redirectURIWasSent ? request.redirectURI : nil,
+                scopes: scopes, challenge: request.challenge, nonce: request.nonce, authTime: signedIn.authTime,
+                issuedAt: now, expiresAt: now.addingTimeInterval(settings.codeLifetime)))
+        return AuthorizationRedirect(
+            request.redirectURI, [("code", code.value), ("state", request.state), ("iss", settings.issuer)])
+    }
+
+    private func refusal(_ code: OAuthErrorCode, _ description: String, _ request: AuthorizationRequest)
+        -> AuthorizationStep
+    {
+        .redirect(AuthorizationRedirect(error: OAuthFailure(code, description), for: request, issuer: settings.issuer))
+    }
+}

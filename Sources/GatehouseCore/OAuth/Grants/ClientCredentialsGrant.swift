@@ -1,0 +1,28 @@
+import Foundation
+
+/// `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client acting for itself, with no user and
+/// no refresh token, and never more than the client's own scopes.
+package struct ClientCredentialsGrant: GrantHandler {
+    package let grantType = GrantType.clientCredentials
+    let store: any GrantStore
+    let issuer: TokenIssuer
+    let clock: any WallClock
+
+    package func exchange(_ parameters: [String: String], client: ClientApplication) async throws -> TokenResponse {
+        guard client.type == .confidential else {
+            throw OAuthFailure(.unauthorizedClient, "Only a confidential client may use client_credentials.")
+        }
+        let requested = try GrantableScopes.parse(parameters["scope"])
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
+        let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
+        let now = clock.now()
+        let grant = TokenGrant(
+            workspaceID: client.workspaceID, clientID: client.id, userID: nil, scopes: scopes, authTime: nil,
+            createdAt: now)
+        var (response, records) = try await issuer.issue(
+            under: grant, scopes: scopes, for: .client, client: client, refreshScopes: nil, at: now)
+        records.newGrant = grant
+        try await store.store(records)
+        return response
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// One grant type of the token endpoint (RFC 6749 §4): given the request's parameters and the client,
+/// already authenticated, it checks the grant and issues tokens, or throws an `OAuthFailure`.
+package protocol GrantHandler: Sendable {
+    var grantType: GrantType { get }
+    func exchange(_ parameters: [String: String], client: ClientApplication) async throws -> TokenResponse
+}
+
+/// What the grant handlers read and write.
+package typealias GrantStore = TokenStore & UserStore & ScopeStore
+
+/// The token endpoint's dispatch: a grant type names its handler; adding a grant is adding a handler.
+package struct TokenEndpoint: Sendable {
+    let handlers: [String: any GrantHandler]
+
+    package init(_ handlers: [any GrantHandler]) {
+        self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.grantType.rawValue, $0) })
+    }
+
+    /// The standard handlers over one store.
+    package init(store: any GrantStore, issuer: TokenIssuer, clock: any WallClock) {
+        self.init([
+            AuthorizationCodeGrant(store: store, issuer: issuer, clock: clock),
+            RefreshTokenGrant(store: store, issuer: issuer, clock: clock),
+            ClientCredentialsGrant(store: store, issuer: issuer, clock: clock),
+        ])
+    }
+
+    /// Exchanges a grant of `grantType` for tokens, when `client` is registered for it.
+    package func exchange(
+        grantType: String?, _ parameters: [String: String], client: ClientApplication
+    ) async throws -> TokenResponse {
+        guard let grantType else { throw OAuthFailure.invalidRequest("The grant_type parameter is required.") }
+        guard let handler = handlers[grantType] else {
+            throw OAuthFailure(.unsupportedGrantType, "The grant type '\(grantType.prefix(64))' is not supported.")
+        }
+        guard client.grantTypes.contains(handler.grantType) else {
+            throw OAuthFailure(
+                .unauthorizedClient, "This client is not registered for the \(handler.grantType.rawValue) grant.")
+        }
+        return try await handler.exchange(parameters, client: client)
+    }
+}
+
+/// Why a user cannot hold tokens right now, if they cannot: the same checks the Bearer path makes.
+package enum UserStanding {
+    /// The user `id` of `workspace` when they may hold tokens; nil when deleted, moved, deactivated or not
+    /// yet through the privacy notice.
+    package static func usable(_ id: UserID, in workspace: WorkspaceID, store: any UserStore) async throws -> User? {
+        guard let user = try await store.user(id: id), user.workspaceID == workspace, user.isActive,
+            user.privacyNoticeAcceptedAt != nil
+        else { return nil }
+        return user
+    }
+}

@@ -1,0 +1,126 @@
+import Crypto
+import Foundation
+import JWTKit
+
+/// A token was refused before its claims were looked at: malformed, another algorithm or type, an unknown
+/// key, or a bad signature. One answer for all of them.
+package struct TokenRejected: Error, Equatable, Sendable {
+    package init() {}
+}
+
+/// The signing keys as the server uses them: the newest signs, every key whose tokens may still be alive
+/// verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a rotation
+/// made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
+package actor SigningKeyRing {
+    /// How long a loaded set of keys is used before the store is asked again.
+    package static let refreshInterval: TimeInterval = 30
+
+    private struct Loaded {
+        let keys: JWTKeyCollection
+        let currentKID: String
+        let published: [StoredSigningKey]
+        let loadedAt: Date
+    }
+
+    private let store: any SigningKeyStore
+    private let secret: SigningKeySecret
+    private let clock: any WallClock
+    /// The longest a token signed by a key can live; a retired key stays published this long, plus the
+    /// refresh interval during which another instance may still have signed with it.
+    private let tokenLifetime: TimeInterval
+    private var loaded: Loaded?
+    /// Unknown kids make the ring look again, but at most once a second, so garbage cannot hammer the store.
+    private var lastForcedReload = ContinuousClock.now - .seconds(60)
+
+    package init(
+        store: any SigningKeyStore, secret: SigningKeySecret, clock: any WallClock, tokenLifetime: TimeInterval
+    ) {
+        self.store = store
+        self.secret = secret
+        self.clock = clock
+        self.tokenLifetime = tokenLifetime
+    }
+
+    /// Signs `claims` with the current key; `type` is the JOSE `typ` header (`at+jwt` for access tokens).
+    package func sign(_ claims: some JWTPayload, type: String) async throws -> String {
+        let current = try await keys()
+        var header = JWTHeader()
+        header.typ = type
+        header.alg = "ES256"
+        return try await current.keys.sign(claims, kid: JWKIdentifier(string: current.currentKID), header: header)
+    }
+
+    /// The claims of `token` when it is an ES256 JWT of `type`, signed by a published key. Claims (expiry,
+    /// issuer, audience) are the caller's to check.
+    package func verify<Claims: JWTPayload>(_ token: String, as _: Claims.Type, type: String) async throws -> Claims {
+        guard let header = Self.header(of: token), header.alg == "ES256", let kid = header.kid,
+            header.typ?.lowercased() == type || header.typ?.lowercased() == "application/\(type)"
+        else { throw TokenRejected() }
+        var current = try await keys()
+        if !current.published.contains(where: { $0.kid == kid }) {
+            guard ContinuousClock.now - lastForcedReload > .seconds(1) else { throw TokenRejected() }
+            lastForcedReload = .now
+            current = try await keys(forceReload: true)
+            guard current.published.contains(where: { $0.kid == kid }) else { throw TokenRejected() }
+        }
+        do {
+            return try await current.keys.verify(token, as: Claims.self)
+        } catch {
+            throw TokenRejected()
+        }
+    }
+
+    /// The keys a client should trust now, oldest first.
+    package func publishedKeys() async throws -> [StoredSigningKey] {
+        try await keys().published
+    }
+
+    // MARK: Loading
+
+    private func keys(forceReload: Bool = false) async throws -> Loaded {
+        let now = clock.now()
+        if !forceReload, let loaded, now.timeIntervalSince(loaded.loadedAt) < Self.refreshInterval,
+            now >= loaded.loadedAt
+        {
+            return loaded
+        }
+        let stored = try await store.signingKeys()
+        guard let current = stored.last(where: { $0.retiredAt == nil }) else {
+            throw StoreUnavailable("there is no signing key; the server prepares one when it starts")
+        }
+        let keep = tokenLifetime + Self.refreshInterval
+        let published = stored.filter { key in key.retiredAt.map { now < $0.addingTimeInterval(keep) } ?? true }
+        let collection = JWTKeyCollection()
+        for key in published where key.kid != current.kid {
+            guard let publicKey = key.p256PublicKey else { continue }
+            await collection.add(ecdsa: try ES256PublicKey(backing: publicKey), kid: JWKIdentifier(string: key.kid))
+        }
+        let privateKey = try secret.open(current)
+        await collection.add(ecdsa: try ES256PrivateKey(backing: privateKey), kid: JWKIdentifier(string: current.kid))
+        let fresh = Loaded(keys: collection, currentKID: current.kid, published: published, loadedAt: now)
+        loaded = fresh
+        return fresh
+    }
+
+    private struct Header: Decodable {
+        let alg: String?
+        let typ: String?
+        let kid: String?
+    }
+
+    /// The JOSE header of a compact JWS, or nil when it is not three base64url parts with a JSON header.
+    private static func header(of token: String) -> Header? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URLEncoded: String(parts[0])) else { return nil }
+        return try? JSONDecoder().decode(Header.self, from: data)
+    }
+}
+
+extension Data {
+    /// Decodes unpadded base64url (RFC 4648 §5).
+    package init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import JWTKit
+
+/// The claims of an access token (RFC 9068 §2.2), with times in whole seconds. Gatehouse checks expiry,
+/// issuer and audience itself against its injected clock, so `verify(using:)` checks nothing more.
+package struct AccessTokenClaims: JWTPayload, Equatable {
+    package var iss: String
+    /// The user id; the client id for client credentials.
+    package var sub: String
+    package var aud: String
+    package var clientID: String
+    /// Space-separated, sorted.
+    package var scope: String
+    package var exp: Int64
+    package var iat: Int64
+    package var jti: String
+    package var workspaceID: String
+    package var authTime: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, scope, exp, iat, jti
+        case clientID = "client_id"
+        case workspaceID = "workspace_id"
+        case authTime = "auth_time"
+    }
+
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    package var scopes: Set<Scope> {
+        Set(scope.split(separator: " ").compactMap { try? Scope(String($0)) })
+    }
+}
+
+/// The claims of an OpenID Connect ID token (Core §2), plus the profile and email claims its scopes allow.
+package struct IDTokenClaims: JWTPayload, Equatable {
+    package var iss: String
+    package var sub: String
+    package var aud: String
+    package var azp: String
+    package var exp: Int64
+    package var iat: Int64
+    package var authTime: Int64
+    package var nonce: String?
+    package var name: String?
+    package var email: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, azp, exp, iat, nonce, name, email
+        case authTime = "auth_time"
+    }
+
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+extension Date {
+    /// Whole seconds since 1970, as JWT `NumericDate`s are written here.
+    package var secondsSince1970: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+}

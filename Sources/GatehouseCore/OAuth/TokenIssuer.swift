@@ -1,0 +1,76 @@
+import Foundation
+
+/// A successful token response (RFC 6749 §5.1), before it is written to the wire.
+package struct TokenResponse: Sendable {
+    package var accessToken: String
+    package var expiresIn: Int
+    package var refreshToken: String?
+    /// What was granted; may be less than was asked for.
+    package var scopes: Set<Scope>
+    package var idToken: String?
+}
+
+/// Who a token is for: a user (with the moment they signed in, and the nonce of their request), or nobody
+/// for client credentials.
+package struct TokenSubject: Sendable {
+    package var user: User?
+    package var authTime: Date?
+    package var nonce: String?
+
+    package static let client = TokenSubject(user: nil, authTime: nil, nonce: nil)
+}
+
+/// Signs access and ID tokens and makes refresh tokens; the grant handlers decide what goes in them.
+package struct TokenIssuer: Sendable {
+    let keys: SigningKeyRing
+    let settings: OAuthSettings
+
+    package init(keys: SigningKeyRing, settings: OAuthSettings) {
+        self.keys = keys
+        self.settings = settings
+    }
+
+    /// The tokens for `grant` carrying `scopes`, and the records the store must keep of them. A refresh token
+    /// comes along when `refreshScopes` is given (the most a refresh may ask for); an ID token when `openid`
+    /// is among the scopes and there is a user.
+    package func issue(
+        under grant: TokenGrant, scopes: Set<Scope>, for subject: TokenSubject, client: ClientApplication,
+        refreshScopes: Set<Scope>?, at now: Date
+    ) async throws -> (TokenResponse, IssuedTokens) {
+        let expiresAt = now.addingTimeInterval(settings.accessTokenLifetime)
+        let jti = SecretGenerator.base64URL(byteCount: 16)
+        let claims = AccessTokenClaims(
+            iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
+            clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),
+            exp: expiresAt.secondsSince1970, iat: now.secondsSince1970, jti: jti, workspaceID: "\(grant.workspaceID)",
+            authTime: subject.authTime?.secondsSince1970)
+        let accessToken = try await keys.sign(claims, type: "at+jwt")
+        var idToken: String?
+        if let user = subject.user, scopes.contains(.openid) {
+            let identity = IDTokenClaims(
+                iss: settings.issuer, sub: "\(user.id)", aud: client.id.value, azp: client.id.value,
+                exp: expiresAt.secondsSince1970, iat: now.secondsSince1970,
+                authTime: (subject.authTime ?? now).secondsSince1970, nonce: subject.nonce,
+                name: scopes.contains(.profile) ? user.name : nil,
+                email: scopes.contains(.email) ? user.email.value : nil)
+            idToken = try await keys.sign(identity, type: "JWT")
+        }
+        var refresh: (token: OpaqueToken, record: RefreshToken)?
+        if let refreshScopes {
+            let token = OpaqueToken.generate()
+            refresh = (
+                token,
+                RefreshToken(
+                    digest: token.digest, grantID: grant.id, scopes: refreshScopes, issuedAt: now,
+                    expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime))
+            )
+        }
+        let response = TokenResponse(
+            accessToken: accessToken, expiresIn: Int(settings.accessTokenLifetime), refreshToken: refresh?.token.value,
+            scopes: scopes, idToken: idToken)
+        let records = IssuedTokens(
+            newGrant: nil, accessToken: AccessTokenRecord(id: jti, grantID: grant.id, expiresAt: expiresAt),
+            refreshToken: refresh?.record)
+        return (response, records)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Persists the keys access and ID tokens are signed with; private parts only sealed.
+package protocol SigningKeyStore: Sendable {
+    /// Every stored key, retired ones included, oldest first.
+    func signingKeys() async throws -> [StoredSigningKey]
+    /// Stores `key` and marks every key not yet retired as retired at `key.createdAt`, in one transaction.
+    func rotateSigningKeys(to key: StoredSigningKey) async throws
+}
+
+/// Persists authorization codes, token grants and the tokens issued under them (only digests of codes and
+/// refresh tokens). Every step that consumes one thing and issues another is one transaction.
+package protocol TokenStore: Sendable {
+    func insert(_ code: AuthorizationCode) async throws
+    func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode?
+    /// Marks the code consumed and stores `tokens` (with their new grant) in one transaction, when the code is
+    /// still unconsumed. Returns false, storing nothing, when it was already consumed: a replay.
+    func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
+    /// Stores tokens that consume nothing (client credentials), with their new grant.
+    func store(_ tokens: IssuedTokens) async throws
+    func grant(id: GrantID) async throws -> TokenGrant?
+    func refreshToken(digest: SecretDigest) async throws -> RefreshToken?
+    /// Marks `token` used and stores `tokens` in one transaction, when it is still unused. Returns false,
+    /// storing nothing, when it was already used: a reuse.
+    func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
+    func accessToken(id: String) async throws -> AccessTokenRecord?
+    func revokeAccessToken(id: String, at time: Date) async throws
+    /// Revokes the grant, so every token issued under it stops.
+    func revokeGrant(id: GrantID, at time: Date) async throws
+    /// Revokes every grant of `user`, or only those with `client` when it is given.
+    func revokeGrants(of user: UserID, client: ClientID?, at time: Date) async throws
+}
+
+/// Persists which scopes a user has allowed which client.
+package protocol ConsentStore: Sendable {
+    func consent(of user: UserID, for client: ClientID) async throws -> Consent?
+    /// The user's consents, ordered by client_id.
+    func consents(of user: UserID) async throws -> [Consent]
+    /// Stores or replaces the consent of the same user and client.
+    func save(_ consent: Consent) async throws
+    /// Deletes the consent and revokes every grant of that user and client, in one transaction. Returns
+    /// false when there was no consent.
+    func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool
+}
+
+/// Persists browser sessions (only digests of their cookies), shared by every instance.
+package protocol SessionStore: Sendable {
+    func insert(_ session: WebSession) async throws
+    func session(digest: SecretDigest) async throws -> WebSession?
+    func deleteSession(digest: SecretDigest) async throws
+    func deleteSessions(of user: UserID) async throws
+}
+
+/// Everything the OAuth endpoints and the sign-in pages need from storage.
+package typealias OAuthStore = SigningKeyStore & TokenStore & ConsentStore & SessionStore

@@ -1,0 +1,58 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// `POST /oauth/token` (RFC 6749 §3.2): authenticates the client once, then hands the request to the
+/// handler of its grant type.
+struct TokenController {
+    let clients: ClientAuthenticator
+    let endpoint: TokenEndpoint
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("oauth/token") { request, context in
+            let form = try await OAuthRequest.read(request, context: context)
+            let client = try await clients.authenticate(form)
+            let tokens = try await endpoint.exchange(
+                grantType: form.parameters["grant_type"], form.parameters, client: client)
+            return try TokenResponseBody(tokens).noStoreResponse(from: request, context: context)
+        }
+    }
+}
+
+/// RFC 6749 §5.1, plus `id_token` (OIDC Core §3.1.3.3). `scope` always says what was granted.
+struct TokenResponseBody: ResponseEncodable {
+    let accessToken: String
+    let tokenType = "Bearer"
+    let expiresIn: Int
+    let refreshToken: String?
+    let scope: String
+    let idToken: String?
+
+    init(_ tokens: TokenResponse) {
+        accessToken = tokens.accessToken
+        expiresIn = tokens.expiresIn
+        refreshToken = tokens.refreshToken
+        scope = tokens.scopes.sorted().map(\.name).joined(separator: " ")
+        idToken = tokens.idToken
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): the client authenticates and names a token; the answer is 200 whether or
+/// not there was anything to revoke.
+struct RevocationController {
+    let clients: ClientAuthenticator
+    let revocation: Revocation
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("oauth/revoke") { request, context in
+            let form = try await OAuthRequest.read(request, context: context)
+            let client = try await clients.authenticate(form)
+            guard let token = form.parameters["token"] else {
+                throw OAuthError.invalidRequest("The token parameter is required.")
+            }
+            try await revocation.revoke(token, by: client)
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// `GET/POST /oauth/authorize` and the consent form's `POST /oauth/authorize/decision`: the browser's way
+/// through sign-in, the privacy notice and consent, ending in a redirect to the client. Until the client and
+/// redirect URI are verified, errors are shown here and never redirected.
+struct AuthorizeController {
+    let authorization: Authorization
+    let sessions: WebSessions
+    let scopes: any ScopeStore
+    let pages: PageRenderer
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("oauth/authorize") { request, _ in
+            try await authorize(try WebInput.query(request), method: .get, request: request)
+        }
+        router.post("oauth/authorize") { request, context in
+            try await authorize(try await WebInput.form(request, context: context), method: .post, request: request)
+        }
+        router.post("oauth/authorize/decision") { request, context in
+            var form = try await WebInput.form(request, context: context)
+            try sessions.cookies.checkCSRF(form, of: request)
+            let decision = form.removeValue(forKey: "decision")
+            form["csrf_token"] = nil
+            let checked = try await check(form)
+            guard let signedIn = try await sessions.signedIn(request) else {
+                return Response.redirect(
+                    to: sessions.signInLocation(returningTo: WebInput.url("/oauth/authorize", form)), after: .post)
+            }
+            let redirect =
+                decision == "allow"
+                ? try await authorization.approve(checked, by: signedIn) : authorization.deny(checked)
+            return Response.redirect(to: redirect.location, after: .post)
+        }
+    }
+
+    private func authorize(_ parameters: [String: String], method: HTTPRequest.Method, request: Request) async throws
+        -> Response
+    {
+        let checked = try await check(parameters)
+        switch try await authorization.next(checked, signedIn: try await sessions.signedIn(request)) {
+        case .signIn:
+            let back = WebInput.url("/oauth/authorize", checked.parametersAfterSignIn)
+            return Response.redirect(to: sessions.signInLocation(returningTo: back), after: method)
+        case .acceptPrivacyNotice:
+            let back = WebInput.url("/oauth/authorize", checked.parameters)
+            return Response.redirect(to: WebInput.url("/privacy-notice", ["return_to": back]), after: method)
+        case .consent(let granted):
+            return try await consentPage(checked, scopes: granted, request: request)
+        case .redirect(let redirect):
+            return Response.redirect(to: redirect.location, after: method)
+        }
+    }
+
+    /// The checked request, or the error: shown for an untrusted client or redirect URI, else redirected.
+    private func check(_ parameters: [String: String]) async throws -> AuthorizationRequest {
+        do {
+            return try await authorization.check(parameters)
+        } catch let refusal as AuthorizationRefusal {
+            switch refusal {
+            case .unsafe(let message):
+                throw PageError(status: .badRequest, title: "This sign-in link is not valid", message: message)
+            case .redirect(let redirect):
+                throw RedirectInstead(location: redirect.location)
+            }
+        }
+    }
+
+    private func consentPage(_ request: AuthorizationRequest, scopes granted: Set<Scope>, request http: Request)
+        async throws -> Response
+    {
+        guard let signedIn = try await sessions.signedIn(http) else { throw PageError.formExpired }
+        let custom = try await scopes.scopeDefinitions(in: request.client.workspaceID)
+        let described = granted.sorted().map { scope -> [String: String] in
+            let text = BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? ""
+            return ["name": scope.name, "description": text]
+        }
+        let (csrf, newCookie) = sessions.cookies.csrfToken(of: http)
+        var values: [String: Any] = [
+            "title": "Allow \(request.client.name)?",
+            "client_name": request.client.name,
+            "client_id": request.client.id.value,
+            "email": signedIn.user.email.value,
+            "scopes": described,
+            "parameters": request.parameters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
+            "csrf_token": csrf,
+            "redirect_host": URL(string: request.redirectURI)?.host ?? request.redirectURI,
+        ]
+        if let description = request.client.description { values["client_description"] = description }
+        if let homepage = request.client.homepageURL { values["client_homepage"] = homepage }
+        var response = try pages.page("consent", values).notStored()
+        if let newCookie { response.setCookie(newCookie) }
+        return response
+    }
+}
+
+/// An error that is answered by redirecting to the client, thrown out of the request check.
+struct RedirectInstead: Error {
+    let location: String
+}
+
+/// Turns `RedirectInstead` into the redirect: 303 after a POST, 302 after a GET.
+struct RedirectInsteadMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let redirect as RedirectInstead {
+            return Response.redirect(to: redirect.location, after: request.method)
+        }
+    }
+}
+
+/// `GET /account` and `POST /account/applications/{client_id}/withdraw`: the signed-in user sees the
+/// applications they have allowed and can take that back, which ends every token those hold for them.
+struct AccountController {
+    let sessions: WebSessions
+    let consents: Consents
+    let pages: PageRenderer
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("account") { request, _ in
+            guard let signedIn = try await sessions.signedIn(request) else {
+                return Response.redirect(to: sessions.signInLocation(returningTo: "/account"), after: .get)
+            }
+            let connected = try await consents.connected(for: signedIn.user).map { application in
+                [
+                    "client_id": application.client.id.value, "name": application.client.name,
+                    "scopes": application.consent.scopes.sorted().map(\.name).joined(separator: " "),
+                ]
+            }
+            let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
+            var response = try pages.page(
+                "account",
+                [
+                    "title": "Your account", "email": signedIn.user.email.value, "name": signedIn.user.name,
+                    "applications": connected, "csrf_token": csrf,
+                ]
+            ).notStored()
+            if let newCookie { response.setCookie(newCookie) }
+            return response
+        }
+        router.post("account/applications/:client_id/withdraw") { request, context in
+            let form = try await WebInput.form(request, context: context)
+            try sessions.cookies.checkCSRF(form, of: request)
+            guard let signedIn = try await sessions.signedIn(request) else {
+                return Response.redirect(to: sessions.signInLocation(returningTo: "/account"), after: .post)
+            }
+            guard let raw = context.parameters.get("client_id"), let client = try? ClientID(raw) else {
+                throw PageError(status: .notFound, title: "Not found", message: "There is no such application.")
+            }
+            do {
+                try await consents.withdraw(client, for: signedIn.user)
+            } catch let error as DomainError {
+                throw PageError(status: .notFound, title: "Not found", message: error.message)
+            }
+            return Response.redirect(to: "/account", after: .post)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// The browser side of signing in: the session cookie and who it belongs to.
+struct WebSessions: Sendable {
+    let signIn: SignIn
+    let cookies: WebCookies
+
+    /// The signed-in user of the request, or nil.
+    func signedIn(_ request: Request) async throws -> SignedInUser? {
+        guard let cookie = cookies.session(of: request) else { return nil }
+        return try await signIn.signedIn(cookie: cookie)
+    }
+
+    /// Where to send a browser that must sign in before seeing `returnTo`.
+    func signInLocation(returningTo returnTo: String) -> String {
+        WebInput.url("/login", ["return_to": returnTo])
+    }
+}
+
+/// `GET/POST /login`, `POST /logout` and `GET/POST /privacy-notice`: plain HTML forms, each with a CSRF token.
+struct SignInController {
+    let sessions: WebSessions
+    let pages: PageRenderer
+
+    static let defaultDestination = "/account"
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("login") { request, _ in
+            let query = try WebInput.query(request)
+            return try signInPage(request, returnTo: WebInput.localPath(query["return_to"]), email: nil)
+        }
+        router.post("login") { request, context in try await signIn(request, context) }
+        router.post("logout") { request, context in
+            let form = try await WebInput.form(request, context: context)
+            try sessions.cookies.checkCSRF(form, of: request)
+            if let cookie = sessions.cookies.session(of: request) { try await sessions.signIn.signOut(cookie: cookie) }
+            var response = Response.redirect(to: "/login", after: .post)
+            response.setCookie(sessions.cookies.clearedSession())
+            return response
+        }
+        router.get("privacy-notice") { request, _ in
+            let returnTo = WebInput.localPath(try WebInput.query(request)["return_to"]) ?? Self.defaultDestination
+            guard let signedIn = try await sessions.signedIn(request) else {
+                return Response.redirect(
+                    to: sessions.signInLocation(returningTo: WebInput.url("/privacy-notice", ["return_to": returnTo])),
+                    after: .get)
+            }
+            guard signedIn.user.privacyNoticeAcceptedAt == nil else {
+                return Response.redirect(to: returnTo, after: .get)
+            }
+            return try privacyPage(request, returnTo: returnTo, user: signedIn.user)
+        }
+        router.post("privacy-notice") { request, context in
+            let form = try await WebInput.form(request, context: context)
+            try sessions.cookies.checkCSRF(form, of: request)
+            let returnTo = WebInput.localPath(form["return_to"]) ?? Self.defaultDestination
+            guard let signedIn = try await sessions.signedIn(request) else {
+                return Response.redirect(to: sessions.signInLocation(returningTo: returnTo), after: .post)
+            }
+            _ = try await sessions.signIn.acceptPrivacyNotice(signedIn, address: context.remoteAddress)
+            return Response.redirect(to: returnTo, after: .post)
+        }
+    }
+
+    private func signIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await WebInput.form(request, context: context)
+        try sessions.cookies.checkCSRF(form, of: request)
+        let returnTo = WebInput.localPath(form["return_to"])
+        let email = form["email"] ?? ""
+        do {
+            let (_, cookie) = try await sessions.signIn.signIn(
+                email: email, password: form["password"] ?? "", address: context.remoteAddress)
+            var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
+            response.setCookie(sessions.cookies.sessionCookie(cookie))
+            return response
+        } catch let refusal as SignInRefusal {
+            switch refusal {
+            case .wrongCredentials:
+                return try signInPage(
+                    request, returnTo: returnTo, email: email, error: "The email or password is not right.",
+                    status: .unauthorized)
+            case .deactivated:
+                return try signInPage(
+                    request, returnTo: returnTo, email: email,
+                    error: "This account is deactivated. Ask an administrator of your workspace.", status: .forbidden)
+            case .throttled(let wait):
+                var response = try signInPage(
+                    request, returnTo: returnTo, email: email,
+                    error: "Too many failed attempts. Try again in \(max(1, wait / 60)) minutes.",
+                    status: .tooManyRequests)
+                response.headers[.retryAfter] = "\(wait)"
+                return response
+            }
+        }
+    }
+
+    private func signInPage(
+        _ request: Request, returnTo: String?, email: String?, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
+        var values: [String: Any] = ["title": "Sign in", "csrf_token": csrf, "email": email ?? ""]
+        if let returnTo { values["return_to"] = returnTo }
+        if let error { values["error"] = error }
+        var response = try pages.page("login", values, status: status).notStored()
+        if let newCookie { response.setCookie(newCookie) }
+        return response
+    }
+
+    private func privacyPage(_ request: Request, returnTo: String, user: User) throws -> Response {
+        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
+        var response = try pages.page(
+            "privacy-notice",
+            ["title": "Privacy notice", "csrf_token": csrf, "return_to": returnTo, "email": user.email.value]
+        ).notStored()
+        if let newCookie { response.setCookie(newCookie) }
+        return response
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// A refusal on an HTML page: shown on the error page with its status, never as JSON.
+struct PageError: Error {
+    let status: HTTPResponse.Status
+    let title: String
+    let message: String
+    var headers: HTTPFields = [:]
+
+    static func badRequest(_ message: String) -> PageError {
+        PageError(status: .badRequest, title: "This request cannot be answered", message: message)
+    }
+
+    static let formExpired = PageError(
+        status: .forbidden, title: "This form has expired",
+        message: "The form was not sent from this page, or it is too old. Go back, reload the page and try again.")
+}
+
+/// Renders every error thrown by a page's handler as the error page, so a browser never sees JSON.
+struct PageErrorMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let pages: PageRenderer
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as PageError {
+            var response = try pages.page(
+                "error", ["title": error.title, "message": error.message], status: error.status)
+            response.headers.append(contentsOf: error.headers)
+            return response
+        } catch let error as HTTPError where error.status == .notFound {
+            return try pages.page(
+                "error", ["title": "Not found", "message": "There is no page here."], status: .notFound)
+        } catch {
+            context.logger.error("page failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            let unavailable = error is StoreUnavailable
+            return try pages.page(
+                "error",
+                [
+                    "title": unavailable ? "Gatehouse is unavailable" : "Something went wrong",
+                    "message": "Please try again in a moment.",
+                ], status: unavailable ? .serviceUnavailable : .internalServerError)
+        }
+    }
+}
+
+/// The cookies of Gatehouse's pages: the session and the CSRF token. Both HttpOnly and SameSite=Lax, and
+/// Secure with the `__Host-` prefix when the issuer is https, so no other site or subdomain can set them.
+struct WebCookies: Sendable {
+    let secure: Bool
+    let sessionLifetime: TimeInterval
+
+    var sessionName: String { secure ? "__Host-gatehouse_session" : "gatehouse_session" }
+    var csrfName: String { secure ? "__Host-gatehouse_csrf" : "gatehouse_csrf" }
+
+    func session(of request: Request) -> String? {
+        request.cookies[sessionName]?.value
+    }
+
+    func sessionCookie(_ value: OpaqueToken) -> Cookie {
+        cookie(sessionName, value.value, maxAge: Int(sessionLifetime))
+    }
+
+    func clearedSession() -> Cookie { cookie(sessionName, "", maxAge: 0) }
+
+    /// The request's CSRF token when it has a well-formed one, or a new one with the cookie to set.
+    func csrfToken(of request: Request) -> (token: String, newCookie: Cookie?) {
+        if let existing = request.cookies[csrfName]?.value, existing.utf8.count == 43 {
+            return (existing, nil)
+        }
+        let token = OpaqueToken.generate().value
+        return (token, cookie(csrfName, token, maxAge: nil))
+    }
+
+    /// Throws `formExpired` unless the form's `csrf_token` equals the CSRF cookie (double submit: another site
+    /// can make the browser send the cookie, but cannot read it to put it in the form).
+    func checkCSRF(_ form: [String: String], of request: Request) throws {
+        guard let cookie = request.cookies[csrfName]?.value, let field = form["csrf_token"],
+            constantTimeEquals(Array(cookie.utf8), Array(field.utf8))
+        else { throw PageError.formExpired }
+    }
+
+    private func cookie(_ name: String, _ value: String, maxAge: Int?) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+}
+
+/// Reading what a browser sends: form bodies and query strings, each parameter at most once.
+enum WebInput {
+    static func form(_ request: Request, context: AppRequestContext) async throws -> [String: String] {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/x-www-form-urlencoded" else {
+            throw PageError.badRequest("The form must be sent as application/x-www-form-urlencoded.")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        return try parse(String(decoding: body.readableBytesView, as: UTF8.self))
+    }
+
+    static func query(_ request: Request) throws -> [String: String] {
+        try parse(request.uri.query ?? "")
+    }
+
+    private static func parse(_ text: String) throws -> [String: String] {
+        do {
+            return try OAuthRequest.parse(text)
+        } catch let error as OAuthError {
+            throw PageError.badRequest(error.description)
+        }
+    }
+
+    /// A local path to come back to after signing in: it must start with one `/`, so it can never send the
+    /// browser to another site.
+    static func localPath(_ raw: String?) -> String? {
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"), raw.utf8.count <= 4096,
+            !raw.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f || $0 == "\\" })
+        else { return nil }
+        return raw
+    }
+
+    /// `path?query` with every parameter percent-encoded.
+    static func url(_ path: String, _ parameters: [String: String]) -> String {
+        guard !parameters.isEmpty else { return path }
+        return AuthorizationRedirect(path, parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }).location
+    }
+}
+
+extension Response {
+    /// A redirect: 303 after a form POST, so the browser follows with GET and never re-sends the form
+    /// (RFC 9700 §4.12); 302 after a GET.
+    static func redirect(to location: String, after method: HTTPRequest.Method) -> Response {
+        Response(
+            status: method == .post ? .seeOther : .found, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// Marks a page as never to be stored: it holds a CSRF token or personal details.
+    func notStored() -> Response {
+        var response = self
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}

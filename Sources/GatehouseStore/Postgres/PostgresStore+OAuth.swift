@@ -1,0 +1,275 @@
+import Foundation
+import GatehouseCore
+import PostgresNIO
+
+extension PostgresStore {
+    // MARK: Signing keys
+
+    package func signingKeys() async throws -> [StoredSigningKey] {
+        try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
+            StoredSigningKey(
+                kid: try row["kid"].decode(String.self), publicKey: try row["public_key"].decode(String.self),
+                sealedPrivateKey: try row["sealed_private_key"].decode(String.self),
+                createdAt: try row["created_at"].decode(Date.self), retiredAt: try row["retired_at"].decode(Date?.self))
+        }
+    }
+
+    package func rotateSigningKeys(to key: StoredSigningKey) async throws {
+        try await transaction { connection in
+            try await connection.query(
+                "UPDATE signing_keys SET retired_at = \(key.createdAt) WHERE retired_at IS NULL", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at, retired_at)
+                VALUES (\(key.kid), \(key.publicKey), \(key.sealedPrivateKey), \(key.createdAt), NULL)
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Codes and tokens
+
+    package func insert(_ code: AuthorizationCode) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO authorization_codes (digest, grant_id, workspace_id, client_id, user_id, redirect_uri, scopes,
+                code_challenge, nonce, auth_time, issued_at, expires_at, consumed_at)
+            VALUES (\(code.digest.hex), \(code.grantID.rawValue), \(code.workspaceID.rawValue), \(code.clientID.value),
+                \(code.userID.rawValue), \(code.redirectURI), \(StoredForm.scopeSet(code.scopes)),
+                \(code.challenge?.value), \(code.nonce), \(code.authTime), \(code.issuedAt), \(code.expiresAt),
+                \(code.consumedAt))
+            """)
+    }
+
+    package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
+        try await rows("SELECT * FROM authorization_codes WHERE digest = \(digest.hex)").first.map(Self.code)
+    }
+
+    package func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        var redeemed = false
+        try await transaction { connection in
+            let consumed = try await Self.count(
+                """
+                UPDATE authorization_codes SET consumed_at = \(time)
+                WHERE digest = \(code.digest.hex) AND consumed_at IS NULL RETURNING digest
+                """, on: connection, logger: logger)
+            guard consumed == 1 else { return }
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
+            redeemed = true
+        }
+        return redeemed
+    }
+
+    package func store(_ tokens: IssuedTokens) async throws {
+        try await transaction { connection in
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
+        }
+    }
+
+    package func grant(id: GrantID) async throws -> TokenGrant? {
+        try await rows("SELECT * FROM oauth_grants WHERE id = \(id.rawValue)").first.map(Self.grant)
+    }
+
+    package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
+        try await rows("SELECT * FROM refresh_tokens WHERE digest = \(digest.hex)").first.map(Self.refreshToken)
+    }
+
+    package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        var rotated = false
+        try await transaction { connection in
+            let used = try await Self.count(
+                """
+                UPDATE refresh_tokens SET used_at = \(time)
+                WHERE digest = \(token.digest.hex) AND used_at IS NULL RETURNING digest
+                """, on: connection, logger: logger)
+            guard used == 1 else { return }
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
+            rotated = true
+        }
+        return rotated
+    }
+
+    package func accessToken(id: String) async throws -> AccessTokenRecord? {
+        try await rows("SELECT * FROM access_tokens WHERE jti = \(id)").first.map { row in
+            AccessTokenRecord(
+                id: try row["jti"].decode(String.self), grantID: GrantID(try row["grant_id"].decode(UUID.self)),
+                expiresAt: try row["expires_at"].decode(Date.self), revokedAt: try row["revoked_at"].decode(Date?.self))
+        }
+    }
+
+    package func revokeAccessToken(id: String, at time: Date) async throws {
+        _ = try await rows("UPDATE access_tokens SET revoked_at = \(time) WHERE jti = \(id) AND revoked_at IS NULL")
+    }
+
+    package func revokeGrant(id: GrantID, at time: Date) async throws {
+        _ = try await rows(
+            "UPDATE oauth_grants SET revoked_at = \(time) WHERE id = \(id.rawValue) AND revoked_at IS NULL")
+    }
+
+    package func revokeGrants(of user: UserID, client: ClientID?, at time: Date) async throws {
+        _ = try await rows(Self.revokeGrantsQuery(of: user, client: client, at: time))
+    }
+
+    // MARK: Consents
+
+    package func consent(of user: UserID, for client: ClientID) async throws -> Consent? {
+        try await rows("SELECT * FROM consents WHERE user_id = \(user.rawValue) AND client_id = \(client.value)")
+            .first.map(Self.consent)
+    }
+
+    package func consents(of user: UserID) async throws -> [Consent] {
+        try await rows("SELECT * FROM consents WHERE user_id = \(user.rawValue) ORDER BY client_id COLLATE \"C\"")
+            .map(Self.consent)
+    }
+
+    package func save(_ consent: Consent) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO consents (user_id, client_id, workspace_id, scopes, granted_at)
+            VALUES (\(consent.userID.rawValue), \(consent.clientID.value), \(consent.workspaceID.rawValue),
+                \(StoredForm.scopeSet(consent.scopes)), \(consent.grantedAt))
+            ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at
+            """)
+    }
+
+    package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
+        var withdrawn = false
+        try await transaction { connection in
+            let deleted = try await Self.count(
+                """
+                DELETE FROM consents WHERE user_id = \(user.rawValue) AND client_id = \(client.value) RETURNING user_id
+                """, on: connection, logger: logger)
+            guard deleted == 1 else { return }
+            try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: logger)
+            withdrawn = true
+        }
+        return withdrawn
+    }
+
+    // MARK: Sessions
+
+    package func insert(_ session: WebSession) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at)
+            VALUES (\(session.digest.hex), \(session.userID.rawValue), \(session.workspaceID.rawValue),
+                \(session.authTime), \(session.expiresAt))
+            """)
+    }
+
+    package func session(digest: SecretDigest) async throws -> WebSession? {
+        try await rows("SELECT * FROM web_sessions WHERE digest = \(digest.hex)").first.map { row in
+            WebSession(
+                digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
+                userID: UserID(try row["user_id"].decode(UUID.self)),
+                workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+                authTime: try row["auth_time"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self))
+        }
+    }
+
+    package func deleteSession(digest: SecretDigest) async throws {
+        _ = try await rows("DELETE FROM web_sessions WHERE digest = \(digest.hex)")
+    }
+
+    package func deleteSessions(of user: UserID) async throws {
+        _ = try await rows("DELETE FROM web_sessions WHERE user_id = \(user.rawValue)")
+    }
+
+    // MARK: Statements
+
+    static func insertQueries(_ tokens: IssuedTokens) -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
+        if let grant = tokens.newGrant {
+            queries.append(
+                """
+                INSERT INTO oauth_grants (id, workspace_id, client_id, user_id, scopes, auth_time, created_at, revoked_at)
+                VALUES (\(grant.id.rawValue), \(grant.workspaceID.rawValue), \(grant.clientID.value),
+                    \(grant.userID?.rawValue), \(StoredForm.scopeSet(grant.scopes)), \(grant.authTime),
+                    \(grant.createdAt), \(grant.revokedAt))
+                """)
+        }
+        let access = tokens.accessToken
+        queries.append(
+            """
+            INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at)
+            VALUES (\(access.id), \(access.grantID.rawValue), \(access.expiresAt), \(access.revokedAt))
+            """)
+        if let refresh = tokens.refreshToken {
+            queries.append(
+                """
+                INSERT INTO refresh_tokens (digest, grant_id, scopes, issued_at, expires_at, used_at)
+                VALUES (\(refresh.digest.hex), \(refresh.grantID.rawValue), \(StoredForm.scopeSet(refresh.scopes)),
+                    \(refresh.issuedAt), \(refresh.expiresAt), \(refresh.usedAt))
+                """)
+        }
+        return queries
+    }
+
+    static func revokeGrantsQuery(of user: UserID, client: ClientID?, at time: Date) -> PostgresQuery {
+        """
+        UPDATE oauth_grants SET revoked_at = \(time)
+        WHERE user_id = \(user.rawValue) AND (\(client?.value)::text IS NULL OR client_id = \(client?.value))
+            AND revoked_at IS NULL
+        """
+    }
+
+    /// What deactivating a user ends besides the account: their sessions and every grant they hold.
+    static func endSessionsAndGrantsQueries(of user: UserID, at time: Date) -> [PostgresQuery] {
+        [
+            "DELETE FROM web_sessions WHERE user_id = \(user.rawValue)",
+            revokeGrantsQuery(of: user, client: nil, at: time),
+        ]
+    }
+
+    /// Runs `query` on `connection` and counts the rows it returns.
+    static func count(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+        return count
+    }
+
+    // MARK: Rows
+
+    private static func code(_ row: PostgresRandomAccessRow) throws -> AuthorizationCode {
+        AuthorizationCode(
+            digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
+            grantID: GrantID(try row["grant_id"].decode(UUID.self)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+            clientID: try ClientID(try row["client_id"].decode(String.self)),
+            userID: UserID(try row["user_id"].decode(UUID.self)),
+            redirectURI: try row["redirect_uri"].decode(String?.self),
+            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            challenge: try row["code_challenge"].decode(String?.self).map(CodeChallenge.init(stored:)),
+            nonce: try row["nonce"].decode(String?.self), authTime: try row["auth_time"].decode(Date.self),
+            issuedAt: try row["issued_at"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
+            consumedAt: try row["consumed_at"].decode(Date?.self))
+    }
+
+    private static func grant(_ row: PostgresRandomAccessRow) throws -> TokenGrant {
+        TokenGrant(
+            id: GrantID(try row["id"].decode(UUID.self)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+            clientID: try ClientID(try row["client_id"].decode(String.self)),
+            userID: try row["user_id"].decode(UUID?.self).map(UserID.init),
+            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            authTime: try row["auth_time"].decode(Date?.self), createdAt: try row["created_at"].decode(Date.self),
+            revokedAt: try row["revoked_at"].decode(Date?.self))
+    }
+
+    private static func refreshToken(_ row: PostgresRandomAccessRow) throws -> RefreshToken {
+        RefreshToken(
+            digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
+            grantID: GrantID(try row["grant_id"].decode(UUID.self)),
+            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            issuedAt: try row["issued_at"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
+            usedAt: try row["used_at"].decode(Date?.self))
+    }
+
+    private static func consent(_ row: PostgresRandomAccessRow) throws -> Consent {
+        Consent(
+            userID: UserID(try row["user_id"].decode(UUID.self)),
+            clientID: try ClientID(try row["client_id"].decode(String.self)),
+            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
+            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            grantedAt: try row["granted_at"].decode(Date.self))
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import GRDB
+import GatehouseCore
+
+extension SQLiteStore {
+    // MARK: Signing keys
+
+    package func signingKeys() async throws -> [StoredSigningKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
+                let retiredAt: Int64? = row["retired_at"]
+                return StoredSigningKey(
+                    kid: row["kid"], publicKey: row["public_key"], sealedPrivateKey: row["sealed_private_key"],
+                    createdAt: Date(microsecondsSince1970: row["created_at"]),
+                    retiredAt: retiredAt.map(Date.init(microsecondsSince1970:)))
+            }
+        }
+    }
+
+    package func rotateSigningKeys(to key: StoredSigningKey) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL",
+                arguments: [key.createdAt.microsecondsSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at, retired_at)
+                    VALUES (?, ?, ?, ?, NULL)
+                    """,
+                arguments: [key.kid, key.publicKey, key.sealedPrivateKey, key.createdAt.microsecondsSince1970])
+        }
+    }
+
+    // MARK: Codes and tokens
+
+    package func insert(_ code: AuthorizationCode) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO authorization_codes (digest, grant_id, workspace_id, client_id, user_id, redirect_uri,
+                        scopes, code_challenge, nonce, auth_time, issued_at, expires_at, consumed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    code.digest.hex, code.grantID.description, code.workspaceID.description, code.clientID.value,
+                    code.userID.description, code.redirectURI, StoredForm.scopeSet(code.scopes),
+                    code.challenge?.value, code.nonce, code.authTime.microsecondsSince1970,
+                    code.issuedAt.microsecondsSince1970, code.expiresAt.microsecondsSince1970,
+                    code.consumedAt?.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex])
+                .map(Self.code)
+        }
+    }
+
+    package func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE authorization_codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL",
+                arguments: [time.microsecondsSince1970, code.digest.hex])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(tokens, db)
+            return true
+        }
+    }
+
+    package func store(_ tokens: IssuedTokens) async throws {
+        try await write { db in try Self.insert(tokens, db) }
+    }
+
+    package func grant(id: GrantID) async throws -> TokenGrant? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description])
+                .map(Self.grant)
+        }
+    }
+
+    package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex])
+                .map(Self.refreshToken)
+        }
+    }
+
+    package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE refresh_tokens SET used_at = ? WHERE digest = ? AND used_at IS NULL",
+                arguments: [time.microsecondsSince1970, token.digest.hex])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(tokens, db)
+            return true
+        }
+    }
+
+    package func accessToken(id: String) async throws -> AccessTokenRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]).map { row in
+                let revokedAt: Int64? = row["revoked_at"]
+                return AccessTokenRecord(
+                    id: row["jti"], grantID: GrantID(try Self.uuid(row["grant_id"])),
+                    expiresAt: Date(microsecondsSince1970: row["expires_at"]),
+                    revokedAt: revokedAt.map(Date.init(microsecondsSince1970:)))
+            }
+        }
+    }
+
+    package func revokeAccessToken(id: String, at time: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
+                arguments: [time.microsecondsSince1970, id])
+        }
+    }
+
+    package func revokeGrant(id: GrantID, at time: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [time.microsecondsSince1970, id.description])
+        }
+    }
+
+    package func revokeGrants(of user: UserID, client: ClientID?, at time: Date) async throws {
+        try await write { db in try Self.revokeGrants(of: user, client: client, at: time, db) }
+    }
+
+    // MARK: Consents
+
+    package func consent(of user: UserID, for client: ClientID) async throws -> Consent? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM consents WHERE user_id = ? AND client_id = ?",
+                arguments: [user.description, client.value]
+            ).map(Self.consent)
+        }
+    }
+
+    package func consents(of user: UserID) async throws -> [Consent] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description]
+            ).map(Self.consent)
+        }
+    }
+
+    package func save(_ consent: Consent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consents (user_id, client_id, workspace_id, scopes, granted_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
+                        granted_at = excluded.granted_at
+                    """,
+                arguments: [
+                    consent.userID.description, consent.clientID.value, consent.workspaceID.description,
+                    StoredForm.scopeSet(consent.scopes), consent.grantedAt.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM consents WHERE user_id = ? AND client_id = ?",
+                arguments: [user.description, client.value])
+            guard db.changesCount == 1 else { return false }
+            try Self.revokeGrants(of: user, client: client, at: time, db)
+            return true
+        }
+    }
+
+    // MARK: Sessions
+
+    package func insert(_ session: WebSession) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at) VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.digest.hex, session.userID.description, session.workspaceID.description,
+                    session.authTime.microsecondsSince1970, session.expiresAt.microsecondsSince1970,
+                ])
+        }
+    }
+
+    package func session(digest: SecretDigest) async throws -> WebSession? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]).map {
+                row in
+                WebSession(
+                    digest: SecretDigest(storedHex: row["digest"]), userID: UserID(try Self.uuid(row["user_id"])),
+                    workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
+                    authTime: Date(microsecondsSince1970: row["auth_time"]),
+                    expiresAt: Date(microsecondsSince1970: row["expires_at"]))
+            }
+        }
+    }
+
+    package func deleteSession(digest: SecretDigest) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM web_sessions WHERE digest = ?", arguments: [digest.hex])
+        }
+    }
+
+    package func deleteSessions(of user: UserID) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.description])
+        }
+    }
+
+    // MARK: Statements
+
+    static func insert(_ tokens: IssuedTokens, _ db: Database) throws {
+        if let grant = tokens.newGrant {
+            try db.execute(
+                sql: """
+                    INSERT INTO oauth_grants (id, workspace_id, client_id, user_id, scopes, auth_time, created_at,
+                        revoked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    grant.id.description, grant.workspaceID.description, grant.clientID.value,
+                    grant.userID?.description, StoredForm.scopeSet(grant.scopes),
+                    grant.authTime?.microsecondsSince1970, grant.createdAt.microsecondsSince1970,
+                    grant.revokedAt?.microsecondsSince1970,
+                ])
+        }
+        let access = tokens.accessToken
+        try db.execute(
+            sql: "INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)",
+            arguments: [
+                access.id, access.grantID.description, access.expiresAt.microsecondsSince1970,
+                access.revokedAt?.microsecondsSince1970,
+            ])
+        if let refresh = tokens.refreshToken {
+            try db.execute(
+                sql: """
+                    INSERT INTO refresh_tokens (digest, grant_id, scopes, issued_at, expires_at, used_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    refresh.digest.hex, refresh.grantID.description, StoredForm.scopeSet(refresh.scopes),
+                    refresh.issuedAt.microsecondsSince1970, refresh.expiresAt.microsecondsSince1970,
+                    refresh.usedAt?.microsecondsSince1970,
+                ])
+        }
+    }
+
+    static func revokeGrants(of user: UserID, client: ClientID?, at time: Date, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE oauth_grants SET revoked_at = ?
+                WHERE user_id = ? AND (? IS NULL OR client_id = ?) AND revoked_at IS NULL
+                """,
+            arguments: [time.microsecondsSince1970, user.description, client?.value, client?.value])
+    }
+
+    /// What deactivating a user ends besides the account: their sessions and every grant they hold.
+    static func endSessionsAndGrants(of user: User, at time: Date, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.id.description])
+        try revokeGrants(of: user.id, client: nil, at: time, db)
+    }
+
+    // MARK: Rows
+
+    private static func code(_ row: Row) throws -> AuthorizationCode {
+        let challenge: String? = row["code_challenge"]
+        let consumedAt: Int64? = row["consumed_at"]
+        return AuthorizationCode(
+            digest: SecretDigest(storedHex: row["digest"]), grantID: GrantID(try uuid(row["grant_id"])),
+            workspaceID: WorkspaceID(try uuid(row["workspace_id"])), clientID: try ClientID(row["client_id"]),
+            userID: UserID(try uuid(row["user_id"])), redirectURI: row["redirect_uri"],
+            scopes: try StoredForm.scopeSet(row["scopes"]), challenge: challenge.map(CodeChallenge.init(stored:)),
+            nonce: row["nonce"], authTime: Date(microsecondsSince1970: row["auth_time"]),
+            issuedAt: Date(microsecondsSince1970: row["issued_at"]),
+            expiresAt: Date(microsecondsSince1970: row["expires_at"]),
+            consumedAt: consumedAt.map(Date.init(microsecondsSince1970:)))
+    }
+
+    private static func grant(_ row: Row) throws -> TokenGrant {
+        let userID: String? = row["user_id"]
+        let authTime: Int64? = row["auth_time"]
+        let revokedAt: Int64? = row["revoked_at"]
+        return TokenGrant(
+            id: GrantID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
+            clientID: try ClientID(row["client_id"]), userID: try userID.map { UserID(try uuid($0)) },
+            scopes: try StoredForm.scopeSet(row["scopes"]), authTime: authTime.map(Date.init(microsecondsSince1970:)),
+            createdAt: Date(microsecondsSince1970: row["created_at"]),
+            revokedAt: revokedAt.map(Date.init(microsecondsSince1970:)))
+    }
+
+    private static func refreshToken(_ row: Row) throws -> RefreshToken {
+        let usedAt: Int64? = row["used_at"]
+        return RefreshToken(
+            digest: SecretDigest(storedHex: row["digest"]), grantID: GrantID(try uuid(row["grant_id"])),
+            scopes: try StoredForm.scopeSet(row["scopes"]), issuedAt: Date(microsecondsSince1970: row["issued_at"]),
+            expiresAt: Date(microsecondsSince1970: row["expires_at"]),
+            usedAt: usedAt.map(Date.init(microsecondsSince1970:)))
+    }
+
+    private static func consent(_ row: Row) throws -> Consent {
+        Consent(
+            userID: UserID(try uuid(row["user_id"])), clientID: try ClientID(row["client_id"]),
+            workspaceID: WorkspaceID(try uuid(row["workspace_id"])), scopes: try StoredForm.scopeSet(row["scopes"]),
+            grantedAt: Date(microsecondsSince1970: row["granted_at"]))
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseStore
+
+/// Where the signing-key secret comes from, shared by `serve` and `signing-keys`.
+///
+/// It is read from `--signing-key-secret-file` / `GATEHOUSE_SIGNING_KEY_SECRET_FILE`, or from
+/// `GATEHOUSE_SIGNING_KEY_SECRET` (the file's text). On the embedded SQLite default, with neither set, it lives
+/// in `signing-key-secret` beside the database file and is generated there (mode 0600) on first use.
+/// PostgreSQL installations must configure it, since every instance needs the same one.
+struct SigningKeySecretOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The file holding the signing-key secret (env GATEHOUSE_SIGNING_KEY_SECRET_FILE; default: signing-key-secret beside the SQLite file).",
+            valueName: "path"))
+    var signingKeySecretFile: String?
+
+    func secret(for database: DatabaseLocation) throws -> SigningKeySecret {
+        if let path = signingKeySecretFile ?? Environment.value("GATEHOUSE_SIGNING_KEY_SECRET_FILE") {
+            return try SigningKeySecret(text: try SecretFile.read(path, what: "signing-key secret"))
+        }
+        if let text = Environment.value("GATEHOUSE_SIGNING_KEY_SECRET") {
+            return try SigningKeySecret(text: text)
+        }
+        guard case .sqlite(let databasePath) = database else {
+            throw DomainError.invalidInput(
+                field: "signing_key_secret",
+                message: "On PostgreSQL every instance needs the same signing-key secret: set "
+                    + "GATEHOUSE_SIGNING_KEY_SECRET_FILE (create one with 'gatehouse signing-keys generate-secret > FILE')."
+            )
+        }
+        let path = SecretFile.beside(databasePath, named: "signing-key-secret")
+        try SecretFile.createIfMissing(path, text: SigningKeySecret.generatedText(), what: "signing-key secret")
+        return try SigningKeySecret(text: try SecretFile.read(path, what: "signing-key secret"))
+    }
+}
+
+/// `gatehouse signing-keys`: the keys access and ID tokens are signed with.
+struct SigningKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signing-keys", abstract: "List and rotate the keys tokens are signed with.",
+        subcommands: [List.self, Rotate.self, GenerateSecret.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the signing keys, oldest first.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let keys = try await database.withStore { store in try await store.signingKeys() }
+                if keys.isEmpty { print("No signing keys yet; the server makes the first when it starts.") }
+                for key in keys {
+                    let state = key.retiredAt.map { "retired \($0.formatted(.iso8601))" } ?? "signing"
+                    print("\(key.kid)  ES256  created \(key.createdAt.formatted(.iso8601))  \(state)")
+                }
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new signing key that signs from now on.",
+            discussion: """
+                The previous key stops signing but stays in the JWKS, and keeps verifying, until every token it \
+                signed has expired. Running servers pick the new key up within 30 seconds.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var secret: SigningKeySecretOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let location = try database.location()
+                let sealing = try secret.secret(for: location)
+                let key = try await database.withStore { store in
+                    try await SigningKeys(store: store, secret: sealing, clock: SystemClock()).rotate()
+                }
+                print("Added signing key \(key.kid); it signs new tokens from now on.")
+            }
+        }
+    }
+
+    struct GenerateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-secret",
+            abstract: "Print a new signing-key secret file, for installations that configure their own.")
+
+        func run() async throws {
+            print(SigningKeySecret.generatedText(), terminator: "")
+        }
+    }
+}
