@@ -131,7 +131,7 @@ func withAPI(
     let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
     let dependencies = ApplicationDependencies(
         store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
-        signingKeySecret: try Fixture.signingKeySecret(), lastUse: lastUse,
+        signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,
         announce: { _ in })
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in

@@ -85,6 +85,30 @@ struct ClientAPITests {
         }
     }
 
+    @Test func onlyAConfidentialClientMayTurnPKCEOff() async throws {
+        try await withAPI { api in
+            let (_, owner) = try await api.workspace()
+            let (_, admin) = try await api.key(for: owner)
+            let spa = try await api.registerClient(
+                #"{"client_id":"spa","name":"SPA","type":"public","require_pkce":false}"#, key: admin)
+            #expect(spa.status == .badRequest)
+            #expect(spa.error?.message == "A public client always needs PKCE; require_pkce cannot be false.")
+            let legacy = try await api.registerClient(
+                #"{"client_id":"legacy","name":"Legacy","require_pkce":false}"#, key: admin)
+            #expect(legacy.status == .created)
+            #expect(legacy.json["require_pkce"] as? Bool == false)
+            let restored = try await api.call(
+                .patch, "/api/v1/clients/legacy", key: admin, json: #"{"require_pkce":true}"#)
+            #expect(restored.json["require_pkce"] as? Bool == true)
+            _ = try await api.registerClient(#"{"client_id":"spa","name":"SPA","type":"public"}"#, key: admin)
+            let off = try await api.call(.patch, "/api/v1/clients/spa", key: admin, json: #"{"require_pkce":false}"#)
+            #expect(off.status == .badRequest)
+            let wrongType = try await api.call(
+                .patch, "/api/v1/clients/legacy", key: admin, json: #"{"require_pkce":"no"}"#)
+            #expect(wrongType.status == .badRequest)
+        }
+    }
+
     @Test func aTakenClientIDIsAConflictEvenInAnotherWorkspace() async throws {
         try await withAPI { api in
             let (_, owner) = try await api.workspace()

@@ -53,9 +53,14 @@ struct PageErrorMiddleware: RouterMiddleware {
 
 /// The cookies of Gatehouse's pages: the session and the CSRF token. Both HttpOnly and SameSite=Lax, and
 /// Secure with the `__Host-` prefix when the issuer is https, so no other site or subdomain can set them.
-struct WebCookies: Sendable {
+package struct WebCookies: Sendable {
     let secure: Bool
     let sessionLifetime: TimeInterval
+
+    package init(secure: Bool, sessionLifetime: TimeInterval) {
+        self.secure = secure
+        self.sessionLifetime = sessionLifetime
+    }
 
     var sessionName: String { secure ? "__Host-gatehouse_session" : "gatehouse_session" }
     var csrfName: String { secure ? "__Host-gatehouse_csrf" : "gatehouse_csrf" }
@@ -64,7 +69,7 @@ struct WebCookies: Sendable {
         request.cookies[sessionName]?.value
     }
 
-    func sessionCookie(_ value: OpaqueToken) -> Cookie {
+    package func sessionCookie(_ value: OpaqueToken) -> Cookie {
         cookie(sessionName, value.value, maxAge: Int(sessionLifetime))
     }
 

@@ -1,0 +1,203 @@
+import Crypto
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Metadata (RFC 8414, OIDC Discovery), the JWKS and signing-key rotation, userinfo and revocation.
+@Suite("Discovery, keys, userinfo and revocation")
+struct DiscoveryTests {
+    @Test func bothMetadataDocumentsNameEveryEndpoint() async throws {
+        try await OAuthWorld.run { world in
+            let oauth = try await world.api.call(.get, "/.well-known/oauth-authorization-server", key: nil)
+            let oidc = try await world.api.call(.get, "/.well-known/openid-configuration", key: nil)
+            #expect(oauth.body == oidc.body)
+            let issuer = OAuthWorld.issuer
+            #expect(oauth.string("issuer") == issuer)
+            #expect(oauth.string("authorization_endpoint") == issuer + "/oauth/authorize")
+            #expect(oauth.string("token_endpoint") == issuer + "/oauth/token")
+            #expect(oauth.string("revocation_endpoint") == issuer + "/oauth/revoke")
+            #expect(oauth.string("introspection_endpoint") == issuer + "/oauth/introspect")
+            #expect(oauth.string("userinfo_endpoint") == issuer + "/oauth/userinfo")
+            #expect(oauth.string("jwks_uri") == issuer + "/oauth/jwks")
+            #expect(oauth.json["response_types_supported"] as? [String] == ["code"])
+            #expect(oauth.json["code_challenge_methods_supported"] as? [String] == ["S256"])
+            #expect(
+                oauth.json["grant_types_supported"] as? [String]
+                    == ["authorization_code", "client_credentials", "refresh_token"])
+            #expect(
+                oauth.json["token_endpoint_auth_methods_supported"] as? [String]
+                    == ["client_secret_basic", "client_secret_post", "none"])
+            #expect(oauth.json["authorization_response_iss_parameter_supported"] as? Bool == true)
+            #expect((oauth.json["scopes_supported"] as? [String])?.contains("openid") == true)
+        }
+    }
+
+    @Test func theJWKSPublishesTheKeyThatVerifiesTokens() async throws {
+        try await OAuthWorld.run { world in
+            let access = try #require(try await world.tokens().string("access_token"))
+            let jwks = try await world.api.call(.get, "/oauth/jwks", key: nil)
+            #expect(jwks.headers[.contentType] == "application/jwk-set+json")
+            let keys = try #require(jwks.json["keys"] as? [[String: String]])
+            #expect(keys.count == 1)
+            let key = try #require(keys.first)
+            #expect(key["kty"] == "EC" && key["crv"] == "P-256" && key["alg"] == "ES256" && key["use"] == "sig")
+            #expect(key["d"] == nil)
+            let parts = access.split(separator: ".").map(String.init)
+            let headerData = try #require(Data(base64URLEncoded: parts[0]))
+            let header = try #require(try JSONSerialization.jsonObject(with: headerData) as? [String: Any])
+            #expect(header["typ"] as? String == "at+jwt")
+            #expect(header["alg"] as? String == "ES256")
+            #expect(header["kid"] as? String == key["kid"])
+            // Verify the signature with nothing but the published coordinates.
+            let x = try #require(key["x"].flatMap { Data(base64URLEncoded: $0) })
+            let y = try #require(key["y"].flatMap { Data(base64URLEncoded: $0) })
+            let publicKey = try P256.Signing.PublicKey(x963Representation: Data([4]) + x + y)
+            let signatureData = try #require(Data(base64URLEncoded: parts[2]))
+            let signature = try P256.Signing.ECDSASignature(rawRepresentation: signatureData)
+            #expect(publicKey.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)))
+            let claimsData = try #require(Data(base64URLEncoded: parts[1]))
+            let claims = try #require(try JSONSerialization.jsonObject(with: claimsData) as? [String: Any])
+            #expect(claims["iss"] as? String == OAuthWorld.issuer)
+            #expect(claims["aud"] as? String == OAuthWorld.issuer)
+            #expect(claims["sub"] as? String == "\(world.ann.id)")
+            #expect(claims["client_id"] as? String == "acme-spa")
+            #expect(claims["scope"] as? String == "openid profile")
+            #expect(claims["workspace_id"] as? String == "\(world.workspace.id)")
+            #expect(claims["iat"] as? Int == 1_790_000_000)
+            #expect(claims["exp"] as? Int == 1_790_000_900)
+            #expect((claims["jti"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test func aRotatedKeyStaysPublishedUntilItsTokensHaveExpired() async throws {
+        try await OAuthWorld.run { world in
+            let old = try #require(try await world.tokens().string("access_token"))
+            let keys = SigningKeys(store: world.api.store, secret: sharedSigningKeySecret, clock: world.api.clock)
+            world.api.clock.advance(by: 1)
+            let new = try await keys.rotate()
+            // Servers pick the new key up within the refresh interval.
+            world.api.clock.advance(by: SigningKeyRing.refreshInterval)
+            let kids = try await Self.kids(world)
+            #expect(kids.count == 2 && kids.last == new.kid)
+            let fresh = try #require(try await world.tokens().string("access_token"))
+            #expect(try Self.kid(of: fresh) == new.kid)
+            #expect(try await world.api.call(.get, "/api/v1/me", key: old).status == .ok)
+            // After the old key's last token has expired (plus the refresh interval), it is gone.
+            world.api.clock.advance(by: 900)
+            #expect(try await Self.kids(world) == [new.kid])
+            #expect(try await world.api.call(.get, "/api/v1/me", key: fresh).status == .unauthorized)
+        }
+    }
+
+    @Test func aTokenSignedByAnotherKeyOrWithAnotherTypeIsRefused() async throws {
+        try await OAuthWorld.run { world in
+            let tokens = try await world.tokens()
+            let access = try #require(tokens.string("access_token"))
+            let parts = access.split(separator: ".").map(String.init)
+            // Same header and claims, a signature by a stranger's key.
+            let stranger = P256.Signing.PrivateKey()
+            let forged = try stranger.signature(for: Data("\(parts[0]).\(parts[1])".utf8))
+            let forgery = "\(parts[0]).\(parts[1]).\(forged.rawRepresentation.base64URLEncodedString())"
+            #expect(try await world.api.call(.get, "/api/v1/me", key: forgery).status == .unauthorized)
+            // alg none.
+            let none = Data(#"{"alg":"none","typ":"at+jwt"}"#.utf8).base64URLEncodedString()
+            #expect(try await world.api.call(.get, "/api/v1/me", key: "\(none).\(parts[1]).").status == .unauthorized)
+            // The ID token is signed by the same key but is not an access token.
+            let idToken = try #require(tokens.string("id_token"))
+            #expect(try await world.api.call(.get, "/api/v1/me", key: idToken).status == .unauthorized)
+            #expect(try await world.isActive(idToken) == false)
+        }
+    }
+
+    @Test func userinfoAnswersByScopeAndNeedsOpenID() async throws {
+        try await OAuthWorld.run { world in
+            let full = try #require(try await world.tokens(scope: "openid profile email").string("access_token"))
+            let info = try await world.api.call(.get, "/oauth/userinfo", key: full)
+            #expect(info.status == .ok)
+            #expect(info.string("sub") == "\(world.ann.id)")
+            #expect(info.string("email") == "ann@acme.test")
+            #expect(info.string("name") == "Test User")
+            #expect(try await world.api.call(.post, "/oauth/userinfo", key: full).status == .ok)
+            let narrow = try #require(try await world.tokens(scope: "openid").string("access_token"))
+            let minimal = try await world.api.call(.get, "/oauth/userinfo", key: narrow)
+            #expect(minimal.json["email"] == nil && minimal.json["name"] == nil)
+            let noOpenID = try #require(try await world.tokens(scope: "profile").string("access_token"))
+            let forbidden = try await world.api.call(.get, "/oauth/userinfo", key: noOpenID)
+            #expect(forbidden.status == .forbidden)
+            #expect(forbidden.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            let invalid = try await world.api.call(.get, "/oauth/userinfo", key: "eyJ.garbage.x")
+            #expect(invalid.status == .unauthorized)
+            #expect(invalid.headers[.wwwAuthenticate]?.contains(#"error="invalid_token""#) == true)
+            #expect(try await world.api.call(.get, "/oauth/userinfo", key: nil).status == .unauthorized)
+        }
+    }
+
+    @Test func revokingAnAccessTokenOrARefreshTokenStopsIt() async throws {
+        try await OAuthWorld.run { world in
+            let tokens = try await world.tokens()
+            let access = try #require(tokens.string("access_token"))
+            let refresh = try #require(tokens.string("refresh_token"))
+            // Another client cannot revoke them.
+            let other = try await world.api.form(
+                "/oauth/revoke", [("token", access)], basic: ("acme-web", world.secret))
+            #expect(other.status == .ok)
+            #expect(try await world.isActive(access))
+            let revoked = try await world.api.form("/oauth/revoke", [("token", access), ("client_id", "acme-spa")])
+            #expect(revoked.status == .ok)
+            #expect(try await world.isActive(access) == false)
+            #expect(try await world.isActive(refresh))
+            _ = try await world.api.form(
+                "/oauth/revoke",
+                [("token", refresh), ("token_type_hint", "refresh_token"), ("client_id", "acme-spa")])
+            #expect(try await world.isActive(refresh) == false)
+            #expect(try await world.refresh(refresh).json["error"] as? String == "invalid_grant")
+            let missing = try await world.api.form("/oauth/revoke", [("client_id", "acme-spa")])
+            #expect(missing.json["error"] as? String == "invalid_request")
+            let unauthenticated = try await world.api.form("/oauth/revoke", [("token", refresh)])
+            #expect(unauthenticated.status == .unauthorized)
+        }
+    }
+
+    @Test func introspectionDescribesTokensOnlyInTheirOwnWorkspace() async throws {
+        try await OAuthWorld.run { world in
+            let tokens = try await world.tokens()
+            let access = try #require(tokens.string("access_token"))
+            let described = try await world.api.form(
+                "/oauth/introspect", [("token", access)], basic: ("acme-web", world.secret))
+            #expect(described.json["active"] as? Bool == true)
+            #expect(described.string("token_type") == "Bearer")
+            #expect(described.string("scope") == "openid profile")
+            #expect(described.string("client_id") == "acme-spa")
+            #expect(described.string("sub") == "\(world.ann.id)")
+            #expect(described.string("iss") == OAuthWorld.issuer)
+            #expect(described.json["exp"] as? Int == 1_790_000_900)
+            let refresh = try await world.api.form(
+                "/oauth/introspect", [("token", try #require(tokens.string("refresh_token")))],
+                basic: ("acme-web", world.secret))
+            #expect(refresh.string("token_type") == "refresh_token")
+            let (globex, _) = try await world.api.workspace("globex")
+            let (outsider, secret) = try Fixture.client("globex-api", in: globex)
+            try await world.api.store.apply(
+                .insertClient(outsider),
+                recording: AuditEvent(
+                    workspaceID: globex.id, actor: .commandLine, action: "client.created", targetKind: "client",
+                    targetID: "globex-api", address: nil, occurredAt: Fixture.epoch))
+            let foreign = try await world.api.form(
+                "/oauth/introspect", [("token", access)], basic: ("globex-api", try #require(secret?.value)))
+            #expect(foreign.text == #"{"active":false}"#)
+        }
+    }
+
+    static func kids(_ world: OAuthWorld) async throws -> [String] {
+        let jwks = try await world.api.call(.get, "/oauth/jwks", key: nil)
+        return (jwks.json["keys"] as? [[String: String]] ?? []).compactMap { $0["kid"] }
+    }
+
+    static func kid(of token: String) throws -> String? {
+        let header = try #require(Data(base64URLEncoded: String(token.split(separator: ".")[0])))
+        return (try JSONSerialization.jsonObject(with: header) as? [String: Any])?["kid"] as? String
+    }
+}

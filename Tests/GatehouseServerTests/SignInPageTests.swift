@@ -1,0 +1,159 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import GatehouseTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `/login`, `/logout` and the session cookie: CSRF on every form, one message for every wrong credential,
+/// throttling per account and per address.
+@Suite("Sign-in pages")
+struct SignInPageTests {
+    @Test func signingInSetsAnHttpOnlyLaxSessionCookieAndGoesOn() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            let page = try await browser.get("/login")
+            #expect(page.status == .ok)
+            #expect(page.headers[.cacheControl] == "no-store")
+            #expect(page.text.contains(#"name="email""#) && page.text.contains(#"name="password""#))
+            let csrfCookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("gatehouse_csrf=") })
+            #expect(csrfCookie.contains("HttpOnly") && csrfCookie.contains("SameSite=Lax"))
+            let answer = try await browser.post(
+                "/login",
+                [
+                    ("csrf_token", try Browser.field("csrf_token", in: page)), ("email", "Ann@Acme.test"),
+                    ("password", OAuthWorld.password),
+                ])
+            #expect(answer.status == .seeOther)
+            #expect(answer.headers[.location] == "/account")
+            let cookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("gatehouse_session=") })
+            #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("SameSite=Lax"))
+            #expect(cookie.contains("Path=/"))
+            // The issuer is http here, so not Secure; an https issuer gets Secure and the __Host- prefix.
+            #expect(!cookie.contains("Secure"))
+            let account = try await browser.get("/account")
+            #expect(account.text.contains("ann@acme.test"))
+            let events = try await world.api.store.auditEvents(
+                in: world.workspace.id, matching: AuditQuery(action: "user.signed_in"))
+            #expect(events.count == 1)
+        }
+    }
+
+    @Test func anHTTPSIssuerMakesTheCookiesSecureWithTheHostPrefix() {
+        let cookies = WebCookies(secure: true, sessionLifetime: 3600)
+        let cookie = cookies.sessionCookie(OpaqueToken.generate())
+        #expect(cookie.name == "__Host-gatehouse_session")
+        #expect(cookie.secure && cookie.httpOnly && cookie.sameSite == .lax && cookie.path == "/")
+    }
+
+    @Test func aWrongPasswordAndAnUnknownEmailGetTheSameAnswer() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            let wrong = try await browser.signIn("ann@acme.test", password: "not-the-password")
+            let unknown = try await browser.signIn("nobody@acme.test", password: "not-the-password")
+            for answer in [wrong, unknown] {
+                #expect(answer.status == .unauthorized)
+                #expect(answer.text.contains("The email or password is not right."))
+                #expect(answer.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("gatehouse_session=") })
+            }
+            #expect(!wrong.text.contains("not-the-password"))
+        }
+    }
+
+    @Test func aFormWithoutTheCSRFTokenIsRefused() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            _ = try await browser.get("/login")
+            let forged = try await browser.post(
+                "/login", [("email", "ann@acme.test"), ("password", OAuthWorld.password)])
+            #expect(forged.status == .forbidden)
+            #expect(forged.text.contains("This form has expired"))
+            let elsewhere = world.browser()
+            let noCookie = try await elsewhere.post(
+                "/login",
+                [("csrf_token", String(repeating: "x", count: 43)), ("email", "ann@acme.test"), ("password", "p")])
+            #expect(noCookie.status == .forbidden)
+        }
+    }
+
+    @Test func tooManyFailuresForOneAccountAreThrottledForAQuarterHour() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            for _ in 0..<10 {
+                #expect(try await browser.signIn("ann@acme.test", password: "wrong-password").status == .unauthorized)
+            }
+            let throttled = try await browser.signIn("ann@acme.test", password: OAuthWorld.password)
+            #expect(throttled.status == .tooManyRequests)
+            #expect(Int(throttled.headers[.retryAfter] ?? "") ?? 0 > 0)
+            #expect(throttled.text.contains("Too many failed attempts"))
+            // An unknown account is throttled exactly the same, so nothing tells them apart.
+            for _ in 0..<10 { _ = try await browser.signIn("ghost@acme.test", password: "wrong-password") }
+            #expect(try await browser.signIn("ghost@acme.test", password: "wrong-password").status == .tooManyRequests)
+            world.api.clock.advance(by: 900)
+            #expect(try await browser.signIn("ann@acme.test", password: OAuthWorld.password).status == .seeOther)
+        }
+    }
+
+    @Test func tooManyFailuresFromOneAddressAreThrottledAcrossAccounts() async throws {
+        // Over a real socket, so the request has a peer address.
+        try await OAuthWorld.run(framework: .live) { world in
+            let browser = world.browser()
+            for attempt in 0..<50 {
+                _ = try await browser.signIn("user\(attempt)@acme.test", password: "wrong-password")
+            }
+            let throttled = try await browser.signIn("ann@acme.test", password: OAuthWorld.password)
+            #expect(throttled.status == .tooManyRequests)
+        }
+    }
+
+    @Test func aDeactivatedAccountIsToldSoOnlyWithTheRightPassword() async throws {
+        try await OAuthWorld.run { world in
+            var ann = try await world.api.reload(world.ann)
+            ann.isActive = false
+            try await world.api.store.update(ann)
+            let browser = world.browser()
+            #expect(try await browser.signIn("ann@acme.test", password: "wrong-password").status == .unauthorized)
+            let right = try await browser.signIn("ann@acme.test", password: OAuthWorld.password)
+            #expect(right.status == .forbidden)
+            #expect(right.text.contains("deactivated"))
+        }
+    }
+
+    @Test func signingOutEndsTheSession() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            let session = try #require(browser.cookies["gatehouse_session"])
+            let account = try await browser.get("/account")
+            let out = try await browser.post("/logout", [("csrf_token", try Browser.field("csrf_token", in: account))])
+            #expect(out.status == .seeOther)
+            #expect(out.headers[.location] == "/login")
+            #expect(browser.cookies["gatehouse_session"] == nil)
+            // The old cookie, replayed, no longer signs anyone in.
+            browser.setCookie("gatehouse_session", session)
+            let again = try await browser.get("/account")
+            #expect(again.headers[.location]?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test func aReturnAddressMustStayOnThisSite() async throws {
+        try await OAuthWorld.run { world in
+            for hostile in ["https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com", "javascript:x"] {
+                let browser = world.browser()
+                let answer = try await browser.signIn("ann@acme.test", password: OAuthWorld.password, returnTo: hostile)
+                #expect(answer.headers[.location] == "/account", "\(hostile)")
+            }
+        }
+    }
+
+    @Test func sessionsExpireAfterTwelveHours() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            world.api.clock.advance(by: 12 * 3600)
+            let answer = try await browser.get("/account")
+            #expect(answer.headers[.location]?.hasPrefix("/login") == true)
+        }
+    }
+}

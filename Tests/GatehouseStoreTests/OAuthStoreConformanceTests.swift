@@ -1,0 +1,221 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import GatehouseTestSupport
+import Testing
+
+/// Signing keys, codes, grants, tokens, consents and sessions, on every backend.
+@Suite("OAuth store conformance")
+struct OAuthStoreConformanceTests {
+    struct Seed {
+        let workspace: Workspace
+        let user: User
+        let client: ClientApplication
+    }
+
+    static func seeded(_ store: any GatehouseStorage) async throws -> Seed {
+        let (workspace, user) = try await AccessStoreConformanceTests.seeded(store)
+        let (client, _) = try Fixture.client("acme-spa", in: workspace, type: .public, scopes: BuiltInScopes.personal)
+        try await store.apply(.insertClient(client), recording: ClientStoreConformanceTests.event("c", client))
+        return Seed(workspace: workspace, user: user, client: client)
+    }
+
+    static func code(_ seed: Seed, at date: Date = Fixture.epoch) -> (OpaqueToken, AuthorizationCode) {
+        let token = OpaqueToken.generate()
+        let code = AuthorizationCode(
+            digest: token.digest, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
+            redirectURI: "https://app.example.com/cb", scopes: [.openid, .profile],
+            challenge: CodeChallenge(stored: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), nonce: "n-0S6",
+            authTime: date.addingTimeInterval(-5), issuedAt: date, expiresAt: date.addingTimeInterval(60))
+        return (token, code)
+    }
+
+    static func tokens(_ seed: Seed, grant: GrantID, new: Bool) -> IssuedTokens {
+        IssuedTokens(
+            newGrant: new
+                ? TokenGrant(
+                    id: grant, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
+                    scopes: [.openid, .profile], authTime: Fixture.epoch, createdAt: Fixture.epoch) : nil,
+            accessToken: AccessTokenRecord(
+                id: SecretGenerator.base64URL(byteCount: 16), grantID: grant,
+                expiresAt: Fixture.epoch.addingTimeInterval(900)),
+            refreshToken: RefreshToken(
+                digest: OpaqueToken.generate().digest, grantID: grant, scopes: [.openid, .profile],
+                issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
+    }
+
+    @Test func signingKeysRotateRetiringTheCurrentOne() async throws {
+        try await TestBackend.withStore { store async throws in
+            let secret = try Fixture.signingKeySecret()
+            let first = try secret.generateKey(at: Fixture.epoch)
+            try await store.rotateSigningKeys(to: first)
+            #expect(try await store.signingKeys() == [first])
+            let second = try secret.generateKey(at: Fixture.epoch.addingTimeInterval(60))
+            try await store.rotateSigningKeys(to: second)
+            var retired = first
+            retired.retiredAt = second.createdAt
+            #expect(try await store.signingKeys() == [retired, second])
+            // The sealed private part comes back intact: it opens under the secret that sealed it.
+            #expect(throws: Never.self) { try secret.open(second) }
+        }
+    }
+
+    @Test func aCodeIsReadBackAndRedeemedOnlyOnce() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (token, code) = Self.code(seed)
+            try await store.insert(code)
+            #expect(try await store.authorizationCode(digest: token.digest) == code)
+            let issued = Self.tokens(seed, grant: code.grantID, new: true)
+            #expect(try await store.redeem(code, at: Fixture.epoch, issuing: issued))
+            #expect(try await store.authorizationCode(digest: token.digest)?.consumedAt == Fixture.epoch)
+            #expect(try await store.grant(id: code.grantID) == issued.newGrant)
+            #expect(try await store.accessToken(id: issued.accessToken.id) == issued.accessToken)
+            let refresh = try #require(issued.refreshToken)
+            #expect(try await store.refreshToken(digest: refresh.digest) == refresh)
+            // The second redemption stores nothing.
+            let again = Self.tokens(seed, grant: GrantID(), new: true)
+            #expect(try await store.redeem(code, at: Fixture.epoch, issuing: again) == false)
+            #expect(try await store.accessToken(id: again.accessToken.id) == nil)
+        }
+    }
+
+    @Test func concurrentRedemptionsOfOneCodeLetExactlyOneThrough() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (_, code) = Self.code(seed)
+            try await store.insert(code)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await store.redeem(
+                            code, at: Fixture.epoch, issuing: Self.tokens(seed, grant: code.grantID, new: true))
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+        }
+    }
+
+    @Test func aRefreshTokenRotatesOnlyOnce() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let grant = GrantID()
+            let first = Self.tokens(seed, grant: grant, new: true)
+            try await store.store(first)
+            let refresh = try #require(first.refreshToken)
+            let next = Self.tokens(seed, grant: grant, new: false)
+            let later = Fixture.epoch.addingTimeInterval(10)
+            #expect(try await store.rotate(refresh, at: later, issuing: next))
+            #expect(try await store.refreshToken(digest: refresh.digest)?.usedAt == later)
+            #expect(
+                try await store.rotate(refresh, at: later, issuing: Self.tokens(seed, grant: grant, new: false))
+                    == false)
+            #expect(try await store.refreshToken(digest: try #require(next.refreshToken).digest)?.usedAt == nil)
+        }
+    }
+
+    @Test func revocationMarksTokensAndGrants() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let one = Self.tokens(seed, grant: GrantID(), new: true)
+            let two = Self.tokens(seed, grant: GrantID(), new: true)
+            try await store.store(one)
+            try await store.store(two)
+            try await store.revokeAccessToken(id: one.accessToken.id, at: Fixture.epoch)
+            #expect(try await store.accessToken(id: one.accessToken.id)?.revokedAt == Fixture.epoch)
+            try await store.revokeGrant(id: one.accessToken.grantID, at: Fixture.epoch)
+            #expect(try await store.grant(id: one.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            #expect(try await store.grant(id: two.accessToken.grantID)?.revokedAt == nil)
+            let later = Fixture.epoch.addingTimeInterval(5)
+            try await store.revokeGrants(of: seed.user.id, client: nil, at: later)
+            #expect(try await store.grant(id: two.accessToken.grantID)?.revokedAt == later)
+            // An earlier revocation keeps its time.
+            #expect(try await store.grant(id: one.accessToken.grantID)?.revokedAt == Fixture.epoch)
+        }
+    }
+
+    @Test func consentsAreReplacedAndWithdrawingRevokesTheClientsGrants() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let consent = Consent(
+                userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
+                grantedAt: Fixture.epoch)
+            try await store.save(consent)
+            var wider = consent
+            wider.scopes = [.openid, .email]
+            try await store.save(wider)
+            #expect(try await store.consent(of: seed.user.id, for: seed.client.id) == wider)
+            #expect(try await store.consents(of: seed.user.id) == [wider])
+            let issued = Self.tokens(seed, grant: GrantID(), new: true)
+            try await store.store(issued)
+            #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch))
+            #expect(try await store.consent(of: seed.user.id, for: seed.client.id) == nil)
+            #expect(try await store.grant(id: issued.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch) == false)
+        }
+    }
+
+    @Test func sessionsAreStoredByDigestAndEndWithDeactivation() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let cookie = OpaqueToken.generate()
+            let session = WebSession(
+                digest: cookie.digest, userID: seed.user.id, workspaceID: seed.workspace.id, authTime: Fixture.epoch,
+                expiresAt: Fixture.epoch.addingTimeInterval(3600))
+            try await store.insert(session)
+            #expect(try await store.session(digest: cookie.digest) == session)
+            let issued = Self.tokens(seed, grant: GrantID(), new: true)
+            try await store.store(issued)
+            var user = seed.user
+            user.isActive = false
+            try await store.apply(
+                .deactivateUser(user),
+                recording: AuditEvent(
+                    workspaceID: seed.workspace.id, actor: .commandLine, action: "user.updated", targetKind: "user",
+                    targetID: "\(user.id)", address: nil, occurredAt: Fixture.epoch))
+            #expect(try await store.user(id: user.id)?.isActive == false)
+            #expect(try await store.session(digest: cookie.digest) == nil)
+            #expect(try await store.grant(id: issued.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            let other = OpaqueToken.generate()
+            try await store.insert(
+                WebSession(
+                    digest: other.digest, userID: seed.user.id, workspaceID: seed.workspace.id, authTime: Fixture.epoch,
+                    expiresAt: Fixture.epoch))
+            try await store.deleteSession(digest: other.digest)
+            #expect(try await store.session(digest: other.digest) == nil)
+        }
+    }
+
+    @Test func deletingAClientDeletesItsCodesTokensGrantsAndConsents() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (token, code) = Self.code(seed)
+            try await store.insert(code)
+            let issued = Self.tokens(seed, grant: code.grantID, new: true)
+            #expect(try await store.redeem(code, at: Fixture.epoch, issuing: issued))
+            try await store.save(
+                Consent(
+                    userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
+                    grantedAt: Fixture.epoch))
+            try await store.apply(
+                .deleteClient(seed.client), recording: ClientStoreConformanceTests.event("client.deleted", seed.client))
+            #expect(try await store.authorizationCode(digest: token.digest) == nil)
+            #expect(try await store.grant(id: code.grantID) == nil)
+            #expect(try await store.accessToken(id: issued.accessToken.id) == nil)
+            #expect(try await store.refreshToken(digest: try #require(issued.refreshToken).digest) == nil)
+            #expect(try await store.consents(of: seed.user.id).isEmpty)
+        }
+    }
+
+    @Test func aWindowCountIsReadWithoutCounting() async throws {
+        try await TestBackend.withStore { store async throws in
+            #expect(try await store.requestCount(bucket: "sign_in:x", windowStart: Fixture.epoch) == 0)
+            _ = try await store.countRequest(bucket: "sign_in:x", windowStart: Fixture.epoch)
+            _ = try await store.countRequest(bucket: "sign_in:x", windowStart: Fixture.epoch)
+            #expect(try await store.requestCount(bucket: "sign_in:x", windowStart: Fixture.epoch) == 2)
+            #expect(try await store.requestCount(bucket: "sign_in:x", windowStart: Fixture.epoch) == 2)
+        }
+    }
+}
