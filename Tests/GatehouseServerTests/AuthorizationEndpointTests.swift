@@ -227,6 +227,19 @@ struct AuthorizationEndpointTests {
         }
     }
 
+    @Test func aRequestCannotSmuggleTheConsentFormsOwnFields() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            let query = OAuthWorld.authorizeQuery(extra: [("decision", "allow"), ("csrf_token", "planted")])
+            let page = try await browser.get("/oauth/authorize", query)
+            let fields = try Browser.hiddenFields(of: page)
+            #expect(fields.filter { $0.0 == "csrf_token" }.count == 1)
+            #expect(fields.allSatisfy { $0.0 != "decision" })
+            let denied = try await browser.decide("deny", on: page)
+            #expect(denied.redirectParameters["error"] == "access_denied")
+        }
+    }
+
     @Test func aConsentFormWithoutItsCSRFTokenIsRefused() async throws {
         try await OAuthWorld.run { world in
             let browser = try await world.signedIn()

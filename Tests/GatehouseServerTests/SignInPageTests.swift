@@ -138,6 +138,19 @@ struct SignInPageTests {
         }
     }
 
+    @Test func signingInAgainReplacesTheSession() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            let first = try #require(browser.cookies["gatehouse_session"])
+            _ = try await browser.signIn("ann@acme.test", password: OAuthWorld.password)
+            let second = try #require(browser.cookies["gatehouse_session"])
+            #expect(first != second)
+            let replayed = world.browser()
+            replayed.setCookie("gatehouse_session", first)
+            #expect(try await replayed.get("/account").headers[.location]?.hasPrefix("/login") == true)
+        }
+    }
+
     @Test func aReturnAddressMustStayOnThisSite() async throws {
         try await OAuthWorld.run { world in
             for hostile in ["https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com", "javascript:x"] {

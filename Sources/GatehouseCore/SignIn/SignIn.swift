@@ -46,7 +46,8 @@ package struct SignIn: Sendable {
         if let wait = try await throttle.retryAfter(email: email, address: address) {
             throw SignInRefusal.throttled(retryAfter: wait)
         }
-        let user = try? await (try? EmailAddress(email)).asyncMap { try await store.user(email: $0) } ?? nil
+        var user: User?
+        if let address = try? EmailAddress(email) { user = try await store.user(email: address) }
         guard let user, let hash = user.passwordHash else {
             _ = await passwords.verify(password, against: decoy)
             try await throttle.recordFailure(email: email, address: address)
@@ -109,12 +110,5 @@ package struct SignIn: Sendable {
                 workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
                 action: action, targetKind: "user", targetID: "\(user.id)", address: address,
                 occurredAt: clock.now()))
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

@@ -40,7 +40,8 @@ struct AuthorizeController {
         -> Response
     {
         let checked = try await check(parameters)
-        switch try await authorization.next(checked, signedIn: try await sessions.signedIn(request)) {
+        let signedIn = try await sessions.signedIn(request)
+        switch try await authorization.next(checked, signedIn: signedIn) {
         case .signIn:
             let back = WebInput.url("/oauth/authorize", checked.parametersAfterSignIn)
             return Response.redirect(to: sessions.signInLocation(returningTo: back), after: method)
@@ -48,7 +49,12 @@ struct AuthorizeController {
             let back = WebInput.url("/oauth/authorize", checked.parameters)
             return Response.redirect(to: WebInput.url("/privacy-notice", ["return_to": back]), after: method)
         case .consent(let granted):
-            return try await consentPage(checked, scopes: granted, request: request)
+            // Consent is only ever the step of a signed-in user.
+            guard let signedIn else {
+                let back = WebInput.url("/oauth/authorize", checked.parameters)
+                return Response.redirect(to: sessions.signInLocation(returningTo: back), after: method)
+            }
+            return try await consentPage(checked, scopes: granted, for: signedIn, request: request)
         case .redirect(let redirect):
             return Response.redirect(to: redirect.location, after: method)
         }
@@ -68,10 +74,12 @@ struct AuthorizeController {
         }
     }
 
-    private func consentPage(_ request: AuthorizationRequest, scopes granted: Set<Scope>, request http: Request)
-        async throws -> Response
-    {
-        guard let signedIn = try await sessions.signedIn(http) else { throw PageError.formExpired }
+    /// The names the consent form uses itself, so a request cannot smuggle them in as hidden fields.
+    static let formFields: Set<String> = ["csrf_token", "decision"]
+
+    private func consentPage(
+        _ request: AuthorizationRequest, scopes granted: Set<Scope>, for signedIn: SignedInUser, request http: Request
+    ) async throws -> Response {
         let custom = try await scopes.scopeDefinitions(in: request.client.workspaceID)
         let described = granted.sorted().map { scope -> [String: String] in
             let text = BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? ""
@@ -84,7 +92,8 @@ struct AuthorizeController {
             "client_id": request.client.id.value,
             "email": signedIn.user.email.value,
             "scopes": described,
-            "parameters": request.parameters.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
+            "parameters": request.parameters.filter { !Self.formFields.contains($0.key) }.sorted { $0.key < $1.key }
+                .map { ["name": $0.key, "value": $0.value] },
             "csrf_token": csrf,
             "redirect_host": URL(string: request.redirectURI)?.host ?? request.redirectURI,
         ]

@@ -73,6 +73,10 @@ struct SignInController {
         do {
             let (_, cookie) = try await sessions.signIn.signIn(
                 email: email, password: form["password"] ?? "", address: context.remoteAddress)
+            // A new session, never the one the browser came with (no session fixation).
+            if let previous = sessions.cookies.session(of: request) {
+                try await sessions.signIn.signOut(cookie: previous)
+            }
             var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
             response.setCookie(sessions.cookies.sessionCookie(cookie))
             return response
