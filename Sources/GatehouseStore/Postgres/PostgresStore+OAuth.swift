@@ -45,18 +45,11 @@ extension PostgresStore {
     }
 
     package func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
-        var redeemed = false
-        try await transaction { connection in
-            let consumed = try await Self.count(
-                """
-                UPDATE authorization_codes SET consumed_at = \(time)
-                WHERE digest = \(code.digest.hex) AND consumed_at IS NULL RETURNING digest
-                """, on: connection, logger: logger)
-            guard consumed == 1 else { return }
-            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
-            redeemed = true
-        }
-        return redeemed
+        try await markOnce(
+            """
+            UPDATE authorization_codes SET consumed_at = \(time)
+            WHERE digest = \(code.digest.hex) AND consumed_at IS NULL RETURNING digest
+            """, thenStore: tokens)
     }
 
     package func store(_ tokens: IssuedTokens) async throws {
@@ -74,18 +67,23 @@ extension PostgresStore {
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
-        var rotated = false
+        try await markOnce(
+            """
+            UPDATE refresh_tokens SET used_at = \(time)
+            WHERE digest = \(token.digest.hex) AND used_at IS NULL RETURNING digest
+            """, thenStore: tokens)
+    }
+
+    /// Runs `update`, which returns its row only if it changed it while unused, and stores `tokens` when it
+    /// did, in one transaction; so of two concurrent uses exactly one succeeds.
+    private func markOnce(_ update: PostgresQuery, thenStore tokens: IssuedTokens) async throws -> Bool {
+        var marked = false
         try await transaction { connection in
-            let used = try await Self.count(
-                """
-                UPDATE refresh_tokens SET used_at = \(time)
-                WHERE digest = \(token.digest.hex) AND used_at IS NULL RETURNING digest
-                """, on: connection, logger: logger)
-            guard used == 1 else { return }
+            guard try await Self.count(update, on: connection, logger: logger) == 1 else { return }
             for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
-            rotated = true
+            marked = true
         }
-        return rotated
+        return marked
     }
 
     package func accessToken(id: String) async throws -> AccessTokenRecord? {

@@ -59,14 +59,9 @@ extension SQLiteStore {
     }
 
     package func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: "UPDATE authorization_codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL",
-                arguments: [time.microsecondsSince1970, code.digest.hex])
-            guard db.changesCount == 1 else { return false }
-            try Self.insert(tokens, db)
-            return true
-        }
+        try await markOnce(
+            "UPDATE authorization_codes SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL",
+            [time.microsecondsSince1970, code.digest.hex], thenStore: tokens)
     }
 
     package func store(_ tokens: IssuedTokens) async throws {
@@ -88,10 +83,18 @@ extension SQLiteStore {
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        try await markOnce(
+            "UPDATE refresh_tokens SET used_at = ? WHERE digest = ? AND used_at IS NULL",
+            [time.microsecondsSince1970, token.digest.hex], thenStore: tokens)
+    }
+
+    /// Runs `update`, which changes its row only while it is unused, and stores `tokens` when it did, in one
+    /// transaction; so of two concurrent uses exactly one succeeds.
+    private func markOnce(_ update: String, _ arguments: StatementArguments, thenStore tokens: IssuedTokens)
+        async throws -> Bool
+    {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE refresh_tokens SET used_at = ? WHERE digest = ? AND used_at IS NULL",
-                arguments: [time.microsecondsSince1970, token.digest.hex])
+            try db.execute(sql: update, arguments: arguments)
             guard db.changesCount == 1 else { return false }
             try Self.insert(tokens, db)
             return true
