@@ -11,7 +11,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 }
 
 /// What sign-in reads and writes.
-package typealias SignInStore = UserStore & SessionStore & RateLimitStore & AuditStore
+package typealias SignInStore = DirectoryStore & SessionStore & RateLimitStore & AuditStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -84,17 +84,11 @@ package struct SignIn: Sendable {
         try await store.deleteSession(digest: OpaqueToken(cookie).digest)
     }
 
-    /// Records that the signed-in user accepted the privacy notice.
+    /// Records that the signed-in user accepted the privacy notice, as the user themselves.
     package func acceptPrivacyNotice(_ signedIn: SignedInUser, address: String?) async throws -> User {
-        var user = signedIn.user
-        guard user.privacyNoticeAcceptedAt == nil else { return user }
-        let now = clock.now()
-        user.privacyNoticeAcceptedAt = now
-        user.updatedAt = now
-        let caller = Caller(Self.principal(user), address: address)
-        try await AuditTrail(store: store, clock: clock).record(
-            .updateUser(user), as: "user.privacy_notice_accepted", by: caller)
-        return user
+        let caller = Caller(Self.principal(signedIn.user), address: address)
+        return try await UserAdministration(store: store, clock: clock, passwords: passwords)
+            .acceptPrivacyNotice(signedIn.user.id, by: caller)
     }
 
     /// The principal of a browser session on Gatehouse's own pages.
