@@ -106,7 +106,8 @@ package struct JWKPoint: Sendable {
     }
 }
 
-/// The operator's view of signing keys: list them, and add a new one that takes over signing.
+/// Adds signing keys: the first one on an installation's first start, and a new one that takes over
+/// signing on each rotation.
 package struct SigningKeys: Sendable {
     let store: any SigningKeyStore
     let secret: SigningKeySecret
@@ -116,11 +117,6 @@ package struct SigningKeys: Sendable {
         self.store = store
         self.secret = secret
         self.clock = clock
-    }
-
-    /// Every stored key, oldest first.
-    package func list() async throws -> [StoredSigningKey] {
-        try await store.signingKeys()
     }
 
     /// Makes a new key that signs from now on; the previous ones retire but keep verifying until their tokens
