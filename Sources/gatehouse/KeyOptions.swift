@@ -28,29 +28,50 @@ struct KeyOptions: ParsableArguments {
     }
 
     func peppers(for database: DatabaseLocation) throws -> KeyPeppers {
-        if let path = keyPepperFile ?? Environment.value("GATEHOUSE_KEY_PEPPER_FILE") {
-            return try Self.read(path)
+        try KeyPeppers(text: try ServerSecret.keyPepper.text(file: keyPepperFile, for: database))
+    }
+}
+
+/// A server secret kept outside the database, found the same way for each kind: a file named by a flag or
+/// by `<ENV>_FILE`, else the text itself in `<ENV>`, else — on the embedded SQLite default only — a file
+/// beside the database, generated (mode 0600) on first use. PostgreSQL installations must configure it,
+/// since every instance needs the same one.
+struct ServerSecret {
+    /// What messages call it, such as "API key pepper".
+    let what: String
+    let field: String
+    /// The environment variable holding the text; `<it>_FILE` names a file instead.
+    let environment: String
+    /// The file's name beside the SQLite database.
+    let fileName: String
+    /// The command that prints a new one, for the PostgreSQL message.
+    let generateCommand: String
+    let generatedText: @Sendable () -> String
+
+    static let keyPepper = ServerSecret(
+        what: "API key pepper", field: "key_pepper", environment: "GATEHOUSE_KEY_PEPPER", fileName: "key-pepper",
+        generateCommand: "gatehouse key-pepper generate", generatedText: KeyPeppers.generatedText)
+
+    static let signingKeySecret = ServerSecret(
+        what: "signing-key secret", field: "signing_key_secret", environment: "GATEHOUSE_SIGNING_KEY_SECRET",
+        fileName: "signing-key-secret", generateCommand: "gatehouse signing-keys generate-secret",
+        generatedText: SigningKeySecret.generatedText)
+
+    /// The secret's text; `file` is the command-line flag's value, if given.
+    func text(file: String?, for database: DatabaseLocation) throws -> String {
+        if let path = file ?? Environment.value(environment + "_FILE") {
+            return try SecretFile.read(path, what: what)
         }
-        if let text = Environment.value("GATEHOUSE_KEY_PEPPER") {
-            return try KeyPeppers(text: text)
-        }
+        if let text = Environment.value(environment) { return text }
         guard case .sqlite(let databasePath) = database else {
             throw DomainError.invalidInput(
-                field: "key_pepper",
-                message: "On PostgreSQL every instance needs the same API key pepper: set GATEHOUSE_KEY_PEPPER_FILE "
-                    + "(create one with 'gatehouse key-pepper generate > FILE').")
+                field: field,
+                message: "On PostgreSQL every instance needs the same \(what): set \(environment)_FILE "
+                    + "(create one with '\(generateCommand) > FILE').")
         }
-        let path = SecretFile.beside(databasePath, named: "key-pepper")
-        try Self.createIfMissing(path)
-        return try Self.read(path)
-    }
-
-    private static func read(_ path: String) throws -> KeyPeppers {
-        try KeyPeppers(text: try SecretFile.read(path, what: "key pepper"))
-    }
-
-    private static func createIfMissing(_ path: String) throws {
-        try SecretFile.createIfMissing(path, text: KeyPeppers.generatedText(), what: "key pepper")
+        let path = SecretFile.beside(databasePath, named: fileName)
+        try SecretFile.createIfMissing(path, text: generatedText(), what: what)
+        return try SecretFile.read(path, what: what)
     }
 }
 

@@ -3,12 +3,9 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 
-/// Where the signing-key secret comes from, shared by `serve` and `signing-keys`.
-///
-/// It is read from `--signing-key-secret-file` / `GATEHOUSE_SIGNING_KEY_SECRET_FILE`, or from
-/// `GATEHOUSE_SIGNING_KEY_SECRET` (the file's text). On the embedded SQLite default, with neither set, it lives
-/// in `signing-key-secret` beside the database file and is generated there (mode 0600) on first use.
-/// PostgreSQL installations must configure it, since every instance needs the same one.
+/// Where the signing-key secret comes from, shared by `serve` and `signing-keys`: `--signing-key-secret-file`,
+/// `GATEHOUSE_SIGNING_KEY_SECRET_FILE`, `GATEHOUSE_SIGNING_KEY_SECRET`, or `signing-key-secret` beside the
+/// SQLite file (see `ServerSecret`).
 struct SigningKeySecretOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -17,22 +14,7 @@ struct SigningKeySecretOptions: ParsableArguments {
     var signingKeySecretFile: String?
 
     func secret(for database: DatabaseLocation) throws -> SigningKeySecret {
-        if let path = signingKeySecretFile ?? Environment.value("GATEHOUSE_SIGNING_KEY_SECRET_FILE") {
-            return try SigningKeySecret(text: try SecretFile.read(path, what: "signing-key secret"))
-        }
-        if let text = Environment.value("GATEHOUSE_SIGNING_KEY_SECRET") {
-            return try SigningKeySecret(text: text)
-        }
-        guard case .sqlite(let databasePath) = database else {
-            throw DomainError.invalidInput(
-                field: "signing_key_secret",
-                message: "On PostgreSQL every instance needs the same signing-key secret: set "
-                    + "GATEHOUSE_SIGNING_KEY_SECRET_FILE (create one with 'gatehouse signing-keys generate-secret > FILE')."
-            )
-        }
-        let path = SecretFile.beside(databasePath, named: "signing-key-secret")
-        try SecretFile.createIfMissing(path, text: SigningKeySecret.generatedText(), what: "signing-key secret")
-        return try SigningKeySecret(text: try SecretFile.read(path, what: "signing-key secret"))
+        try SigningKeySecret(text: try ServerSecret.signingKeySecret.text(file: signingKeySecretFile, for: database))
     }
 }
 
