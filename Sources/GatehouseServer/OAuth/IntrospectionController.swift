@@ -12,11 +12,7 @@ struct IntrospectionController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/introspect") { request, context in
-            let form = try await OAuthRequest.read(request, context: context)
-            let client = try await clients.authenticate(form)
-            guard let token = form.parameters["token"] else {
-                throw OAuthError.invalidRequest("The token parameter is required.")
-            }
+            let (client, token) = try await clients.tokenRequest(request, context: context)
             let active: ActiveCredential?
             do {
                 active = try await introspection.introspect(token, by: client)

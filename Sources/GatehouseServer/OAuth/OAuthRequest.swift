@@ -11,14 +11,10 @@ struct OAuthRequest {
     let clientSecret: String?
 
     static func read(_ request: Request, context: AppRequestContext) async throws -> OAuthRequest {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard contentType == "application/x-www-form-urlencoded" else {
+        guard let body = try await formBody(request, context: context) else {
             throw OAuthError.invalidRequest("The body must be application/x-www-form-urlencoded.")
         }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let parameters = try parse(String(decoding: body.readableBytesView, as: UTF8.self))
+        let parameters = try parse(body)
         let basic = try request.headers[.authorization].flatMap(basicCredentials)
         if let basic {
             guard parameters["client_secret"] == nil else {
@@ -31,6 +27,17 @@ struct OAuthRequest {
         return OAuthRequest(
             parameters: parameters, clientID: basic?.id ?? parameters["client_id"],
             clientSecret: basic?.secret ?? parameters["client_secret"])
+    }
+
+    /// The body's text when it is `application/x-www-form-urlencoded`; nil when it is another type. Shared by
+    /// the OAuth endpoints and the HTML forms, which answer a wrong type each in their own shape.
+    static func formBody(_ request: Request, context: AppRequestContext) async throws -> String? {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/x-www-form-urlencoded" else { return nil }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        return String(decoding: body.readableBytesView, as: UTF8.self)
     }
 
     /// Splits `a=1&b=2`, decoding `+` and percent escapes; a repeated parameter is refused.

@@ -46,11 +46,7 @@ struct RevocationController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/revoke") { request, context in
-            let form = try await OAuthRequest.read(request, context: context)
-            let client = try await clients.authenticate(form)
-            guard let token = form.parameters["token"] else {
-                throw OAuthError.invalidRequest("The token parameter is required.")
-            }
+            let (client, token) = try await clients.tokenRequest(request, context: context)
             try await revocation.revoke(token, by: client)
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         }

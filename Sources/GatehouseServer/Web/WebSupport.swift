@@ -100,14 +100,10 @@ package struct WebCookies: Sendable {
 /// Reading what a browser sends: form bodies and query strings, each parameter at most once.
 enum WebInput {
     static func form(_ request: Request, context: AppRequestContext) async throws -> [String: String] {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard contentType == "application/x-www-form-urlencoded" else {
+        guard let body = try await OAuthRequest.formBody(request, context: context) else {
             throw PageError.badRequest("The form must be sent as application/x-www-form-urlencoded.")
         }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        return try parse(String(decoding: body.readableBytesView, as: UTF8.self))
+        return try parse(body)
     }
 
     static func query(_ request: Request) throws -> [String: String] {
