@@ -161,10 +161,29 @@ struct SignInPageTests {
         }
     }
 
-    @Test func sessionsExpireAfterTwelveHours() async throws {
+    @Test func aSessionInUseStillEndsAfterTwelveHours() async throws {
         try await OAuthWorld.run { world in
             let browser = try await world.signedIn()
-            world.api.clock.advance(by: 12 * 3600)
+            // Used every 20 minutes, so never idle for long: it lasts until the absolute end, and no longer.
+            for _ in 1..<36 {
+                world.api.clock.advance(by: 20 * 60)
+                #expect(try await browser.get("/account").status == .ok)
+            }
+            world.api.clock.advance(by: 20 * 60)
+            let answer = try await browser.get("/account")
+            #expect(answer.headers[.location]?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test func aSessionIdleForThirtyMinutesEnds() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            world.api.clock.advance(by: 29 * 60)
+            #expect(try await browser.get("/account").status == .ok)
+            // The use just now restarted the idle timeout.
+            world.api.clock.advance(by: 29 * 60)
+            #expect(try await browser.get("/account").status == .ok)
+            world.api.clock.advance(by: 30 * 60)
             let answer = try await browser.get("/account")
             #expect(answer.headers[.location]?.hasPrefix("/login") == true)
         }

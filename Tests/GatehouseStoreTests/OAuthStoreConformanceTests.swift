@@ -157,7 +157,7 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func sessionsAreStoredByDigestAndEndWithDeactivation() async throws {
+    @Test func sessionsAreStoredByDigestRecordTheirLastUseAndEndWithDeactivation() async throws {
         try await TestBackend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let cookie = OpaqueToken.generate()
@@ -166,6 +166,10 @@ struct OAuthStoreConformanceTests {
                 expiresAt: Fixture.epoch.addingTimeInterval(3600))
             try await store.insert(session)
             #expect(try await store.session(digest: cookie.digest) == session)
+            #expect(session.lastSeenAt == Fixture.epoch)
+            let later = Fixture.epoch.addingTimeInterval(600)
+            try await store.touchSession(digest: cookie.digest, at: later)
+            #expect(try await store.session(digest: cookie.digest)?.lastSeenAt == later)
             let issued = Self.tokens(seed, grant: GrantID(), new: true)
             try await store.store(issued)
             var user = seed.user

@@ -10,14 +10,17 @@ package struct OAuthSettings: Sendable {
     package var refreshTokenLifetime: TimeInterval
     /// How long an authorization code may wait for its exchange: 60 seconds (RFC 6749 §4.1.2 says ≤ 10 min).
     package var codeLifetime: TimeInterval
-    /// How long a browser stays signed in: 12 hours.
+    /// How long a browser stays signed in at most, however active: 12 hours.
     package var sessionLifetime: TimeInterval
+    /// How long a browser stays signed in without being used: 30 minutes.
+    package var sessionIdleTimeout: TimeInterval
 
     package static let accessTokenLifetimes: ClosedRange<TimeInterval> = 60...86_400
 
     package init(
         issuer: String, accessTokenLifetime: TimeInterval = 900, refreshTokenLifetime: TimeInterval = 30 * 86_400,
-        codeLifetime: TimeInterval = 60, sessionLifetime: TimeInterval = 12 * 3600
+        codeLifetime: TimeInterval = 60, sessionLifetime: TimeInterval = 12 * 3600,
+        sessionIdleTimeout: TimeInterval = 30 * 60
     ) throws(DomainError) {
         guard Self.accessTokenLifetimes.contains(accessTokenLifetime) else {
             throw .invalidInput(
@@ -29,6 +32,7 @@ package struct OAuthSettings: Sendable {
         self.refreshTokenLifetime = refreshTokenLifetime
         self.codeLifetime = codeLifetime
         self.sessionLifetime = sessionLifetime
+        self.sessionIdleTimeout = sessionIdleTimeout
     }
 
     /// The `aud` of access tokens: Gatehouse's own API, which is also the default resource (RFC 9068 §3).

@@ -201,13 +201,20 @@ package struct WebSession: Equatable, Sendable {
     package var workspaceID: WorkspaceID
     /// When the user entered their password (OIDC `auth_time`).
     package var authTime: Date
+    /// The absolute end of the session, however active it is.
     package var expiresAt: Date
+    /// When the browser last used the session, to within a minute; the idle timeout counts from here.
+    package var lastSeenAt: Date
 
-    package init(digest: SecretDigest, userID: UserID, workspaceID: WorkspaceID, authTime: Date, expiresAt: Date) {
+    package init(
+        digest: SecretDigest, userID: UserID, workspaceID: WorkspaceID, authTime: Date, expiresAt: Date,
+        lastSeenAt: Date? = nil
+    ) {
         self.digest = digest
         self.userID = userID
         self.workspaceID = workspaceID
         self.authTime = authTime
         self.expiresAt = expiresAt
+        self.lastSeenAt = lastSeenAt ?? authTime
     }
 }

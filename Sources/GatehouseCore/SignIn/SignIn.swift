@@ -11,7 +11,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 }
 
 /// What sign-in reads and writes.
-package typealias SignInStore = DirectoryStore & SessionStore & RateLimitStore & AuditStore
+package typealias SignInStore = DirectoryStore & SessionStore & RateLimitStore & AuditStore & ScopeStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -69,15 +69,23 @@ package struct SignIn: Sendable {
         return (session, cookie)
     }
 
-    /// The signed-in user of a session cookie, or nil when the cookie is unknown or expired or the user can no
-    /// longer sign in.
+    /// The signed-in user of a session cookie, or nil when the cookie is unknown, the session has ended (its
+    /// absolute lifetime, or idle for longer than the idle timeout) or the user can no longer sign in. Using the
+    /// session restarts its idle timeout; the write is made at most once a minute.
     package func signedIn(cookie: String) async throws -> SignedInUser? {
-        guard let session = try await store.session(digest: OpaqueToken(cookie).digest),
-            clock.now() < session.expiresAt,
+        let now = clock.now()
+        guard let session = try await store.session(digest: OpaqueToken(cookie).digest), now < session.expiresAt,
+            now < session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout),
             let user = try await store.user(id: session.userID), user.isActive, user.workspaceID == session.workspaceID
         else { return nil }
+        if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
+            try await store.touchSession(digest: session.digest, at: now)
+        }
         return SignedInUser(user: user, authTime: session.authTime)
     }
+
+    /// How stale a session's last use may be before it is written again.
+    static let touchInterval: TimeInterval = 60
 
     /// Ends the session of `cookie`.
     package func signOut(cookie: String) async throws {
@@ -86,16 +94,20 @@ package struct SignIn: Sendable {
 
     /// Records that the signed-in user accepted the privacy notice, as the user themselves.
     package func acceptPrivacyNotice(_ signedIn: SignedInUser, address: String?) async throws -> User {
-        let caller = Caller(Self.principal(signedIn.user), address: address)
-        return try await UserAdministration(store: store, clock: clock, passwords: passwords)
-            .acceptPrivacyNotice(signedIn.user.id, by: caller)
+        try await UserAdministration(store: store, clock: clock, passwords: passwords)
+            .acceptPrivacyNotice(signedIn.user.id, by: try await caller(signedIn, address: address))
     }
 
-    /// The principal of a browser session on Gatehouse's own pages.
-    package static func principal(_ user: User) -> Principal {
-        Principal(
-            workspaceID: user.workspaceID, user: user, role: user.role, scopes: BuiltInScopes.scopes(of: user.role),
+    /// Whom a signed-in browser acts as on Gatehouse's own pages: the user, with every scope their role holds
+    /// in their workspace now (built-in and the workspace's own). The pages ask the same domain services as the
+    /// JSON API with it, so both are bound by one permission model.
+    package func caller(_ signedIn: SignedInUser, address: String?) async throws -> Caller {
+        let user = signedIn.user
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
+        let principal = Principal(
+            workspaceID: user.workspaceID, user: user, role: user.role, scopes: rights.scopes(of: user.role),
             credential: .webSession, rateLimitPerMinute: 0)
+        return Caller(principal, address: address)
     }
 
     private func record(_ action: String, _ user: User, address: String?) async throws {

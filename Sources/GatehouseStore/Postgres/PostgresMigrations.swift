@@ -229,5 +229,13 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX web_sessions_by_user ON web_sessions(user_id)",
             ]),
+        Migration(
+            version: 5, name: "web_session_idle",
+            statements: [
+                // Sessions end after 30 idle minutes; existing ones count as last used when they signed in.
+                "ALTER TABLE web_sessions ADD COLUMN last_seen_at timestamptz",
+                "UPDATE web_sessions SET last_seen_at = auth_time",
+                "ALTER TABLE web_sessions ALTER COLUMN last_seen_at SET NOT NULL",
+            ]),
     ]
 }

@@ -148,9 +148,9 @@ extension PostgresStore {
     package func insert(_ session: WebSession) async throws {
         _ = try await rows(
             """
-            INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at)
+            INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at, last_seen_at)
             VALUES (\(session.digest.hex), \(session.userID.rawValue), \(session.workspaceID.rawValue),
-                \(session.authTime), \(session.expiresAt))
+                \(session.authTime), \(session.expiresAt), \(session.lastSeenAt))
             """)
     }
 
@@ -160,8 +160,13 @@ extension PostgresStore {
                 digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
                 userID: UserID(try row["user_id"].decode(UUID.self)),
                 workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-                authTime: try row["auth_time"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self))
+                authTime: try row["auth_time"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
+                lastSeenAt: try row["last_seen_at"].decode(Date.self))
         }
+    }
+
+    package func touchSession(digest: SecretDigest, at time: Date) async throws {
+        _ = try await rows("UPDATE web_sessions SET last_seen_at = \(time) WHERE digest = \(digest.hex)")
     }
 
     package func deleteSession(digest: SecretDigest) async throws {

@@ -184,11 +184,13 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at, last_seen_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     session.digest.hex, session.userID.description, session.workspaceID.description,
                     session.authTime.microsecondsSince1970, session.expiresAt.microsecondsSince1970,
+                    session.lastSeenAt.microsecondsSince1970,
                 ])
         }
     }
@@ -201,8 +203,17 @@ extension SQLiteStore {
                     digest: SecretDigest(storedHex: row["digest"]), userID: UserID(try Self.uuid(row["user_id"])),
                     workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
                     authTime: Date(microsecondsSince1970: row["auth_time"]),
-                    expiresAt: Date(microsecondsSince1970: row["expires_at"]))
+                    expiresAt: Date(microsecondsSince1970: row["expires_at"]),
+                    lastSeenAt: Date(microsecondsSince1970: row["last_seen_at"]))
             }
+        }
+    }
+
+    package func touchSession(digest: SecretDigest, at time: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE web_sessions SET last_seen_at = ? WHERE digest = ?",
+                arguments: [time.microsecondsSince1970, digest.hex])
         }
     }
 
