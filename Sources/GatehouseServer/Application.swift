@@ -182,16 +182,29 @@ func addPageRoutes(
     let sessions = WebSessions(
         signIn: services.signIn,
         cookies: WebCookies(secure: configuration.secureCookies, sessionLifetime: configuration.oauth.sessionLifetime))
+    let clock = dependencies.clock
+    pages.addAssetRoutes(to: router)
     let web = router.group()
         .add(middleware: PageErrorMiddleware(pages: pages))
         .add(middleware: RedirectInsteadMiddleware())
     AuthorizeController(
-        authorization: Authorization(store: store, clock: dependencies.clock, settings: configuration.oauth),
+        authorization: Authorization(store: store, clock: clock, settings: configuration.oauth),
         sessions: sessions, scopes: store, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
-    AccountController(sessions: sessions, consents: Consents(store: store, clock: dependencies.clock), pages: pages)
-        .addRoutes(to: web)
+
+    // The signed-in pages ask the same domain services as the JSON API, with the session's caller.
+    let signedIn = SignedInPages(sessions: sessions, pages: pages)
+    let users = UserAdministration(store: store, clock: clock, passwords: dependencies.passwords)
+    let clients = ClientApplications(store: store, clock: clock)
+    let keys = APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
+    AccountController(consents: Consents(store: store, clock: clock), keys: keys, pages: signedIn).addRoutes(to: web)
+    AdminHome(pages: signedIn).addRoutes(to: web)
+    ClientPages(clients: clients, pages: signedIn).addRoutes(to: web)
+    KeyPages(keys: keys, clients: clients, users: users, pages: signedIn).addRoutes(to: web)
+    UserPages(users: users, pages: signedIn).addRoutes(to: web)
+    ScopePages(catalog: ScopeCatalog(store: store, clock: clock), pages: signedIn).addRoutes(to: web)
+    AuditPages(trail: AuditTrail(store: store, clock: clock), users: users, pages: signedIn).addRoutes(to: web)
 }
 
 /// Migrates the store, then bootstraps an empty installation once.

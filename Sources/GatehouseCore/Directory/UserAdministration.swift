@@ -57,6 +57,17 @@ package struct UserAdministration: Sendable {
         return try await store.users(in: workspace)
     }
 
+    /// The workspace's users whose name, email or title contains `text`, ignoring case; all of them when
+    /// `text` is blank.
+    package func users(in workspace: WorkspaceID, matching text: String, by caller: Caller) async throws -> [User] {
+        let all = try await users(in: workspace, by: caller)
+        let needle = text.trimmingCharacters(in: .whitespaces)
+        guard !needle.isEmpty else { return all }
+        return all.filter { user in
+            [user.name, user.email.value, user.title ?? ""].contains { $0.localizedStandardContains(needle) }
+        }
+    }
+
     package func user(_ id: UserID, by caller: Caller) async throws -> User {
         try caller.require(.usersRead)
         return try await store.user(id, visibleTo: caller)

@@ -112,6 +112,14 @@ package struct APIKeys: Sendable {
         return try await store.apiKeys(in: workspace, status: status, owner: owner)
     }
 
+    /// The caller's own user keys, newest first. Anyone may see the keys that act for them, without
+    /// `api_keys:read`; a service credential has none.
+    package func ownKeys(by caller: Caller) async throws -> [APIKey] {
+        try caller.require(.profile)
+        guard let user = caller.principal?.user else { return [] }
+        return try await store.apiKeys(in: user.workspaceID, status: nil, owner: .user(user.id))
+    }
+
     /// One key, or `notFound` (also for another workspace's key).
     package func key(_ id: APIKeyID, by caller: Caller) async throws -> APIKey {
         try caller.require(.apiKeysRead)

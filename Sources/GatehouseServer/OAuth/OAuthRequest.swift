@@ -40,14 +40,25 @@ struct OAuthRequest {
         return String(decoding: body.readableBytesView, as: UTF8.self)
     }
 
-    /// Splits `a=1&b=2`, decoding `+` and percent escapes; a repeated parameter is refused.
-    static func parse(_ text: String) throws -> [String: String] {
-        var parameters: [String: String] = [:]
+    /// Splits `a=1&b=2` into its pairs in order, decoding `+` and percent escapes; nil when it is not valid
+    /// form encoding.
+    static func pairs(_ text: String) -> [(name: String, value: String)]? {
+        var pairs: [(name: String, value: String)] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = formDecode(parts[0]), let value = formDecode(parts.count == 2 ? parts[1] : "") else {
-                throw OAuthError.invalidRequest("The body is not valid form encoding.")
+                return nil
             }
+            pairs.append((name, value))
+        }
+        return pairs
+    }
+
+    /// Splits `a=1&b=2`, decoding `+` and percent escapes; a repeated parameter is refused.
+    static func parse(_ text: String) throws -> [String: String] {
+        guard let pairs = pairs(text) else { throw OAuthError.invalidRequest("The body is not valid form encoding.") }
+        var parameters: [String: String] = [:]
+        for (name, value) in pairs {
             guard parameters[name] == nil else {
                 throw OAuthError.invalidRequest("The parameter '\(name.prefix(64))' is sent more than once.")
             }

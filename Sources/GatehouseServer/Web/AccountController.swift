@@ -3,50 +3,41 @@ import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
-/// `GET /account` and `POST /account/applications/{client_id}/withdraw`: the signed-in user sees the
-/// applications they have allowed and can take that back, which ends every token those hold for them.
+/// My account, for every signed-in person: their profile, the applications they have allowed (with
+/// `POST /account/applications/{client_id}/withdraw` to take that back, which ends every token those hold for
+/// them) and their own API keys, read-only.
 struct AccountController {
-    let sessions: WebSessions
     let consents: Consents
-    let pages: PageRenderer
+    let keys: APIKeys
+    let pages: SignedInPages
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("account") { request, _ in
-            guard let signedIn = try await sessions.signedIn(request) else {
-                return Response.redirect(to: sessions.signInLocation(returningTo: "/account"), after: .get)
-            }
-            let connected = try await consents.connected(for: signedIn.user).map { application in
+        router.get("account") { request, context in
+            let page = try await pages.open(request, context: context)
+            let user = page.user
+            let connected = try await consents.connected(for: user).map { application in
                 [
                     "client_id": application.client.id.value, "name": application.client.name,
                     "scopes": application.consent.scopes.sorted().map(\.name).joined(separator: " "),
+                    "granted": PageFormat.date(application.consent.grantedAt),
                 ]
             }
-            let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-            var response = try pages.page(
-                "account",
-                [
-                    "title": "Your account", "email": signedIn.user.email.value, "name": signedIn.user.name,
-                    "applications": connected, "csrf_token": csrf,
-                ]
-            ).notStored()
-            if let newCookie { response.setCookie(newCookie) }
-            return response
+            let own = try await keys.ownKeys(by: page.caller)
+            var values = UserPages.row(user)
+            values["applications"] = connected
+            values["has_applications"] = !connected.isEmpty
+            values["keys"] = KeyPages.listing(own, owners: [:], returnTo: "", page: page)
+                .merging(["can_write": false]) { $1 }
+            values["has_revoked_keys"] = own.contains { $0.status == .revoked }
+            return try pages.render("account", values, for: page, in: .account, notice: Notice.of(request))
         }
-        router.post("account/applications/:client_id/withdraw") { request, context in
-            let form = try await WebInput.form(request, context: context)
-            try sessions.cookies.checkCSRF(form, of: request)
-            guard let signedIn = try await sessions.signedIn(request) else {
-                return Response.redirect(to: sessions.signInLocation(returningTo: "/account"), after: .post)
-            }
+        router.post("account/applications/{client_id}/withdraw") { request, context in
+            let (page, _) = try await pages.submit(request, context: context)
             guard let raw = context.parameters.get("client_id"), let client = try? ClientID(raw) else {
                 throw PageError(status: .notFound, title: "Not found", message: "There is no such application.")
             }
-            do {
-                try await consents.withdraw(client, for: signedIn.user)
-            } catch let error as DomainError {
-                throw PageError(status: .notFound, title: "Not found", message: error.message)
-            }
-            return Response.redirect(to: "/account", after: .post)
+            try await consents.withdraw(client, for: page.user)
+            return Response.redirect(to: Notice.location("/account", "consent_withdrawn"), after: .post)
         }
     }
 }

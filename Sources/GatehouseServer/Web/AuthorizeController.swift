@@ -99,6 +99,7 @@ struct AuthorizeController {
         ]
         if let description = request.client.description { values["client_description"] = description }
         if let homepage = request.client.homepageURL { values["client_homepage"] = homepage }
+        if let logo = request.client.logoURL { values["client_logo"] = logo }
         var response = try pages.page("consent", values).notStored()
         if let newCookie { response.setCookie(newCookie) }
         return response

@@ -1,21 +1,40 @@
 import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import Mustache
 
-/// Renders the HTML pages from `Templates/*.mustache`.
+/// Renders the HTML pages from `Templates/*.mustache`, and serves the stylesheet and script in
+/// `Templates/assets/`.
 ///
-/// Every template the application uses is checked when the server starts, so a missing or broken
-/// template stops the start with a clear message instead of failing a request later.
+/// Every template and asset the application uses is checked when the server starts, so a missing or broken
+/// one stops the start with a clear message instead of failing a request later.
 package struct PageRenderer: Sendable {
     /// The templates the application renders; each must exist and compile.
     package static let requiredTemplates = [
-        "layout", "home", "login", "privacy-notice", "consent", "account", "error",
+        "layout", "home", "login", "privacy-notice", "consent", "account", "error", "secret-once",
+        "admin-clients", "admin-client-new", "admin-client", "admin-client-delete", "admin-client-keys",
+        "admin-api-keys", "admin-users", "admin-user-new", "admin-user", "admin-scopes", "admin-audit",
+        "partial-flash", "partial-csrf", "partial-keys", "partial-scope-choices",
     ]
 
-    let library: MustacheLibrary
+    /// The files of `Templates/assets/` the layout links to, with their content types.
+    package static let requiredAssets = [
+        "gatehouse.css": "text/css; charset=utf-8", "gatehouse.js": "text/javascript; charset=utf-8",
+    ]
 
-    /// Loads and checks every template in `directory`.
+    /// What pages may load: their own stylesheet and script (never inline script), and a client's logo
+    /// from any https address. No page may be framed.
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
+        + "frame-ancestors 'none'"
+
+    let library: MustacheLibrary
+    let assets: [String: ByteBuffer]
+    /// Changes whenever an asset does; pages link to `/assets/NAME?v=VERSION`, so browsers may cache them long.
+    let assetVersion: String
+
+    /// Loads and checks every template and asset in `directory`.
     package init(directory: String) async throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -30,16 +49,49 @@ package struct PageRenderer: Sendable {
         for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
             throw TemplateProblem("the template \(name).mustache is missing from \(directory)")
         }
+        var assets: [String: ByteBuffer] = [:]
+        var contents = ""
+        for name in Self.requiredAssets.keys.sorted() {
+            let path = "\(directory)/assets/\(name)"
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw TemplateProblem("the asset \(path) is missing")
+            }
+            assets[name] = ByteBuffer(bytes: data)
+            contents += String(decoding: data, as: UTF8.self)
+        }
+        self.assets = assets
+        assetVersion = String(SecretDigest(of: contents).hex.prefix(12))
     }
 
-    /// The page `template` rendered with `values`, as an HTML response.
-    package func page(_ template: String, _ values: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// The page `template` rendered with `values`, as an HTML response that is never stored by a cache and
+    /// may load nothing but Gatehouse's own stylesheet and script.
+    package func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) throws
+        -> Response
+    {
+        var values = values
+        values["asset_version"] = assetVersion
         guard let html = library.render(values, withTemplate: template) else {
             throw TemplateProblem("the template \(template).mustache is not loaded")
         }
         return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.contentSecurityPolicy,
+            ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// `GET /assets/{name}`: the stylesheet and the script, cacheable for a day (their links carry the version).
+    func addAssetRoutes(to router: Router<AppRequestContext>) {
+        router.get("assets/{name}") { _, context in
+            guard let name = context.parameters.get("name"), let body = assets[name],
+                let type = Self.requiredAssets[name]
+            else { throw HTTPError(.notFound) }
+            return Response(
+                status: .ok,
+                headers: [.contentType: type, .cacheControl: "public, max-age=86400"],
+                body: .init(byteBuffer: body))
+        }
     }
 }
 

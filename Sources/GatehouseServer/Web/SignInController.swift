@@ -79,6 +79,7 @@ struct SignInController {
             }
             var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
             response.setCookie(sessions.cookies.sessionCookie(cookie))
+            response.setCookie(sessions.cookies.newCSRFCookie())
             return response
         } catch let refusal as SignInRefusal {
             switch refusal {

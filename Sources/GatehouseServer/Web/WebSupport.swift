@@ -20,6 +20,22 @@ struct PageError: Error {
         message: "The form was not sent from this page, or it is too old. Go back, reload the page and try again.")
 }
 
+extension PageError {
+    /// A domain refusal that reached a page without a form to show it on.
+    init(_ error: DomainError) {
+        switch error {
+        case .forbidden(let message):
+            self.init(status: .forbidden, title: "You may not open this page", message: message)
+        case .notFound(let message):
+            self.init(status: .notFound, title: "Not found", message: message)
+        case .invalidInput(_, let message), .conflict(let message):
+            self.init(status: .badRequest, title: "This request cannot be answered", message: message)
+        }
+    }
+
+    var values: [String: Any] { ["title": title, "message": message] }
+}
+
 /// Renders every error thrown by a page's handler as the error page, so a browser never sees JSON.
 struct PageErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
@@ -31,10 +47,12 @@ struct PageErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as PageError {
-            var response = try pages.page(
-                "error", ["title": error.title, "message": error.message], status: error.status)
+            var response = try pages.page("error", error.values, status: error.status)
             response.headers.append(contentsOf: error.headers)
             return response
+        } catch let error as DomainError {
+            let page = PageError(error)
+            return try pages.page("error", page.values, status: page.status)
         } catch let error as HTTPError where error.status == .notFound {
             return try pages.page(
                 "error", ["title": "Not found", "message": "There is no page here."], status: .notFound)
@@ -80,14 +98,22 @@ package struct WebCookies: Sendable {
         if let existing = request.cookies[csrfName]?.value, existing.utf8.count == 43 {
             return (existing, nil)
         }
-        let token = OpaqueToken.generate().value
-        return (token, cookie(csrfName, token, maxAge: nil))
+        let cookie = newCSRFCookie()
+        return (cookie.value, cookie)
     }
+
+    /// A CSRF cookie with a new token: set at sign-in, so a token planted before it is worth nothing after.
+    func newCSRFCookie() -> Cookie { cookie(csrfName, OpaqueToken.generate().value, maxAge: nil) }
 
     /// Throws `formExpired` unless the form's `csrf_token` equals the CSRF cookie (double submit: another site
     /// can make the browser send the cookie, but cannot read it to put it in the form).
     func checkCSRF(_ form: [String: String], of request: Request) throws {
-        guard let cookie = request.cookies[csrfName]?.value, let field = form["csrf_token"],
+        try checkCSRF(form["csrf_token"], of: request)
+    }
+
+    /// Throws `formExpired` unless `field` (the form's `csrf_token`) equals the CSRF cookie.
+    func checkCSRF(_ field: String?, of request: Request) throws {
+        guard let cookie = request.cookies[csrfName]?.value, let field,
             constantTimeEquals(Array(cookie.utf8), Array(field.utf8))
         else { throw PageError.formExpired }
     }

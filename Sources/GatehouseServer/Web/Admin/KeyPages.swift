@@ -1,0 +1,166 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// API keys in the browser: a client's service keys (its "Manage API keys" page), users' keys (Admin →
+/// Platform configuration → Gatehouse API), and revoking and reactivating either. Every action asks `APIKeys`,
+/// as the JSON API does.
+struct KeyPages {
+    let keys: APIKeys
+    let clients: ClientApplications
+    let users: UserAdministration
+    let pages: SignedInPages
+
+    static let platformCrumbs = "Admin › Platform configuration"
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("admin/clients/{client_id}/keys") { request, context in
+            let page = try await pages.open(request, context: context)
+            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+            return try await clientKeysPage(client, for: page, notice: Notice.of(request))
+        }
+        router.post("admin/clients/{client_id}/keys") { request, context in
+            let (page, form) = try await pages.submit(request, context: context)
+            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+            do {
+                let (key, plaintext) = try await keys.create(
+                    try Self.newKey(form), for: .client(client.id), by: page.caller)
+                return try secretPage(
+                    key, plaintext, for: page, in: .clients, crumbs: ClientPages.crumbs,
+                    continueTo: ClientPages.path(client) + "/keys", owner: client.name)
+            } catch let error as DomainError {
+                return try await clientKeysPage(client, for: page, form: form, error: error)
+            }
+        }
+        router.get("admin/api-keys") { request, context in
+            let page = try await pages.open(request, context: context)
+            return try await userKeysPage(for: page, notice: Notice.of(request))
+        }
+        router.post("admin/api-keys") { request, context in
+            let (page, form) = try await pages.submit(request, context: context)
+            do {
+                guard let raw = form["user_id"], let uuid = UUID(uuidString: raw) else {
+                    throw DomainError.invalidInput(field: "user_id", message: "Select the user the key acts for.")
+                }
+                let user = try await users.user(UserID(uuid), by: page.caller)
+                let (key, plaintext) = try await keys.create(
+                    try Self.newKey(form), for: .user(user.id), by: page.caller)
+                return try secretPage(
+                    key, plaintext, for: page, in: .apiKeys, crumbs: Self.platformCrumbs, continueTo: "/admin/api-keys",
+                    owner: "\(user.name) (\(user.email.value))")
+            } catch let error as DomainError {
+                return try await userKeysPage(for: page, form: form, error: error)
+            }
+        }
+        for (action, status) in [("revoke", KeyStatus.revoked), ("reactivate", .active)] {
+            router.post("admin/api-keys/{id}/\(action)") { request, context in
+                let (page, form) = try await pages.submit(request, context: context)
+                guard let raw = context.parameters.get("id"), let uuid = UUID(uuidString: raw) else {
+                    throw PageError(status: .notFound, title: "Not found", message: "There is no such key.")
+                }
+                _ = try await keys.setStatus(status, of: APIKeyID(uuid), by: page.caller)
+                let back = WebInput.localPath(form["return_to"]) ?? "/admin/api-keys"
+                return Response.redirect(
+                    to: Notice.location(back, status == .revoked ? "key_revoked" : "key_reactivated"), after: .post)
+            }
+        }
+    }
+
+    private func clientKeysPage(
+        _ client: ClientApplication, for page: SignedInPage, form: WebForm? = nil, error: DomainError? = nil,
+        notice: String? = nil
+    ) async throws -> Response {
+        let list = try await keys.list(in: client.workspaceID, owner: .client(client.id), by: page.caller)
+        let path = ClientPages.path(client) + "/keys"
+        var values = Self.listing(list, owners: [:], returnTo: path, page: page)
+        values.merge(Self.choices(page, form: form, hint: "None chosen: every scope of the workspace.")) { $1 }
+        values["crumbs"] = ClientPages.crumbs
+        values["client"] = ClientPages.row(client)
+        values["key_name"] = form?["name"] ?? ""
+        return try pages.render(
+            "admin-client-keys", values, for: page, in: .clients, status: error.map(ClientPages.status) ?? .ok,
+            notice: notice, error: error?.message)
+    }
+
+    private func userKeysPage(
+        for page: SignedInPage, form: WebForm? = nil, error: DomainError? = nil, notice: String? = nil
+    ) async throws -> Response {
+        let everyone = try await users.users(in: page.user.workspaceID, by: page.caller)
+        let list = try await keys.list(in: page.user.workspaceID, by: page.caller).filter {
+            if case .user = $0.owner { return true }
+            return false
+        }
+        let names = Dictionary(uniqueKeysWithValues: everyone.map { ("\($0.id)", $0.name) })
+        var values = Self.listing(list, owners: names, returnTo: "/admin/api-keys", page: page)
+        values.merge(
+            Self.choices(page, form: form, hint: "None chosen: whatever the user's role allows, now and later.")
+        ) {
+            $1
+        }
+        let chosen = form?["user_id"]
+        values["users"] = everyone.filter(\.isActive).map { user -> [String: Any] in
+            [
+                "id": "\(user.id)", "label": "\(user.name) — \(user.email.value) (\(user.role.rawValue))",
+                "selected": chosen == "\(user.id)",
+            ]
+        }
+        values["crumbs"] = Self.platformCrumbs
+        values["key_name"] = form?["name"] ?? ""
+        return try pages.render(
+            "admin-api-keys", values, for: page, in: .apiKeys, status: error.map(ClientPages.status) ?? .ok,
+            notice: notice, error: error?.message)
+    }
+
+    private func secretPage(
+        _ key: APIKey, _ plaintext: PlaintextKey, for page: SignedInPage, in section: Section, crumbs: String,
+        continueTo: String, owner: String
+    ) throws -> Response {
+        try pages.render(
+            "secret-once",
+            [
+                "crumbs": crumbs, "title": "API key \(key.name) is ready", "label": "API key",
+                "secret": plaintext.value,
+                "details": "It acts for \(owner). Send it as Authorization: Bearer <key>.",
+                "lost": "revoke it and generate a new one", "continue_to": continueTo,
+            ], for: page, in: section)
+    }
+
+    /// The key form's fields as the domain's input.
+    private static func newKey(_ form: WebForm) throws -> NewAPIKey {
+        let scopes = form.values("scope")
+        return NewAPIKey(
+            name: try DisplayName(form["name"] ?? ""), scopes: try KeyScopes(names: scopes.isEmpty ? nil : scopes))
+    }
+
+    /// The active and the revoked keys, for `partial-keys`.
+    static func listing(_ keys: [APIKey], owners: [String: String], returnTo: String, page: SignedInPage)
+        -> [String: Any]
+    {
+        let rows = keys.map { key -> [String: Any] in
+            var owner = ""
+            if case .user(let id) = key.owner { owner = owners["\(id)"] ?? "\(id)" }
+            return [
+                "id": "\(key.id)", "name": key.name, "owner": owner, "shown": "\(key.prefix)_…\(key.lastFour)",
+                "scopes": key.scopes.names?.joined(separator: " ") ?? "owner's rights",
+                "last_used": PageFormat.date(key.lastUsedAt), "active": key.status == .active,
+            ]
+        }
+        return [
+            "active_keys": ["keys": rows.filter { $0["active"] as? Bool == true }],
+            "revoked_keys": ["keys": rows.filter { $0["active"] as? Bool == false }],
+            "can_write": page.holds(.apiKeysWrite), "show_owner": !owners.isEmpty, "return_to": returnTo,
+        ]
+    }
+
+    /// The scopes the signed-in person may put on a key: those they hold.
+    static func choices(_ page: SignedInPage, form: WebForm?, hint: String) -> [String: Any] {
+        let checked = Set(form?.values("scope") ?? [])
+        return [
+            "scope_choices": (page.caller.principal?.scopes ?? []).sorted().map { scope -> [String: Any] in
+                ["name": scope.name, "checked": checked.contains(scope.name)]
+            },
+            "scope_hint": hint,
+        ]
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// Admin → Users: the list with search, adding a user, changing their role and profile, deactivating and
+/// reactivating. Every action asks `UserAdministration`, as the JSON API does.
+struct UserPages {
+    let users: UserAdministration
+    let pages: SignedInPages
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("admin/users") { request, context in
+            let page = try await pages.open(request, context: context)
+            let search = request.uri.queryParameters["q"].map(String.init) ?? ""
+            let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
+            return try pages.render(
+                "admin-users",
+                ["q": search, "users": found.map(Self.row), "can_write": page.holds(.usersWrite)],
+                for: page, in: .users, notice: Notice.of(request))
+        }
+        router.get("admin/users/new") { request, context in
+            let page = try await pages.open(request, context: context)
+            return try newUserForm(page, nil)
+        }
+        router.post("admin/users") { request, context in
+            let (page, form) = try await pages.submit(request, context: context)
+            do {
+                let input = NewUser(
+                    email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
+                    role: try Role(parsing: form["role"] ?? "user"), title: form["title"],
+                    password: try form["password"].map(Password.init))
+                let user = try await users.create(input, in: page.user.workspaceID, by: page.caller)
+                return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
+            } catch let error as DomainError {
+                return try newUserForm(page, form, error: error)
+            }
+        }
+        router.get("admin/users/{id}") { request, context in
+            let page = try await pages.open(request, context: context)
+            let user = try await users.user(try Self.id(context), by: page.caller)
+            return try userPage(user, for: page, notice: Notice.of(request))
+        }
+        router.post("admin/users/{id}") { request, context in
+            let (page, form) = try await pages.submit(request, context: context)
+            let id = try Self.id(context)
+            do {
+                let change = UserChange(
+                    email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
+                    title: .some(form["title"]), role: try Role(parsing: form["role"] ?? ""))
+                let user = try await users.update(id, change, by: page.caller)
+                return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
+            } catch let error as DomainError {
+                return try userPage(try await users.user(id, by: page.caller), for: page, edited: form, error: error)
+            }
+        }
+        for (action, active) in [("deactivate", false), ("reactivate", true)] {
+            router.post("admin/users/{id}/\(action)") { request, context in
+                let (page, _) = try await pages.submit(request, context: context)
+                let user = try await users.update(try Self.id(context), UserChange(isActive: active), by: page.caller)
+                return Response.redirect(
+                    to: Notice.location(Self.path(user), active ? "user_reactivated" : "user_deactivated"),
+                    after: .post)
+            }
+        }
+    }
+
+    private func newUserForm(_ page: SignedInPage, _ form: WebForm?, error: DomainError? = nil) throws -> Response {
+        try pages.render(
+            "admin-user-new",
+            [
+                "email": form?["email"] ?? "", "name": form?["name"] ?? "", "title": form?["title"] ?? "",
+                "roles": Self.roles(selected: form?["role"] ?? Role.user.rawValue),
+            ], for: page, in: .users, status: error.map(ClientPages.status) ?? .ok, error: error?.message)
+    }
+
+    private func userPage(
+        _ user: User, for page: SignedInPage, edited form: WebForm? = nil, error: DomainError? = nil,
+        notice: String? = nil
+    ) throws -> Response {
+        var values = Self.row(user)
+        if let form {
+            for field in ["email", "name", "title"] { values[field] = form[field] ?? "" }
+        }
+        values["roles"] = Self.roles(selected: form?["role"] ?? user.role.rawValue)
+        values["can_write"] = page.holds(.usersWrite)
+        values["is_self"] = user.id == page.user.id
+        return try pages.render(
+            "admin-user", values, for: page, in: .users, status: error.map(ClientPages.status) ?? .ok,
+            notice: notice, error: error?.message)
+    }
+
+    private static func id(_ context: AppRequestContext) throws -> UserID {
+        guard let raw = context.parameters.get("id"), let uuid = UUID(uuidString: raw) else {
+            throw PageError(status: .notFound, title: "Not found", message: "There is no such user.")
+        }
+        return UserID(uuid)
+    }
+
+    static func path(_ user: User) -> String { "/admin/users/\(user.id)" }
+
+    static func row(_ user: User) -> [String: Any] {
+        [
+            "id": "\(user.id)", "path": path(user), "name": user.name, "email": user.email.value,
+            "title": user.title ?? "", "role": user.role.rawValue, "active": user.isActive,
+            "privacy_accepted": PageFormat.date(user.privacyNoticeAcceptedAt),
+            "created": PageFormat.date(user.createdAt),
+        ]
+    }
+
+    static func roles(selected: String) -> [[String: Any]] {
+        Role.allCases.map { ["value": $0.rawValue, "selected": $0.rawValue == selected] }
+    }
+}

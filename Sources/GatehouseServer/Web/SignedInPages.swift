@@ -1,0 +1,171 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// One request of a signed-in person on Gatehouse's own pages: who they are, whom they act as towards the
+/// domain, and the CSRF token the page's forms carry.
+struct SignedInPage {
+    let user: User
+    /// The same kind of caller the JSON API builds from a credential, so the domain decides for both.
+    let caller: Caller
+    let csrfToken: String
+    let newCSRFCookie: Cookie?
+
+    func holds(_ scope: Scope) -> Bool { caller.principal?.scopes.contains(scope) ?? false }
+}
+
+/// The sections of the signed-in pages, in the order of the navigation.
+enum Section: CaseIterable {
+    case clients, apiKeys, users, scopes, audit, account
+
+    var label: String {
+        switch self {
+        case .clients: "API clients"
+        case .apiKeys: "Gatehouse API"
+        case .users: "Users"
+        case .scopes: "Scopes"
+        case .audit: "Audit log"
+        case .account: "My account"
+        }
+    }
+
+    var path: String {
+        switch self {
+        case .clients: "/admin/clients"
+        case .apiKeys: "/admin/api-keys"
+        case .users: "/admin/users"
+        case .scopes: "/admin/scopes"
+        case .audit: "/admin/audit"
+        case .account: "/account"
+        }
+    }
+
+    /// Whether the navigation offers the section. The pages themselves ask the domain, which decides.
+    func isOffered(to page: SignedInPage) -> Bool {
+        switch self {
+        case .clients: page.holds(.clientsRead)
+        case .apiKeys: page.holds(.apiKeysRead)
+        case .users: page.holds(.usersRead)
+        case .scopes: !(page.caller.principal?.scopes ?? []).isDisjoint(with: BuiltInScopes.administrative)
+        case .audit: page.holds(.auditRead)
+        case .account: true
+        }
+    }
+}
+
+/// Opens the pages of signed-in people and renders them in the shared layout with their navigation.
+struct SignedInPages: Sendable {
+    let sessions: WebSessions
+    let pages: PageRenderer
+
+    /// For a GET: the signed-in person, or (thrown as a redirect) sign-in first, then the privacy notice.
+    func open(_ request: Request, context: AppRequestContext) async throws -> SignedInPage {
+        let here = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+        guard let signedIn = try await sessions.signedIn(request) else {
+            throw RedirectInstead(
+                location: sessions.signInLocation(returningTo: WebInput.localPath(here) ?? "/account"))
+        }
+        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
+            throw RedirectInstead(
+                location: WebInput.url("/privacy-notice", ["return_to": WebInput.localPath(here) ?? "/account"]))
+        }
+        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
+        return SignedInPage(
+            user: signedIn.user, caller: try await sessions.signIn.caller(signedIn, address: context.remoteAddress),
+            csrfToken: csrf, newCSRFCookie: newCookie)
+    }
+
+    /// For a form POST: the form, once its CSRF token is checked, and the signed-in person.
+    func submit(_ request: Request, context: AppRequestContext) async throws -> (SignedInPage, WebForm) {
+        let form = try await WebForm.read(request, context: context)
+        try sessions.cookies.checkCSRF(form["csrf_token"], of: request)
+        guard let signedIn = try await sessions.signedIn(request) else {
+            throw RedirectInstead(location: sessions.signInLocation(returningTo: "/account"))
+        }
+        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
+            throw RedirectInstead(location: WebInput.url("/privacy-notice", ["return_to": "/account"]))
+        }
+        let page = SignedInPage(
+            user: signedIn.user, caller: try await sessions.signIn.caller(signedIn, address: context.remoteAddress),
+            csrfToken: form["csrf_token"] ?? "", newCSRFCookie: nil)
+        return (page, form)
+    }
+
+    /// `template` in the layout, with the navigation `page` may see, the CSRF token and any message.
+    func render(
+        _ template: String, _ values: [String: Any], for page: SignedInPage, in section: Section,
+        status: HTTPResponse.Status = .ok, notice: String? = nil, error: String? = nil
+    ) throws -> Response {
+        var values = values
+        values["csrf_token"] = page.csrfToken
+        values["signed_in"] = [
+            "name": page.user.name,
+            "nav": Section.allCases.filter { $0.isOffered(to: page) }.map { offered -> [String: Any] in
+                ["label": offered.label, "path": offered.path, "current": offered == section]
+            },
+        ]
+        if let notice { values["notice"] = notice }
+        if let error { values["error"] = error }
+        var response = try pages.page(template, values, status: status).notStored()
+        if let cookie = page.newCSRFCookie { response.setCookie(cookie) }
+        return response
+    }
+}
+
+/// The confirmations shown after a form was handled, named in the redirect's `?done=`, so the message is
+/// always Gatehouse's own words and never text from the address bar.
+enum Notice {
+    static let messages = [
+        "client_saved": "The client application is saved.",
+        "client_created_public": "The client application is registered. It is public, so it has no secret: it proves "
+            + "itself with PKCE.",
+        "client_disabled": "The client application is disabled: its tokens and service keys stop working now.",
+        "client_enabled": "The client application is enabled again.",
+        "client_deleted": "The client application is deleted, with its tokens and service keys.",
+        "key_revoked": "The key is revoked: it is refused from the next request on.",
+        "key_reactivated": "The key is active again.",
+        "user_saved": "The user is saved.",
+        "user_deactivated": "The user is deactivated: their sessions and tokens have ended.",
+        "user_reactivated": "The user is active again.",
+        "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",
+    ]
+
+    /// The message of the request's `?done=`, if it names one.
+    static func of(_ request: Request) -> String? {
+        request.uri.queryParameters["done"].flatMap { messages[String($0)] }
+    }
+
+    /// `path` with `?done=code` (or `&done=code`) appended.
+    static func location(_ path: String, _ code: String) -> String {
+        path + (path.contains("?") ? "&" : "?") + "done=\(code)"
+    }
+}
+
+/// The fields of an HTML form, where a name may repeat (a group of checkboxes).
+struct WebForm {
+    let pairs: [(name: String, value: String)]
+
+    static func read(_ request: Request, context: AppRequestContext) async throws -> WebForm {
+        guard let body = try await OAuthRequest.formBody(request, context: context) else {
+            throw PageError.badRequest("The form must be sent as application/x-www-form-urlencoded.")
+        }
+        guard let pairs = OAuthRequest.pairs(body) else { throw PageError.badRequest("The form is not valid.") }
+        return WebForm(pairs: pairs)
+    }
+
+    /// The field's value with surrounding white space removed; nil when absent or blank.
+    subscript(_ name: String) -> String? {
+        let value = pairs.first { $0.name == name }?.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value?.isEmpty == false ? value : nil
+    }
+
+    /// Every value of a repeated field.
+    func values(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+
+    /// The lines of a text area, blank ones left out.
+    func lines(_ name: String) -> [String] {
+        (self[name] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+}
