@@ -102,7 +102,7 @@ package struct ClientApplications: Sendable {
     package func create(
         _ input: NewClientApplication, in workspace: WorkspaceID, by caller: Caller
     ) async throws -> (ClientApplication, ClientSecret?) {
-        try caller.require(.clientsWrite)
+        try checkMayRegister(by: caller)
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         let grantTypes = input.grantTypes ?? GrantType.defaults
         try Self.check(grantTypes, for: input.type)
@@ -125,6 +125,11 @@ package struct ClientApplications: Sendable {
             .insertClient(client), as: "client.created", by: caller,
             details: ["name": client.name, "type": client.type.rawValue])
         return (client, secret)
+    }
+
+    /// Throws `forbidden` unless the caller may register clients; a page asks before it offers the form.
+    package func checkMayRegister(by caller: Caller) throws(DomainError) {
+        try caller.require(.clientsWrite)
     }
 
     /// A page of the workspace's clients, ordered by client_id, starting after `cursor`.

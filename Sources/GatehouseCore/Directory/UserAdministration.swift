@@ -79,9 +79,14 @@ package struct UserAdministration: Sendable {
         return try await store.departments(in: workspace)
     }
 
+    /// Throws `forbidden` unless the caller may add users; a page asks before it offers the form.
+    package func checkMayAdd(by caller: Caller) throws(DomainError) {
+        try caller.require(.usersWrite)
+    }
+
     /// Adds a user to `workspace`.
     package func create(_ input: NewUser, in workspace: WorkspaceID, by caller: Caller) async throws -> User {
-        try caller.require(.usersWrite)
+        try checkMayAdd(by: caller)
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         try checkMayGrant(input.role, by: caller)
         let user = try await directory.makeUser(input, in: workspace, now: clock.now())

@@ -24,6 +24,7 @@ struct ClientPages {
         }
         router.get("admin/clients/new") { request, context in
             let page = try await pages.open(request, context: context)
+            try clients.checkMayRegister(by: page.caller)
             return try newClientForm(page, WebForm(pairs: []))
         }
         router.post("admin/clients") { request, context in

@@ -21,6 +21,7 @@ struct UserPages {
         }
         router.get("admin/users/new") { request, context in
             let page = try await pages.open(request, context: context)
+            try users.checkMayAdd(by: page.caller)
             return try newUserForm(page, nil)
         }
         router.post("admin/users") { request, context in
