@@ -181,6 +181,28 @@ struct AuthorizationEndpointTests {
         }
     }
 
+    @Test func theConsentPageShowsTheAppsNameAndLogoAndEachScopeInWords() async throws {
+        try await OAuthWorld.run { world in
+            var client = try #require(try await world.api.store.client(id: try ClientID("acme-spa")))
+            client.name = "<script>alert(1)</script> Planner"
+            client.logoURL = "https://cdn.example.com/planner.png"
+            try await world.api.store.apply(
+                .updateClient(client),
+                recording: AuditEvent(
+                    workspaceID: world.workspace.id, actor: .commandLine, action: "client.updated",
+                    targetKind: "client", targetID: client.id.value, address: nil, occurredAt: Fixture.epoch))
+            let browser = try await world.signedIn()
+            let page = try await browser.get("/oauth/authorize", OAuthWorld.authorizeQuery(scope: "openid profile"))
+            #expect(page.status == .ok)
+            #expect(page.text.contains(#"<img src="https://cdn.example.com/planner.png""#))
+            #expect(page.text.contains("Sign you in to the application with OpenID Connect."))
+            #expect(page.text.contains("Read your name and profile"))
+            #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; Planner"))
+            #expect(!page.text.contains("<script>alert(1)</script>"))
+            #expect(page.headers[.contentSecurityPolicy]?.contains("img-src 'self' https:") == true)
+        }
+    }
+
     @Test func consentIsRememberedAndCanBeWithdrawn() async throws {
         try await OAuthWorld.run { world in
             let browser = try await world.signedIn()
