@@ -27,21 +27,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-passed = 0
-failed = 0
+from e2e_checks import check, summary
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}")
-        if detail:
-            print(f"       {str(detail)[:600]}")
-    return condition
 
 
 class Page:
@@ -176,8 +163,7 @@ def main():
     finally:
         admin.quit()
         server.shutdown()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 def run(admin, base, args, redirect_uri):

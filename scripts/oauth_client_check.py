@@ -23,21 +23,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-passed = 0
-failed = 0
+from e2e_checks import check, summary
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}")
-        if detail:
-            print(f"       {str(detail)[:600]}")
-    return condition
 
 
 class Browser:
@@ -339,8 +326,7 @@ def main():
         check("... and their session is over: authorizing asks to sign in again",
               "/login" in browser.go(url7)[1].url)
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
