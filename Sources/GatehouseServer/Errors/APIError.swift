@@ -81,12 +81,14 @@ extension APIError {
     }
 
     private static func map(_ error: DomainError) -> APIError {
-        switch error {
-        case .invalidInput(_, let message): APIError(.badRequest, code: "bad_request", message: message)
-        case .notFound(let message): .notFound(message)
-        case .conflict(let message): APIError(.conflict, code: "conflict", message: message)
-        case .forbidden(let message): APIError(.forbidden, code: "forbidden", message: message)
-        }
+        let code =
+            switch error {
+            case .invalidInput: "bad_request"
+            case .notFound: "not_found"
+            case .conflict: "conflict"
+            case .forbidden: "forbidden"
+            }
+        return APIError(error.status, code: code, message: error.message)
     }
 
     /// One answer for every credential that is missing, malformed, unknown, revoked or expired, so a caller
@@ -139,6 +141,18 @@ extension APIError {
             let message = (error as? HTTPError)?.body ?? status.reasonPhrase
             let code = status.code < 500 ? "bad_request" : "server_error"
             return APIError(status, code: code, message: message, headers: headers)
+        }
+    }
+}
+
+extension DomainError {
+    /// The HTTP status of a domain refusal: the same on the JSON API and on the pages.
+    var status: HTTPResponse.Status {
+        switch self {
+        case .invalidInput: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .forbidden: .forbidden
         }
     }
 }

@@ -62,40 +62,38 @@ struct SignedInPages: Sendable {
     /// For a GET: the signed-in person, or (thrown as a redirect) sign-in first, then the privacy notice.
     func open(_ request: Request, context: AppRequestContext) async throws -> SignedInPage {
         let here = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
-        guard let signedIn = try await sessions.signedIn(request) else {
-            throw RedirectInstead(
-                location: sessions.signInLocation(returningTo: WebInput.localPath(here) ?? "/account"))
-        }
-        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
-            throw RedirectInstead(
-                location: WebInput.url("/privacy-notice", ["return_to": WebInput.localPath(here) ?? "/account"]))
-        }
+        let (user, caller) = try await person(request, context, returningTo: WebInput.localPath(here) ?? "/account")
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        return SignedInPage(
-            user: signedIn.user, caller: try await sessions.signIn.caller(signedIn, address: context.remoteAddress),
-            csrfToken: csrf, newCSRFCookie: newCookie)
+        return SignedInPage(user: user, caller: caller, csrfToken: csrf, newCSRFCookie: newCookie)
     }
 
     /// For a form POST: the form, once its CSRF token is checked, and the signed-in person.
     func submit(_ request: Request, context: AppRequestContext) async throws -> (SignedInPage, WebForm) {
         let form = try await WebForm.read(request, context: context)
         try sessions.cookies.checkCSRF(form["csrf_token"], of: request)
-        guard let signedIn = try await sessions.signedIn(request) else {
-            throw RedirectInstead(location: sessions.signInLocation(returningTo: "/account"))
-        }
-        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
-            throw RedirectInstead(location: WebInput.url("/privacy-notice", ["return_to": "/account"]))
-        }
-        let page = SignedInPage(
-            user: signedIn.user, caller: try await sessions.signIn.caller(signedIn, address: context.remoteAddress),
-            csrfToken: form["csrf_token"] ?? "", newCSRFCookie: nil)
-        return (page, form)
+        let (user, caller) = try await person(request, context, returningTo: "/account")
+        return (SignedInPage(user: user, caller: caller, csrfToken: form["csrf_token"] ?? "", newCSRFCookie: nil), form)
     }
 
-    /// `template` in the layout, with the navigation `page` may see, the CSRF token and any message.
+    /// The request's signed-in person and whom they act as; without a session, or before the privacy notice
+    /// is accepted, a redirect there (coming back to `returnTo`) is thrown.
+    private func person(_ request: Request, _ context: AppRequestContext, returningTo returnTo: String) async throws
+        -> (User, Caller)
+    {
+        guard let signedIn = try await sessions.signedIn(request) else {
+            throw RedirectInstead(location: sessions.signInLocation(returningTo: returnTo))
+        }
+        guard signedIn.user.privacyNoticeAcceptedAt != nil else {
+            throw RedirectInstead(location: WebInput.url("/privacy-notice", ["return_to": returnTo]))
+        }
+        return (signedIn.user, try await sessions.signIn.caller(signedIn, address: context.remoteAddress))
+    }
+
+    /// `template` in the layout, with the navigation `page` may see, the CSRF token and any message. A form
+    /// shown again with the domain's refusal `error` has that refusal's status.
     func render(
         _ template: String, _ values: [String: Any], for page: SignedInPage, in section: Section,
-        status: HTTPResponse.Status = .ok, notice: String? = nil, error: String? = nil
+        notice: String? = nil, error: DomainError? = nil
     ) throws -> Response {
         var values = values
         values["csrf_token"] = page.csrfToken
@@ -106,8 +104,8 @@ struct SignedInPages: Sendable {
             },
         ]
         if let notice { values["notice"] = notice }
-        if let error { values["error"] = error }
-        var response = try pages.page(template, values, status: status).notStored()
+        if let error { values["error"] = error.message }
+        var response = try pages.page(template, values, status: error?.status ?? .ok).notStored()
         if let cookie = page.newCSRFCookie { response.setCookie(cookie) }
         return response
     }

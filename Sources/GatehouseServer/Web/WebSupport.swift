@@ -23,14 +23,13 @@ struct PageError: Error {
 extension PageError {
     /// A domain refusal that reached a page without a form to show it on.
     init(_ error: DomainError) {
-        switch error {
-        case .forbidden(let message):
-            self.init(status: .forbidden, title: "You may not open this page", message: message)
-        case .notFound(let message):
-            self.init(status: .notFound, title: "Not found", message: message)
-        case .invalidInput(_, let message), .conflict(let message):
-            self.init(status: .badRequest, title: "This request cannot be answered", message: message)
-        }
+        let title =
+            switch error {
+            case .forbidden: "You may not open this page"
+            case .notFound: "Not found"
+            case .invalidInput, .conflict: "This request cannot be answered"
+            }
+        self.init(status: error.status, title: title, message: error.message)
     }
 
     var values: [String: Any] { ["title": title, "message": message] }

@@ -107,7 +107,7 @@ struct ClientPages {
                 "crumbs": Self.crumbs, "client_id": form["client_id"] ?? "", "name": form["name"] ?? "",
                 "redirect_uris": form.lines("redirect_uris").joined(separator: "\n"),
                 "public": form["type"] == "public",
-            ], for: page, in: .clients, status: error.map(Self.status) ?? .ok, error: error?.message)
+            ], for: page, in: .clients, error: error)
     }
 
     private func clientPage(
@@ -123,8 +123,8 @@ struct ClientPages {
         values["can_write"] = page.holds(.clientsWrite)
         values["can_keys"] = page.holds(.apiKeysRead)
         return try pages.render(
-            "admin-client", values, for: page, in: .clients, status: error.map(Self.status) ?? .ok, notice: notice,
-            error: error?.message)
+            "admin-client", values, for: page, in: .clients, notice: notice,
+            error: error)
     }
 
     private func secretPage(
@@ -152,16 +152,6 @@ struct ClientPages {
             "scopes": client.scopes.sorted().map(\.name).joined(separator: " "),
             "created": PageFormat.date(client.createdAt),
         ]
-    }
-
-    /// A refusal shown on its form: the status the JSON API would answer.
-    static func status(_ error: DomainError) -> HTTPResponse.Status {
-        switch error {
-        case .invalidInput: .badRequest
-        case .conflict: .conflict
-        case .forbidden: .forbidden
-        case .notFound: .notFound
-        }
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

@@ -79,8 +79,7 @@ struct KeyPages {
         values["client"] = ClientPages.row(client)
         values["key_name"] = form?["name"] ?? ""
         return try pages.render(
-            "admin-client-keys", values, for: page, in: .clients, status: error.map(ClientPages.status) ?? .ok,
-            notice: notice, error: error?.message)
+            "admin-client-keys", values, for: page, in: .clients, notice: notice, error: error)
     }
 
     private func userKeysPage(
@@ -108,8 +107,7 @@ struct KeyPages {
         values["crumbs"] = Self.platformCrumbs
         values["key_name"] = form?["name"] ?? ""
         return try pages.render(
-            "admin-api-keys", values, for: page, in: .apiKeys, status: error.map(ClientPages.status) ?? .ok,
-            notice: notice, error: error?.message)
+            "admin-api-keys", values, for: page, in: .apiKeys, notice: notice, error: error)
     }
 
     private func secretPage(

@@ -72,7 +72,7 @@ struct UserPages {
             [
                 "email": form?["email"] ?? "", "name": form?["name"] ?? "", "title": form?["title"] ?? "",
                 "roles": Self.roles(selected: form?["role"] ?? Role.user.rawValue),
-            ], for: page, in: .users, status: error.map(ClientPages.status) ?? .ok, error: error?.message)
+            ], for: page, in: .users, error: error)
     }
 
     private func userPage(
@@ -87,8 +87,7 @@ struct UserPages {
         values["can_write"] = page.holds(.usersWrite)
         values["is_self"] = user.id == page.user.id
         return try pages.render(
-            "admin-user", values, for: page, in: .users, status: error.map(ClientPages.status) ?? .ok,
-            notice: notice, error: error?.message)
+            "admin-user", values, for: page, in: .users, notice: notice, error: error)
     }
 
     private static func id(_ context: AppRequestContext) throws -> UserID {
