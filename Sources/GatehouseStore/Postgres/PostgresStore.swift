@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// The scale-out backend: several stateless Gatehouse instances share one PostgreSQL database.
 package final class PostgresStore: GatehouseStorage {
@@ -94,6 +95,11 @@ package final class PostgresStore: GatehouseStorage {
             case "clients_pkey": throw UniqueViolation(.clientID)
             default: throw error
             }
+        } catch let error as PSQLError where error.serverInfo == nil {
+            // No answer from the server at all (connection refused, reset or closed): unavailable, so 503.
+            throw StoreUnavailable("PostgreSQL did not answer: \(Self.describe(error))")
+        } catch let error as ConnectionPoolError {
+            throw StoreUnavailable("no connection to PostgreSQL could be made: \(error)")
         }
     }
 
