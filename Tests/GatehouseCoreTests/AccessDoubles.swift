@@ -6,13 +6,15 @@ import Synchronization
 final class MemoryRateLimitStore: RateLimitStore {
     private let counts = Mutex<[String: Int]>([:])
 
-    func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+    func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
         counts.withLock { counts in
             let key = "\(bucket)@\(windowStart.timeIntervalSince1970)"
             counts[key, default: 0] += 1
-            return counts[key] ?? 0
+            return CountedRequest(count: counts[key] ?? 0, credentialEpoch: 0)
         }
     }
+
+    func credentialEpoch() async throws -> Int64 { 0 }
 
     func requestCount(bucket: String, windowStart: Date) async throws -> Int {
         counts.withLock { $0["\(bucket)@\(windowStart.timeIntervalSince1970)"] ?? 0 }

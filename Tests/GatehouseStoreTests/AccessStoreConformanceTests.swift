@@ -132,12 +132,12 @@ struct AccessStoreConformanceTests {
     @Test func requestsAreCountedPerBucketAndWindow() async throws {
         try await TestBackend.withStore { store async throws in
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
-            #expect(try await store.countRequest(bucket: "a", windowStart: minute) == 1)
-            #expect(try await store.countRequest(bucket: "a", windowStart: minute) == 2)
-            #expect(try await store.countRequest(bucket: "b", windowStart: minute) == 1)
+            #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 1)
+            #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 2)
+            #expect(try await store.countRequest(bucket: "b", windowStart: minute).count == 1)
             let next = minute.addingTimeInterval(60)
-            #expect(try await store.countRequest(bucket: "a", windowStart: next) == 1)
-            #expect(try await store.countRequest(bucket: "a", windowStart: next) == 2)
+            #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 1)
+            #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 2)
         }
     }
 
@@ -146,11 +146,53 @@ struct AccessStoreConformanceTests {
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await store.countRequest(bucket: "busy", windowStart: minute) }
+                    group.addTask { try await store.countRequest(bucket: "busy", windowStart: minute).count }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(counts.sorted() == Array(1...100))
+        }
+    }
+
+    @Test func theCredentialEpochRisesWithEveryChangeThatCanAlterACredentialAndOnlyThen() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, owner) = try await Self.seeded(store)
+            let event = AuditEvent(
+                workspaceID: acme.id, actor: .commandLine, action: "x", targetKind: "x", targetID: "x", address: nil,
+                occurredAt: Fixture.epoch)
+            var epoch = try await store.credentialEpoch()
+            func changed() async throws -> Bool {
+                let now = try await store.credentialEpoch()
+                defer { epoch = now }
+                return now > epoch
+            }
+            var key = try Self.key(for: owner)
+            try await store.apply(.insertKey(key), recording: event)
+            #expect(try await changed() == false, "a new key changes no credential in use")
+            try await store.recordLastUse([key.id: Fixture.epoch.addingTimeInterval(5)])
+            #expect(try await changed() == false, "recording a key's last use is not a change to it")
+            let minute = Date(timeIntervalSince1970: 1_790_000_040)
+            #expect(try await store.countRequest(bucket: "k", windowStart: minute).credentialEpoch == epoch)
+            #expect(try await changed() == false, "counting a request is not a change")
+            key.status = .revoked
+            try await store.apply(.updateKey(key), recording: event)
+            #expect(try await changed(), "revoking a key")
+            #expect(try await store.countRequest(bucket: "k", windowStart: minute).credentialEpoch == epoch)
+            var user = owner
+            user.role = .user
+            try await store.apply(.updateUser(user), recording: event)
+            #expect(try await changed(), "demoting a user")
+            try await store.insert(
+                ScopeDefinition(
+                    workspaceID: acme.id, scope: try Scope("okrs:read"), description: "OKRs", roles: [.user],
+                    createdAt: Fixture.epoch))
+            #expect(try await changed(), "a new scope for a role")
+            var (client, _) = try Fixture.client("acme-web", in: acme)
+            try await store.apply(.insertClient(client), recording: event)
+            #expect(try await changed() == false, "a new client")
+            client.isDisabled = true
+            try await store.apply(.updateClient(client), recording: event)
+            #expect(try await changed(), "disabling a client")
         }
     }
 

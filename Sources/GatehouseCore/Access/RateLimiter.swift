@@ -8,12 +8,16 @@ package struct RateLimitDecision: Equatable, Sendable {
     package var remaining: Int
     /// Whole seconds until the window resets (1...60).
     package var resetAfter: Int
+    /// The credential epoch when the request was counted; a principal read from a cache at an older one must
+    /// be verified again.
+    package var credentialEpoch: Int64
 
-    package init(allowed: Bool, limit: Int, remaining: Int, resetAfter: Int) {
+    package init(allowed: Bool, limit: Int, remaining: Int, resetAfter: Int, credentialEpoch: Int64 = 0) {
         self.allowed = allowed
         self.limit = limit
         self.remaining = remaining
         self.resetAfter = resetAfter
+        self.credentialEpoch = credentialEpoch
     }
 }
 
@@ -31,10 +35,11 @@ package struct RateLimiter: Sendable {
     package func admit(bucket: String, limit: Int) async throws -> RateLimitDecision {
         let now = clock.now().timeIntervalSince1970
         let windowStart = (now / 60).rounded(.down) * 60
-        let count = try await store.countRequest(
+        let counted = try await store.countRequest(
             bucket: bucket, windowStart: Date(timeIntervalSince1970: windowStart))
         let resetAfter = min(60, max(1, Int((windowStart + 60 - now).rounded(.up))))
         return RateLimitDecision(
-            allowed: count <= limit, limit: limit, remaining: max(0, limit - count), resetAfter: resetAfter)
+            allowed: counted.count <= limit, limit: limit, remaining: max(0, limit - counted.count),
+            resetAfter: resetAfter, credentialEpoch: counted.credentialEpoch)
     }
 }

@@ -29,11 +29,29 @@ package protocol ScopeStore: Sendable {
     func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition]
 }
 
-/// Counts requests per credential per minute, shared by every instance on the same database.
+/// A request counted against its window, and the credential epoch as it stood at that moment.
+package struct CountedRequest: Equatable, Sendable {
+    /// The window's count, this request included.
+    package var count: Int
+    /// See `RateLimitStore.credentialEpoch()`.
+    package var credentialEpoch: Int64
+
+    package init(count: Int, credentialEpoch: Int64) {
+        self.count = count
+        self.credentialEpoch = credentialEpoch
+    }
+}
+
+/// Counts requests per credential per minute, shared by every instance on the same database; and keeps the
+/// credential epoch, which tells the instances' credential caches when what they hold may be stale.
 package protocol RateLimitStore: Sendable {
     /// Adds one request to the window of `bucket` that starts at `windowStart` and returns the window's count
-    /// including it, in one atomic step (never a read followed by a write).
-    func countRequest(bucket: String, windowStart: Date) async throws -> Int
+    /// including it, in one atomic step (never a read followed by a write), with the credential epoch read in
+    /// the same step: the hot path learns whether its cache is current without a second round trip.
+    func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest
+    /// A counter the store raises, in the same transaction, with every change by any process that can alter what
+    /// an API key or access token may do: keys, users, clients, scope definitions, revoked grants and tokens.
+    func credentialEpoch() async throws -> Int64
     /// The count of `bucket`'s window that starts at `windowStart`, without adding to it.
     func requestCount(bucket: String, windowStart: Date) async throws -> Int
 }

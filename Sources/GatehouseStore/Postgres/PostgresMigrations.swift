@@ -237,5 +237,48 @@ enum PostgresMigrations {
                 "UPDATE web_sessions SET last_seen_at = auth_time",
                 "ALTER TABLE web_sessions ALTER COLUMN last_seen_at SET NOT NULL",
             ]),
+        Migration(
+            version: 6, name: "credential_epoch",
+            statements: [
+                // One counter raised, in the same transaction, by every change that can alter what a key or token
+                // may do, by whichever process makes it; instances compare it with what their caches were read at,
+                // and hear of each raise at once on the channel gatehouse_credentials_<schema>.
+                "CREATE TABLE credential_epoch (id smallint PRIMARY KEY CHECK (id = 1), value bigint NOT NULL)",
+                "INSERT INTO credential_epoch (id, value) VALUES (1, 0)",
+                """
+                CREATE FUNCTION gatehouse_credentials_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE raised bigint;
+                BEGIN
+                    UPDATE credential_epoch SET value = value + 1 WHERE id = 1 RETURNING value INTO raised;
+                    PERFORM pg_notify('gatehouse_credentials_' || current_schema(), raised::text);
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER api_keys_changed AFTER UPDATE OF status, scopes, expires_at, rate_limit_per_minute, secret_digest, owner_user_id, owner_client_id OR DELETE ON api_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+                """
+                CREATE TRIGGER users_changed AFTER UPDATE OR DELETE ON users
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+                """
+                CREATE TRIGGER clients_changed AFTER UPDATE OR DELETE ON clients
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+                """
+                CREATE TRIGGER scope_definitions_changed AFTER INSERT OR UPDATE OR DELETE ON scope_definitions
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+                """
+                CREATE TRIGGER oauth_grants_changed AFTER UPDATE OF revoked_at OR DELETE ON oauth_grants
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+                """
+                CREATE TRIGGER access_tokens_changed AFTER UPDATE OF revoked_at OR DELETE ON access_tokens
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+            ]),
     ]
 }

@@ -73,20 +73,26 @@ extension PostgresStore {
 
     // MARK: Rate limits
 
-    package func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+    package func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
         let start = StoredForm.windowStart(windowStart)
+        // One statement, so one snapshot: the epoch reflects every change committed before this request.
         let counted = try await rows(
             """
             INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (\(bucket), \(start), 1)
             ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
-            RETURNING count
+            RETURNING count, (SELECT value FROM credential_epoch WHERE id = 1) AS epoch
             """)
         let count = try counted.first?["count"].decode(Int.self) ?? 0
+        let epoch = try counted.first?["epoch"].decode(Int64.self) ?? 0
         if count == 1 {
             // The first request of a window clears the bucket's finished windows.
             _ = try await rows("DELETE FROM rate_limit_windows WHERE bucket = \(bucket) AND window_start < \(start)")
         }
-        return count
+        return CountedRequest(count: count, credentialEpoch: epoch)
+    }
+
+    package func credentialEpoch() async throws -> Int64 {
+        try await rows("SELECT value FROM credential_epoch WHERE id = 1").first?["value"].decode(Int64.self) ?? 0
     }
 
     package func requestCount(bucket: String, windowStart: Date) async throws -> Int {

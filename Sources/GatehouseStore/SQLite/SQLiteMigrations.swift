@@ -238,5 +238,65 @@ enum SQLiteMigrations {
                 "ALTER TABLE web_sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0",
                 "UPDATE web_sessions SET last_seen_at = auth_time",
             ]),
+        Migration(
+            version: 6, name: "credential_epoch",
+            statements: [
+                // One counter raised, in the same transaction, by every change that can alter what a key or token
+                // may do, by whichever process makes it; instances compare it with what their caches were read at.
+                "CREATE TABLE credential_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+                "INSERT INTO credential_epoch (id, value) VALUES (1, 0)",
+                """
+                CREATE TRIGGER api_keys_changed AFTER UPDATE OF status, scopes, expires_at, rate_limit_per_minute, secret_digest, owner_user_id, owner_client_id ON api_keys
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER users_changed AFTER UPDATE ON users
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER users_deleted AFTER DELETE ON users
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER clients_changed AFTER UPDATE ON clients
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER clients_deleted AFTER DELETE ON clients
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER scope_definitions_added AFTER INSERT ON scope_definitions
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER scope_definitions_changed AFTER UPDATE ON scope_definitions
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER scope_definitions_deleted AFTER DELETE ON scope_definitions
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER oauth_grants_revoked AFTER UPDATE OF revoked_at ON oauth_grants
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER oauth_grants_deleted AFTER DELETE ON oauth_grants
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER access_tokens_revoked AFTER UPDATE OF revoked_at ON access_tokens
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                """
+                CREATE TRIGGER access_tokens_deleted AFTER DELETE ON access_tokens
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+            ]),
     ]
 }

@@ -87,7 +87,7 @@ extension SQLiteStore {
 
     // MARK: Rate limits
 
-    package func countRequest(bucket: String, windowStart: Date) async throws -> Int {
+    package func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
         let start = StoredForm.windowStart(windowStart)
         return try await write { db in
             let count =
@@ -104,8 +104,16 @@ extension SQLiteStore {
                     sql: "DELETE FROM rate_limit_windows WHERE bucket = ? AND window_start < ?",
                     arguments: [bucket, start])
             }
-            return count
+            return CountedRequest(count: count, credentialEpoch: try Self.credentialEpoch(db))
         }
+    }
+
+    package func credentialEpoch() async throws -> Int64 {
+        try await read { db in try Self.credentialEpoch(db) }
+    }
+
+    private static func credentialEpoch(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM credential_epoch WHERE id = 1") ?? 0
     }
 
     package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
