@@ -15,6 +15,8 @@ package struct AppRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// Who the request acts as, once `BearerAuthenticator` has verified its credential.
     package var principal: Principal?
+    /// The credential epoch `principal` was read at; the rate limiter checks it against the store's.
+    package var credentialEpoch: Int64?
     /// The peer's IP address, for the audit trail.
     package let remoteAddress: String?
 

@@ -61,6 +61,8 @@ struct SharedServices: Sendable {
     let signingKeys: SigningKeyRing
     let apiKeys: APIKeyVerifier
     let accessTokens: AccessTokenVerifier
+    /// API keys and access tokens through this instance's credential cache: the `/api/v1` hot path.
+    let credentials: CachedCredentials
     let signIn: SignIn
 
     init(
@@ -78,6 +80,8 @@ struct SharedServices: Sendable {
         accessTokens = AccessTokenVerifier(
             keys: signingKeys, store: store, clock: clock, settings: configuration.oauth,
             rateLimitPerMinute: configuration.keys.defaultRateLimitPerMinute)
+        credentials = CachedCredentials(
+            verifiers: [apiKeys, accessTokens], cache: CredentialCache(), store: store, clock: clock, lastUse: lastUse)
         signIn = SignIn(
             store: store, passwords: dependencies.passwords, clock: clock, settings: configuration.oauth,
             throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
@@ -101,7 +105,10 @@ package func buildApplication(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger)],
+        services: [
+            StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
+            CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
+        ],
         logger: logger)
     app.beforeServerStarts {
         try await prepareStore(dependencies, directory: directory, logger: logger)
@@ -136,8 +143,10 @@ func addAPIRoutes(
     let store = dependencies.store
     let clock = dependencies.clock
     let api = router.group("api/v1")
-        .add(middleware: BearerAuthenticator(verifiers: [services.apiKeys, services.accessTokens]))
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(store: store, clock: clock)))
+        .add(middleware: BearerAuthenticator(credentials: services.credentials))
+        .add(
+            middleware: RateLimitMiddleware(
+                limiter: RateLimiter(store: store, clock: clock), credentials: services.credentials))
     DirectoryController(users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords))
         .addRoutes(to: api)
     let keys = APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)

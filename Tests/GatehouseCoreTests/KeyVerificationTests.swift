@@ -101,7 +101,7 @@ struct RateLimitTests {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))  // 20 s into a minute
         let limiter = RateLimiter(store: MemoryRateLimitStore(), clock: clock)
         let first = try await limiter.admit(bucket: "k", limit: 3)
-        #expect(first == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 40))
+        #expect(first == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 40, count: 1))
         _ = try await limiter.admit(bucket: "k", limit: 3)
         #expect(try await limiter.admit(bucket: "k", limit: 3).remaining == 0)
         let refused = try await limiter.admit(bucket: "k", limit: 3)
@@ -111,7 +111,7 @@ struct RateLimitTests {
         clock.advance(by: 0.5)
         #expect(
             try await limiter.admit(bucket: "k", limit: 3)
-                == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 60))
+                == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 60, count: 1))
     }
 
     @Test func bucketsAreCountedApart() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 import GatehouseTestSupport
+import Synchronization
 import Testing
 
 /// Keys, scopes, rate-limit windows and the audit trail, on every backend.
@@ -194,6 +195,38 @@ struct AccessStoreConformanceTests {
             try await store.apply(.updateClient(client), recording: event)
             #expect(try await changed(), "disabling a client")
         }
+    }
+
+    @Test func eachRiseOfTheCredentialEpochIsToldAsItHappensOnPostgreSQL() async throws {
+        try await TestBackend.withStore { store async throws in
+            let (acme, owner) = try await Self.seeded(store)
+            let heard = Mutex<[CredentialEpochSignal]>([])
+            let watching = Task { await store.watchCredentialEpoch { signal in heard.withLock { $0.append(signal) } } }
+            defer { watching.cancel() }
+            guard TestBackend.name == "postgres" else {
+                // One process serves an SQLite file: nothing to hear, and the watch just waits.
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(heard.withLock { $0 }.isEmpty)
+                return
+            }
+            // Listening has started once it says rises before it may have been missed.
+            try await Self.waitUntil { heard.withLock { $0.first } == .mayHaveMissed }
+            var key = try Self.key(for: owner)
+            let event = AuditEvent(
+                workspaceID: acme.id, actor: .commandLine, action: "x", targetKind: "x", targetID: "x", address: nil,
+                occurredAt: Fixture.epoch)
+            try await store.apply(.insertKey(key), recording: event)
+            key.status = .revoked
+            try await store.apply(.updateKey(key), recording: event)
+            let epoch = try await store.credentialEpoch()
+            try await Self.waitUntil { heard.withLock { $0.contains(.raised(epoch)) } }
+        }
+    }
+
+    /// Waits up to five seconds for `condition`, and records an issue if it never holds.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition())
     }
 
     @Test func auditEventsAreReadNewestFirstFilteredAndPaged() async throws {

@@ -39,10 +39,12 @@ package struct Principal: Sendable {
     package var credential: CredentialKind
     /// Requests a minute this credential may make.
     package var rateLimitPerMinute: Int
+    /// When the credential itself expires, if it does; a cached principal is not served past it.
+    package var credentialExpiresAt: Date?
 
     package init(
         workspaceID: WorkspaceID, user: User?, client: ClientApplication? = nil, role: Role, scopes: Set<Scope>,
-        credential: CredentialKind, rateLimitPerMinute: Int
+        credential: CredentialKind, rateLimitPerMinute: Int, credentialExpiresAt: Date? = nil
     ) {
         self.workspaceID = workspaceID
         self.user = user
@@ -51,6 +53,7 @@ package struct Principal: Sendable {
         self.scopes = scopes
         self.credential = credential
         self.rateLimitPerMinute = rateLimitPerMinute
+        self.credentialExpiresAt = credentialExpiresAt
     }
 
     /// Throws `forbidden`, naming the missing scope, unless the credential holds `scope`.

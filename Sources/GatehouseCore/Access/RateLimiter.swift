@@ -11,13 +11,25 @@ package struct RateLimitDecision: Equatable, Sendable {
     /// The credential epoch when the request was counted; a principal read from a cache at an older one must
     /// be verified again.
     package var credentialEpoch: Int64
+    /// The window's count, this request included.
+    package var count: Int
 
-    package init(allowed: Bool, limit: Int, remaining: Int, resetAfter: Int, credentialEpoch: Int64 = 0) {
+    package init(
+        allowed: Bool, limit: Int, remaining: Int, resetAfter: Int, credentialEpoch: Int64 = 0, count: Int = 0
+    ) {
         self.allowed = allowed
         self.limit = limit
         self.remaining = remaining
         self.resetAfter = resetAfter
         self.credentialEpoch = credentialEpoch
+        self.count = count
+    }
+
+    /// The same count judged against `limit`, for a credential whose limit turned out to have changed.
+    package func limited(to limit: Int) -> RateLimitDecision {
+        RateLimitDecision(
+            allowed: count <= limit, limit: limit, remaining: max(0, limit - count), resetAfter: resetAfter,
+            credentialEpoch: credentialEpoch, count: count)
     }
 }
 
@@ -39,7 +51,8 @@ package struct RateLimiter: Sendable {
             bucket: bucket, windowStart: Date(timeIntervalSince1970: windowStart))
         let resetAfter = min(60, max(1, Int((windowStart + 60 - now).rounded(.up))))
         return RateLimitDecision(
-            allowed: counted.count <= limit, limit: limit, remaining: max(0, limit - counted.count),
-            resetAfter: resetAfter, credentialEpoch: counted.credentialEpoch)
+            allowed: true, limit: limit, remaining: 0, resetAfter: resetAfter, credentialEpoch: counted.credentialEpoch,
+            count: counted.count
+        ).limited(to: limit)
     }
 }

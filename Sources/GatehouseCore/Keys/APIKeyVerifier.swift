@@ -64,6 +64,7 @@ package struct APIKeyVerifier: CredentialVerifier {
                 scopes: rights.scopes(of: .superAdmin), credential: .apiKey(record.id), rateLimitPerMinute: limit)
         }
         if case .only(let chosen) = record.scopes { principal.scopes.formIntersection(chosen) }
+        principal.credentialExpiresAt = record.expiresAt
         await lastUse?.note(record.id, at: now)
         return (record, principal)
     }

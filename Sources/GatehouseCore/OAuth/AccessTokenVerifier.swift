@@ -27,7 +27,10 @@ package struct AccessTokenVerifier: CredentialVerifier {
 
     package func principal(for bearer: String) async throws -> Principal? {
         guard Self.looksLikeJWT(bearer) else { return nil }
-        return try await check(bearer).principal
+        let (claims, principal) = try await check(bearer)
+        var expiring = principal
+        expiring.credentialExpiresAt = Date(timeIntervalSince1970: TimeInterval(claims.exp))
+        return expiring
     }
 
     /// The token's claims and the principal it stands for now, or a `CredentialRefusal`.

@@ -9,6 +9,18 @@ package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, 
     @discardableResult func migrate() async throws -> [Int]
     /// Runs the backend's background work (connection pools) until the task is cancelled.
     func run() async
+    /// Tells `signal` of each rise of the credential epoch as it happens, and whenever some may have been
+    /// missed (before listening starts, and after a lost connection), until the task is cancelled. A backend
+    /// that only one process serves (SQLite) has nothing to tell and just waits.
+    func watchCredentialEpoch(_ signal: @escaping @Sendable (CredentialEpochSignal) async -> Void) async
+}
+
+/// What a store says about the credential epoch as it happens.
+package enum CredentialEpochSignal: Equatable, Sendable {
+    /// It rose to this value.
+    case raised(Int64)
+    /// Rises may have gone unheard: caches must forget everything.
+    case mayHaveMissed
 }
 
 /// Answers whether the backend can serve requests right now; what `/readyz` asks.

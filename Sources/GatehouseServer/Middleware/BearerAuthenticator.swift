@@ -3,28 +3,27 @@ import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
-/// The one authenticator of `/api/v1`: reads `Authorization: Bearer <credential>` (RFC 6750 §2.1), asks each
-/// credential verifier in turn (API keys now, OAuth access tokens later) and puts the principal on the
-/// context. Every failure is thrown for `APIError` to put on the wire.
+/// The one authenticator of `/api/v1`: reads `Authorization: Bearer <credential>` (RFC 6750 §2.1), has it
+/// verified (API keys and OAuth access tokens, through this instance's credential cache) and puts the principal
+/// and the epoch it was read at on the context. Every failure is thrown for `APIError` to put on the wire.
 package struct BearerAuthenticator: RouterMiddleware {
     package typealias Context = AppRequestContext
-    let verifiers: [any CredentialVerifier]
+    let credentials: CachedCredentials
 
-    package init(verifiers: [any CredentialVerifier]) { self.verifiers = verifiers }
+    package init(credentials: CachedCredentials) { self.credentials = credentials }
 
     package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
         guard let bearer = Self.bearerCredential(header) else { throw CredentialRefusal.invalid }
-        for verifier in verifiers {
-            if let principal = try await verifier.principal(for: bearer) {
-                var context = context
-                context.principal = principal
-                return try await next(request, context)
-            }
+        guard let (principal, epoch) = try await credentials.principal(for: bearer) else {
+            throw CredentialRefusal.invalid
         }
-        throw CredentialRefusal.invalid
+        var context = context
+        context.principal = principal
+        context.credentialEpoch = epoch
+        return try await next(request, context)
     }
 
     /// The credential of a `Bearer` authorization, whose scheme is case-insensitive (RFC 9110 §11.1).

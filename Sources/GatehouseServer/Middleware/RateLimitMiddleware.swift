@@ -4,18 +4,38 @@ import Hummingbird
 
 /// Counts every authenticated request against its credential's per-minute limit, answers 429 past it, and
 /// tells clients where they stand on every response (IETF httpapi `RateLimit` and `RateLimit-Policy`).
+///
+/// The count also brings back the store's credential epoch. When it has moved since the principal was read
+/// (from the cache or the store), something about the credential may have changed, here or on another
+/// instance: the credential is verified again from the store before the request goes on.
 package struct RateLimitMiddleware: RouterMiddleware {
     package typealias Context = AppRequestContext
     let limiter: RateLimiter
+    let credentials: CachedCredentials
 
-    package init(limiter: RateLimiter) { self.limiter = limiter }
+    package init(limiter: RateLimiter, credentials: CachedCredentials) {
+        self.limiter = limiter
+        self.credentials = credentials
+    }
 
     package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let principal = context.principal else { return try await next(request, context) }
-        let decision = try await limiter.admit(
+        guard var principal = context.principal else { return try await next(request, context) }
+        var context = context
+        var decision = try await limiter.admit(
             bucket: Self.bucket(principal.credential), limit: principal.rateLimitPerMinute)
+        await credentials.cache.observe(decision.credentialEpoch)
+        if let readAt = context.credentialEpoch, readAt < decision.credentialEpoch {
+            guard let header = request.headers[.authorization],
+                let bearer = BearerAuthenticator.bearerCredential(header),
+                let current = try await credentials.fresh(for: bearer)
+            else { throw CredentialRefusal.invalid }
+            principal = current.principal
+            context.principal = principal
+            context.credentialEpoch = current.epoch
+            decision = decision.limited(to: principal.rateLimitPerMinute)
+        }
         let fields = Self.fields(decision)
         guard decision.allowed else {
             var error = APIError(

@@ -49,6 +49,31 @@ package final class PostgresStore: GatehouseStorage {
         }
     }
 
+    /// Listens on `gatehouse_credentials_<schema>`, which migration 6's trigger notifies with each new epoch, on
+    /// one pooled connection; when that connection is lost, says so and listens again a second later.
+    package func watchCredentialEpoch(_ signal: @escaping @Sendable (CredentialEpochSignal) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    let schema =
+                        try await connection.query("SELECT current_schema() AS name", logger: self.logger)
+                        .collect().first?.makeRandomAccess()["name"].decode(String.self) ?? "public"
+                    try await connection.listen(on: "gatehouse_credentials_\(schema)") { notifications in
+                        // Listening from here on: whatever rose before may have been missed.
+                        await signal(.mayHaveMissed)
+                        for try await notification in notifications {
+                            if let epoch = Int64(notification.payload) { await signal(.raised(epoch)) }
+                        }
+                    }
+                }
+            } catch {
+                logger.info("stopped listening for credential changes", metadata: ["error": "\(Self.describe(error))"])
+            }
+            await signal(.mayHaveMissed)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
     package func checkReachable() async throws {
         do {
             // Read the rows to the end: that is what hands the connection back to the pool.

@@ -67,6 +67,16 @@ package final class SQLiteStore: GatehouseStorage {
 
     package func run() async {
         // Nothing runs in the background; stay alive until cancelled like the other services.
+        await Self.waitUntilCancelled()
+    }
+
+    /// One process serves an SQLite file; changes the command line makes still show as a newer epoch at the next
+    /// counted request.
+    package func watchCredentialEpoch(_ signal: @escaping @Sendable (CredentialEpochSignal) async -> Void) async {
+        await Self.waitUntilCancelled()
+    }
+
+    private static func waitUntilCancelled() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(3600))
         }

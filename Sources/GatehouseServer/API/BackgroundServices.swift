@@ -24,3 +24,23 @@ struct LastUseService: Service {
         }
     }
 }
+
+/// Keeps the credential cache in step with the store between requests: drops it the moment the credential epoch
+/// rises anywhere (PostgreSQL `NOTIFY`), and forgets everything whenever a rise may have been missed (on start
+/// and on reconnect). Requests are exact without it, since each count checks the epoch; this just lets the
+/// cache stop serving as soon as it can.
+struct CredentialEpochService: Service {
+    let store: any GatehouseStorage
+    let cache: CredentialCache
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await store.watchCredentialEpoch { [cache] signal in
+                switch signal {
+                case .raised(let epoch): await cache.observe(epoch)
+                case .mayHaveMissed: await cache.reset()
+                }
+            }
+        }
+    }
+}
