@@ -22,7 +22,7 @@ package struct KeyPepper: Sendable {
     /// The digest of `key` under this pepper.
     package func digest(_ key: PlaintextKey) -> KeyDigest {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(key.value.utf8), using: self.key)
-        return KeyDigest(hex: mac.map { String(format: "%02x", $0) }.joined(), pepperVersion: version)
+        return KeyDigest(hex: lowercaseHex(mac), pepperVersion: version)
     }
 }
 

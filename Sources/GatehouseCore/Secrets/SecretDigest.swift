@@ -11,7 +11,7 @@ package struct SecretDigest: Hashable, Sendable {
 
     /// Digests `secret`.
     package init(of secret: String) {
-        self.hex = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.hex = lowercaseHex(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// Wraps a digest read back from the store.
@@ -36,4 +36,17 @@ package func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         difference |= lhs[index] ^ rhs[index]
     }
     return difference == 0
+}
+
+/// `bytes` as lowercase hex. On every request's path (digests of keys and tokens), so one table lookup a
+/// nibble rather than a formatted string a byte.
+package func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(64)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: text, as: UTF8.self)
 }
