@@ -77,6 +77,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "GatehouseBenchmarks",
+            dependencies: ["GatehouseCore", .product(name: "JWTKit", package: "jwt-kit")],
+            path: "Benchmarks/GatehouseBenchmarks",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GatehouseTestSupport",
             dependencies: ["GatehouseCore", "GatehouseStore", .product(name: "Logging", package: "swift-log")],

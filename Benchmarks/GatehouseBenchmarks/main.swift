@@ -1,0 +1,78 @@
+// The hot functions of a request, timed one by one: what a key check, a cache hit and an access-token check
+// cost on their own, without HTTP or a store. A benchmark, not a test: it prints figures and asserts nothing.
+// Run it in release mode: `swift run -c release GatehouseBenchmarks`.
+import Foundation
+import GatehouseCore
+import JWTKit
+
+/// Runs `body` repeatedly for about half a second and returns the mean time of one run, in nanoseconds.
+func nanoseconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let clock = ContinuousClock()
+    for _ in 0..<100 { try await body() }  // warm up
+    var runs = 0
+    let started = clock.now
+    while clock.now - started < .milliseconds(500) {
+        for _ in 0..<100 { try await body() }
+        runs += 100
+    }
+    let elapsed = clock.now - started
+    return Double(elapsed.components.seconds) * 1e9 / Double(runs)
+        + Double(elapsed.components.attoseconds) / 1e9 / Double(runs)
+}
+
+func report(_ name: String, _ nanoseconds: Double) {
+    let name = name.padding(toLength: 52, withPad: " ", startingAt: 0)
+    print("\(name) \(String(format: "%10.0f", nanoseconds)) ns")
+}
+
+/// Claims of the size and shape of Gatehouse's access tokens.
+struct BenchClaims: JWTPayload {
+    var iss = "https://gatehouse.example"
+    var sub = "\(UUID())"
+    var aud = "https://gatehouse.example"
+    var client_id = "bench-web"
+    var scope = "clients:read profile"
+    var exp = Int64(Date().timeIntervalSince1970) + 900
+    var iat = Int64(Date().timeIntervalSince1970)
+    var jti = UUID().uuidString
+    var workspace_id = "\(UUID())"
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+/// The benchmarks, in a nonisolated function so the timed calls run where they are made: timing them from
+/// top-level code would add an executor hop to the main actor and back to every call.
+enum HotFunctions {
+    static func run() async throws {
+        let peppers = try KeyPeppers(text: KeyPeppers.generatedText())
+        let plaintext = PlaintextKey.generate(prefix: .standard)
+        let workspace = WorkspaceID()
+        let user = User(
+            workspaceID: workspace, email: try EmailAddress("bench@example.com"), name: "Bench", role: .admin,
+            createdAt: Date(), updatedAt: Date())
+        let principal = Principal(
+            workspaceID: workspace, user: user, role: .admin, scopes: BuiltInScopes.scopes(of: .admin),
+            credential: .apiKey(APIKeyID()), rateLimitPerMinute: 60)
+        let cache = CredentialCache()
+        await cache.remember(principal, for: SecretDigest(of: plaintext.value), readAt: 1)
+
+        let signer = JWTKeyCollection()
+        await signer.add(ecdsa: ES256PrivateKey(), kid: "bench")
+        let claims = BenchClaims()
+        let token = try await signer.sign(claims, kid: "bench")
+
+        print("Gatehouse hot functions, mean time of one call")
+        report("parse an API key and check its checksum", await nanoseconds { _ = PlaintextKey(parsing: plaintext.value) })
+        report("digest an API key under the pepper (HMAC-SHA256)", await nanoseconds { _ = peppers.current.digest(plaintext) })
+        report("digest a bearer credential for the cache (SHA-256)", await nanoseconds { _ = SecretDigest(of: plaintext.value) })
+        report("find a principal in the credential cache", await nanoseconds {
+            _ = await cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
+        })
+        report("sign an access token (ES256)", try await nanoseconds { _ = try await signer.sign(claims, kid: "bench") })
+        report("verify an access token (ES256)", try await nanoseconds {
+            _ = try await signer.verify(token, as: BenchClaims.self)
+        })
+        report("(an empty call: the harness's own cost)", await nanoseconds {})
+    }
+}
+
+try await HotFunctions.run()
