@@ -96,16 +96,30 @@ package final class PostgresStore: GatehouseStorage {
         }
     }
 
-    /// Runs `body` in one transaction on one connection.
+    /// Runs `body` in one transaction on one connection. A transaction PostgreSQL ends as a deadlock or a
+    /// serialization failure is run again, up to three times in all: changes that alter credentials all raise the
+    /// one credential-epoch row, so two of them touching the same rows in another order can deadlock.
     func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
-        try await translatingErrors {
+        var attempt = 1
+        while true {
             do {
-                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-            } catch let error as PostgresTransactionError {
-                throw error.closureError ?? error.commitError ?? error.beginError ?? error
+                return try await translatingErrors {
+                    do {
+                        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                    } catch let error as PostgresTransactionError {
+                        throw error.closureError ?? error.commitError ?? error.beginError ?? error
+                    }
+                }
+            } catch let error as PSQLError
+                where attempt < 3 && Self.retryable.contains(error.serverInfo?[.sqlState] ?? "")
+            {
+                attempt += 1
             }
         }
     }
+
+    /// `deadlock_detected` and `serialization_failure`: the transaction did nothing and may simply run again.
+    private static let retryable: Set<String> = ["40P01", "40001"]
 
     private func translatingErrors<T>(_ work: () async throws -> T) async throws -> T {
         do {
