@@ -86,16 +86,20 @@ package struct CachedCredentials: Sendable {
             if case .apiKey(let id) = hit.principal.credential { await lastUse?.note(id, at: now) }
             return hit
         }
-        return try await fresh(for: bearer)
+        return try await read(bearer, digest: digest)
     }
 
     /// Reads `bearer` from the store whatever the cache holds, and keeps the answer.
     package func fresh(for bearer: String) async throws -> (principal: Principal, epoch: Int64)? {
+        try await read(bearer, digest: SecretDigest(of: bearer))
+    }
+
+    private func read(_ bearer: String, digest: SecretDigest) async throws -> (principal: Principal, epoch: Int64)? {
         // The epoch first: a change committed after this read shows as a newer epoch at the request's count.
         let epoch = try await store.credentialEpoch()
         for verifier in verifiers {
             if let principal = try await verifier.principal(for: bearer) {
-                await cache.remember(principal, for: SecretDigest(of: bearer), readAt: epoch)
+                await cache.remember(principal, for: digest, readAt: epoch)
                 return (principal, epoch)
             }
         }

@@ -26,8 +26,7 @@ struct AccountController {
             var values = UserPages.row(user)
             values["applications"] = connected
             values["has_applications"] = !connected.isEmpty
-            values["keys"] = KeyPages.listing(own, owners: [:], returnTo: "", page: page)
-                .merging(["can_write": false]) { $1 }
+            values["keys"] = KeyPages.listing(own, owners: [:], canWrite: false)
             values["has_revoked_keys"] = own.contains { $0.status == .revoked }
             return try pages.render("account", values, for: page, in: .account, notice: Notice.of(request))
         }

@@ -73,7 +73,7 @@ struct KeyPages {
     ) async throws -> Response {
         let list = try await keys.list(in: client.workspaceID, owner: .client(client.id), by: page.caller)
         let path = ClientPages.path(client) + "/keys"
-        var values = Self.listing(list, owners: [:], returnTo: path, page: page)
+        var values = Self.listing(list, owners: [:], canWrite: page.holds(.apiKeysWrite), returnTo: path)
         values.merge(Self.choices(page, form: form, hint: "None chosen: every scope of the workspace.")) { $1 }
         values["crumbs"] = ClientPages.crumbs
         values["client"] = ClientPages.row(client)
@@ -91,7 +91,7 @@ struct KeyPages {
             return false
         }
         let names = Dictionary(uniqueKeysWithValues: everyone.map { ("\($0.id)", $0.name) })
-        var values = Self.listing(list, owners: names, returnTo: "/admin/api-keys", page: page)
+        var values = Self.listing(list, owners: names, canWrite: page.holds(.apiKeysWrite), returnTo: "/admin/api-keys")
         values.merge(
             Self.choices(page, form: form, hint: "None chosen: whatever the user's role allows, now and later.")
         ) {
@@ -131,8 +131,9 @@ struct KeyPages {
             name: try DisplayName(form["name"] ?? ""), scopes: try KeyScopes(names: scopes.isEmpty ? nil : scopes))
     }
 
-    /// The active and the revoked keys, for `partial-keys`.
-    static func listing(_ keys: [APIKey], owners: [String: String], returnTo: String, page: SignedInPage)
+    /// The active and the revoked keys, for `partial-keys`; with Revoke and Reactivate buttons (coming back to
+    /// `returnTo`) when `canWrite`.
+    static func listing(_ keys: [APIKey], owners: [String: String], canWrite: Bool, returnTo: String = "")
         -> [String: Any]
     {
         let rows = keys.map { key -> [String: Any] in
@@ -147,7 +148,7 @@ struct KeyPages {
         return [
             "active_keys": ["keys": rows.filter { $0["active"] as? Bool == true }],
             "revoked_keys": ["keys": rows.filter { $0["active"] as? Bool == false }],
-            "can_write": page.holds(.apiKeysWrite), "show_owner": !owners.isEmpty, "return_to": returnTo,
+            "can_write": canWrite, "show_owner": !owners.isEmpty, "return_to": returnTo,
         ]
     }
 
