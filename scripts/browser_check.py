@@ -20,11 +20,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from e2e_checks import check, summary
@@ -72,12 +71,14 @@ class Page:
         raise AssertionError(f"no button '{text}' on {self.path()}")
 
     def click(self, element, navigates=True):
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        # A mark on the current page's window: the next page has none. Asking while Chromium is between pages can
+        # fail in more ways than a stale element, so every such error just means "not yet".
+        self.driver.execute_script("window.gatehouseLeaving = true;")
         element.click()
         if navigates:
-            WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old))
-            WebDriverWait(self.driver, 15).until(
-                lambda driver: driver.execute_script("return document.readyState") == "complete")
+            WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+                lambda driver: driver.execute_script(
+                    "return window.gatehouseLeaving === undefined && document.readyState === 'complete';"))
 
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
