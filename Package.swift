@@ -42,6 +42,8 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the one statement read on every request (see EpochReader).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // For ConnectionPoolError: a pool that cannot connect is PostgreSQL being unavailable.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),

@@ -53,7 +53,7 @@ enum HotFunctions {
             workspaceID: workspace, user: user, role: .admin, scopes: BuiltInScopes.scopes(of: .admin),
             credential: .apiKey(APIKeyID()), rateLimitPerMinute: 60)
         let cache = CredentialCache()
-        await cache.remember(principal, for: SecretDigest(of: plaintext.value), readAt: 1)
+        cache.remember(principal, for: SecretDigest(of: plaintext.value), readAt: 1)
 
         let signer = JWTKeyCollection()
         await signer.add(ecdsa: ES256PrivateKey(), kid: "bench")
@@ -65,7 +65,7 @@ enum HotFunctions {
         report("digest an API key under the pepper (HMAC-SHA256)", await nanoseconds { _ = peppers.current.digest(plaintext) })
         report("digest a bearer credential for the cache (SHA-256)", await nanoseconds { _ = SecretDigest(of: plaintext.value) })
         report("find a principal in the credential cache", await nanoseconds {
-            _ = await cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
+            _ = cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
         })
         report("sign an access token (ES256)", try await nanoseconds { _ = try await signer.sign(claims, kid: "bench") })
         report("verify an access token (ES256)", try await nanoseconds {

@@ -35,14 +35,8 @@ package struct AppRequestContext: RequestContext {
         return decoder
     }
 
-    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable, URLs unescaped.
-    package var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable, slashes unescaped.
+    package var responseEncoder: JSONResponseEncoder { JSONResponseEncoder() }
 
     /// The domain's view of who is asking. Only routes behind the authenticator call it.
     package func caller() throws -> Caller {

@@ -4,9 +4,12 @@ import Logging
 /// Opens the backend a `DatabaseLocation` names.
 package enum StoreFactory {
     /// The store for `location`. SQLite opens its file now; PostgreSQL connects on first use (`migrate()`).
-    package static func open(_ location: DatabaseLocation, logger: Logger) throws -> any GatehouseStorage {
+    /// A server opens it `serving`: an SQLite file then belongs to this process until it ends.
+    package static func open(
+        _ location: DatabaseLocation, logger: Logger, serving: Bool = false
+    ) throws -> any GatehouseStorage {
         switch location {
-        case .sqlite(let path): try SQLiteStore(path: path)
+        case .sqlite(let path): try SQLiteStore(path: path, serving: serving)
         case .postgres(let postgres): PostgresStore(postgres, logger: logger)
         }
     }

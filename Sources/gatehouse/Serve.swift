@@ -47,7 +47,8 @@ struct Serve: AsyncParsableCommand {
             }
             let logger = Logger(label: "gatehouse")
             let configuration = try serverConfiguration()
-            let store = try StoreFactory.open(configuration.database, logger: Logger(label: "gatehouse.store"))
+            let store = try StoreFactory.open(
+                configuration.database, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
                 store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: configuration.database),
                 signingKeySecret: try signingKeySecret.secret(for: configuration.database))

@@ -52,7 +52,7 @@ struct CredentialCacheTests {
         setup.keys.store.setUser(demoted)
         setup.epochs.raise()
         // Until an instance sees the new epoch it cannot know; the count of the next request brings it.
-        await setup.cache.observe(try await setup.epochs.credentialEpoch())
+        setup.cache.observe(try await setup.epochs.credentialEpoch())
         let after = try #require(try await setup.credentials.principal(for: setup.key))
         #expect(after.principal.role == .user && after.epoch == 8)
         #expect(!after.principal.scopes.contains(.usersRead))
@@ -62,14 +62,14 @@ struct CredentialCacheTests {
         let cache = CredentialCache()
         let setup = try Setup()
         let principal = try #require(try await setup.keys.verifier.principal(for: setup.key))
-        await cache.observe(9)
-        await cache.remember(principal, for: SecretDigest(of: setup.key), readAt: 8)
-        #expect(await cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch) == nil)
-        await cache.remember(principal, for: SecretDigest(of: setup.key), readAt: 9)
-        #expect(await cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch)?.epoch == 9)
-        await cache.reset()
-        #expect(await cache.count == 0)
-        #expect(await cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch) == nil)
+        cache.observe(9)
+        cache.remember(principal, for: SecretDigest(of: setup.key), readAt: 8)
+        #expect(cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch) == nil)
+        cache.remember(principal, for: SecretDigest(of: setup.key), readAt: 9)
+        #expect(cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch)?.epoch == 9)
+        cache.reset()
+        #expect(cache.count == 0)
+        #expect(cache.principal(for: SecretDigest(of: setup.key), at: Fixture.epoch) == nil)
     }
 
     @Test func anExpiredKeyIsNeverServedFromTheCache() async throws {
@@ -87,6 +87,6 @@ struct CredentialCacheTests {
         await #expect(throws: CredentialRefusal.userDeactivated) {
             try await setup.credentials.principal(for: setup.key)
         }
-        #expect(await setup.cache.count == 0)
+        #expect(setup.cache.count == 0)
     }
 }

@@ -5,6 +5,8 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
+@testable import GatehouseServer
+
 /// Which credentials `/api/v1` accepts, and the one answer it gives every refused one.
 @Suite("Bearer authentication")
 struct BearerAuthenticationTests {
@@ -30,6 +32,20 @@ struct BearerAuthenticationTests {
                 uri: "/api/v1/me", method: .get, headers: [.authorization: "Basic \(key)"]
             ) { $0.status }
             #expect(basic == .unauthorized)
+        }
+    }
+
+    @Test func theCredentialIsReadFromTheHeaderWithTheSchemeInAnyCase() {
+        let read = BearerAuthenticator.bearerCredential
+        #expect(read("Bearer gate_abc") == "gate_abc")
+        #expect(read("bearer gate_abc") == "gate_abc")
+        #expect(read("BEARER   gate_abc \t ") == "gate_abc")
+        #expect(read("BeArEr eyJ.a-b_c.d~e+f/g=") == "eyJ.a-b_c.d~e+f/g=")
+        for refused in [
+            "", "Bearer", "Bearer ", "Bearer   ", "Bearergate_abc", "Bearer\tgate_abc", "Basic gate_abc",
+            "Bearr gate_abc", "Bearer2 gate_abc", "Béarer gate_abc",
+        ] {
+            #expect(read(refused) == nil, "\(refused)")
         }
     }
 

@@ -65,7 +65,7 @@ package struct APIKeyVerifier: CredentialVerifier {
         }
         if case .only(let chosen) = record.scopes { principal.scopes.formIntersection(chosen) }
         principal.credentialExpiresAt = record.expiresAt
-        await lastUse?.note(record.id, at: now)
+        lastUse?.note(record.id, at: now)
         return (record, principal)
     }
 

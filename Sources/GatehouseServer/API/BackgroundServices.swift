@@ -37,8 +37,8 @@ struct CredentialEpochService: Service {
         await cancelWhenGracefulShutdown {
             await store.watchCredentialEpoch { [cache] signal in
                 switch signal {
-                case .raised(let epoch): await cache.observe(epoch)
-                case .mayHaveMissed: await cache.reset()
+                case .raised(let epoch): cache.observe(epoch)
+                case .mayHaveMissed: cache.reset()
                 }
             }
         }

@@ -26,11 +26,21 @@ package struct BearerAuthenticator: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The credential of a `Bearer` authorization, whose scheme is case-insensitive (RFC 9110 §11.1).
+    /// The credential of a `Bearer` authorization, whose scheme is case-insensitive (RFC 9110 §11.1), with the
+    /// spaces around it dropped. It runs on every request, so it reads bytes rather than splitting strings.
     static func bearerCredential(_ header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let credential = parts[1].trimmingCharacters(in: .whitespaces)
-        return credential.isEmpty ? nil : credential
+        let bytes = header.utf8
+        var index = bytes.startIndex
+        for letter in "bearer".utf8 {
+            // ASCII letters compare case-insensitively with the 0x20 bit set.
+            guard index != bytes.endIndex, bytes[index] | 0x20 == letter else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard index != bytes.endIndex, bytes[index] == UInt8(ascii: " ") else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let start = bytes[index...].firstIndex(where: { !isBlank($0) }),
+            let last = bytes[start...].lastIndex(where: { !isBlank($0) })
+        else { return nil }
+        return String(header[start...last])
     }
 }

@@ -25,7 +25,7 @@ package struct RateLimitMiddleware: RouterMiddleware {
         var context = context
         var decision = try await limiter.admit(
             bucket: Self.bucket(principal.credential), limit: principal.rateLimitPerMinute)
-        await credentials.cache.observe(decision.credentialEpoch)
+        credentials.cache.observe(decision.credentialEpoch)
         if let readAt = context.credentialEpoch, readAt < decision.credentialEpoch {
             guard let header = request.headers[.authorization],
                 let bearer = BearerAuthenticator.bearerCredential(header),

@@ -88,40 +88,16 @@ extension SQLiteStore {
     // MARK: Rate limits
 
     package func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
-        let start = StoredForm.windowStart(windowStart)
-        return try await write { db in
-            let count =
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?, ?, 1)
-                        ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1
-                        RETURNING count
-                        """, arguments: [bucket, start]) ?? 0
-            if count == 1 {
-                // The first request of a window clears the bucket's finished windows.
-                try db.execute(
-                    sql: "DELETE FROM rate_limit_windows WHERE bucket = ? AND window_start < ?",
-                    arguments: [bucket, start])
-            }
-            return CountedRequest(count: count, credentialEpoch: try Self.credentialEpoch(db))
-        }
+        let count = windows.count(bucket, windowStart: StoredForm.windowStart(windowStart))
+        return CountedRequest(count: count, credentialEpoch: try epoch.read())
     }
 
     package func credentialEpoch() async throws -> Int64 {
-        try await read { db in try Self.credentialEpoch(db) }
-    }
-
-    private static func credentialEpoch(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT value FROM credential_epoch WHERE id = 1") ?? 0
+        try epoch.read()
     }
 
     package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
-        try await read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT count FROM rate_limit_windows WHERE bucket = ? AND window_start = ?",
-                arguments: [bucket, StoredForm.windowStart(windowStart)]) ?? 0
-        }
+        windows.current(bucket, windowStart: StoredForm.windowStart(windowStart))
     }
 
     // MARK: Audit

@@ -3,19 +3,26 @@ import GRDB
 import GatehouseCore
 
 /// The embedded default: one SQLite file in WAL mode, foreign keys on, every multi-row change in one
-/// transaction.
+/// transaction. One server process serves a file; request counts live in that process's memory.
 package final class SQLiteStore: GatehouseStorage {
     let pool: DatabasePool
+    let windows = RequestWindows()
+    let epoch: EpochReader
+    /// The lock file held while serving, so a second server on the same file refuses to start.
+    private let servingLock: ServingLock?
 
-    /// Opens (creating if needed) the database at `path`, creating its folder too.
+    /// Opens (creating if needed) the database at `path`, creating its folder too. With `serving`, also claims
+    /// the file for this process: a second server on it would count requests apart, so it refuses to start.
     /// Throws `StoreUnavailable` with a readable reason when the path cannot be used.
-    package init(path: String) throws {
+    package init(path: String, serving: Bool = false) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw StoreUnavailable("cannot create the folder \(folder.path) for the SQLite database")
         }
+        servingLock = serving ? try ServingLock(databasePath: path) : nil
+        epoch = EpochReader(path: path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)

@@ -1,0 +1,42 @@
+import Synchronization
+
+/// Per-minute request counts kept in memory, exact for the one process that serves an SQLite database.
+///
+/// One process serves an SQLite file (`SQLiteStore.claimServing()` makes sure of it), so counting in memory is
+/// as exact as counting in the file, and keeps a write transaction off every request's path. A restart starts
+/// the current windows again from zero.
+final class RequestWindows: Sendable {
+    private struct Window: Hashable {
+        var bucket: String
+        /// Microseconds since 1970.
+        var start: Int64
+    }
+
+    private struct State {
+        var counts: [Window: Int] = [:]
+        /// The newest window start counted; when a later one begins, the windows before it are forgotten.
+        var newest: Int64 = .min
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds one request to `bucket`'s window that starts at `start` and returns the window's count with it.
+    func count(_ bucket: String, windowStart start: Int64) -> Int {
+        state.withLock { state in
+            if start > state.newest {
+                // A new minute: windows that have ended go, so memory follows the buckets in use.
+                state.counts = state.counts.filter { $0.key.start >= start }
+                state.newest = start
+            }
+            let window = Window(bucket: bucket, start: start)
+            let count = state.counts[window, default: 0] + 1
+            state.counts[window] = count
+            return count
+        }
+    }
+
+    /// The count of `bucket`'s window that starts at `start`, without adding to it.
+    func current(_ bucket: String, windowStart start: Int64) -> Int {
+        state.withLock { $0.counts[Window(bucket: bucket, start: start)] ?? 0 }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import NIOCore
+import Testing
+
+@testable import GatehouseServer
+
+/// The response encoder writes exactly what Foundation's `JSONEncoder` wrote before it, with the settings every
+/// response used: snake_case keys, ISO 8601 dates, sorted keys, slashes unescaped.
+@Suite("JSON response encoder")
+struct JSONResponseEncoderTests {
+    static func foundation(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func ours(_ value: some Encodable) throws -> String {
+        String(buffer: try JSONResponseEncoder().encode(value))
+    }
+
+    static func expectSame(_ value: some Encodable, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try ours(value) == foundation(value), sourceLocation: sourceLocation)
+    }
+
+    struct Names: Encodable {
+        var plain = 1
+        var camelCase = 2
+        var myURLValue = 3
+        var clientID = 4
+        var HTTPStatus = 5
+        var already_snake = 6
+        var a1B2 = 7
+        var x = 8
+        var endsWithURL = 9
+        var _leading = 10
+        var naïveÉcole = 11
+    }
+
+    struct Everything: Encodable {
+        var text =
+            "quote \" backslash \\ slash / tab \t newline \n return \r bell \u{7} nul \u{0} unit \u{1F} é 🎉 \u{2028}"
+        var empty = ""
+        var flag = true
+        var nothing: String? = nil
+        var something: String? = "here"
+        var int8 = Int8.min
+        var uint64 = UInt64.max
+        var int64 = Int64.min
+        var whole = 3.0
+        var fraction = 0.1
+        var small = 1e-5
+        var large = 1e21
+        var negative = -2.5
+        var url = URL(string: "https://app.example/callback?x=1&y=/z")!
+        var data = Data([0, 1, 2, 250, 251, 252])
+        var list = [1, 2, 3]
+        var nested = [Names(), Names()]
+        var optionals: [String?] = ["a", nil]
+        var details = ["redirectUris": "https://a/b", "zeta": "z", "alpha": "a", "": "empty"]
+        var noFields = NoFields()
+        var deep = ["outerKey": [["innerKey": [1, 2]]]]
+    }
+
+    struct NoFields: Encodable {}
+
+    @Test func keysAreConvertedAndSortedAsFoundationDoes() throws {
+        try Self.expectSame(Names())
+        #expect(try Self.ours(Names()).contains(#""my_url_value":3"#))
+    }
+
+    @Test func everyKindOfValueIsWrittenAsFoundationWritesIt() throws {
+        try Self.expectSame(Everything())
+        try Self.expectSame([Everything()])
+        try Self.expectSame("top-level string")
+        try Self.expectSame(42)
+        try Self.expectSame([String: Int]())
+        try Self.expectSame([Int]())
+    }
+
+    @Test func datesAreWrittenAsFoundationWritesThemAcrossTheCalendar() throws {
+        var dates = [
+            Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1), Date(timeIntervalSince1970: -86_401.5),
+            Date(timeIntervalSince1970: 951_782_400),  // 2000-02-29
+            Date(timeIntervalSince1970: 4_107_542_399.999),  // 2100-02-28T23:59:59
+            Date(timeIntervalSince1970: 1_790_000_000.123_456), Date(timeIntervalSince1970: 253_402_300_799),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            dates.append(
+                Date(timeIntervalSince1970: Double.random(in: -2_000_000_000...5_000_000_000, using: &generator)))
+        }
+        for date in dates {
+            #expect(ISO8601.string(date) == (try Self.foundation([date]).dropFirst(2).dropLast(2)), "\(date)")
+        }
+        try Self.expectSame(dates)
+    }
+
+    @Test func everyResponseShapeOfTheAPIIsUnchanged() async throws {
+        let workspace = try Fixture.workspace()
+        let user = try Fixture.user("ada@acme.test", in: workspace, role: .admin)
+        try Self.expectSame(UserRepresentation(user))
+        let (client, secret) = try Fixture.client("acme-web", in: workspace, redirectURIs: ["https://app.example/cb"])
+        try Self.expectSame(ClientRepresentation(client))
+        try Self.expectSame(ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value))
+        let plaintext = PlaintextKey.generate(prefix: .standard)
+        let key = APIKey(
+            workspaceID: workspace.id, owner: .user(user.id), name: "ci", prefix: plaintext.prefix,
+            lastFour: plaintext.lastFour, digest: try Fixture.peppers().current.digest(plaintext),
+            scopes: .ownerRights, rateLimitPerMinute: 10, createdBy: user.id, createdAt: Fixture.epoch,
+            updatedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400))
+        try Self.expectSame(CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value))
+        try Self.expectSame(Listing(items: [APIKeyRepresentation(key)], name: "api_keys", nextCursor: "abc"))
+        try Self.expectSame(
+            ScopeRepresentation(
+                ScopeDefinition(
+                    workspaceID: workspace.id, scope: try Scope("okrs:read"), description: "OKRs", roles: [.user],
+                    createdAt: Fixture.epoch)))
+        let event = AuditEvent(
+            workspaceID: workspace.id, actor: .commandLine, action: "client.created", targetKind: "client",
+            targetID: "acme-web", address: "127.0.0.1", details: ["redirectURIs": "https://app.example/cb"],
+            occurredAt: Fixture.epoch)
+        try Self.expectSame(Listing(items: [AuditEventRepresentation(event)], name: "events", nextBefore: 7))
+    }
+}

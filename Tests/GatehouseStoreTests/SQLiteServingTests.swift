@@ -1,0 +1,72 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import GatehouseTestSupport
+import Testing
+
+/// What is particular to serving an SQLite file: one server process, request counts in its memory, and the
+/// credential epoch read from the file so the command line's changes still reach the cache.
+@Suite("SQLite serving")
+struct SQLiteServingTests {
+    static func freshPath() -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-tests-\(UUID())")
+        return folder.appendingPathComponent("gatehouse.sqlite").path
+    }
+
+    @Test func aSecondServerOnTheSameFileIsRefusedUntilTheFirstHasGone() throws {
+        let path = Self.freshPath()
+        var first: SQLiteStore? = try SQLiteStore(path: path, serving: true)
+        #expect(first != nil)
+        #expect {
+            _ = try SQLiteStore(path: path, serving: true)
+        } throws: { error in
+            "\(error)".contains("another gatehouse server is already serving \(path)")
+                && "\(error)".contains("PostgreSQL")
+        }
+        // Commands open the file beside a running server.
+        #expect(throws: Never.self) { _ = try SQLiteStore(path: path) }
+        first = nil
+        #expect(throws: Never.self) { _ = try SQLiteStore(path: path, serving: true) }
+    }
+
+    @Test func theEpochReadForEachRequestSeesAnotherConnectionsChangeAtOnce() async throws {
+        let path = Self.freshPath()
+        let server = try SQLiteStore(path: path, serving: true)
+        _ = try await server.migrate()
+        let workspace = try Fixture.workspace()
+        let owner = try Fixture.user("owner@acme.test", in: workspace, role: .admin)
+        try await server.insert(workspace, firstUser: owner)
+        let minute = Date(timeIntervalSince1970: 1_790_000_040)
+        let before = try await server.countRequest(bucket: "k", windowStart: minute)
+
+        // The command line is another connection to the same file.
+        let commandLine = try SQLiteStore(path: path)
+        var demoted = owner
+        demoted.role = .user
+        try await commandLine.apply(
+            .updateUser(demoted),
+            recording: AuditEvent(
+                workspaceID: workspace.id, actor: .commandLine, action: "user.updated", targetKind: "user",
+                targetID: "\(owner.id)", address: nil, occurredAt: Fixture.epoch))
+
+        let after = try await server.countRequest(bucket: "k", windowStart: minute)
+        #expect(after.credentialEpoch > before.credentialEpoch)
+        #expect(after.count == 2)
+        #expect(try await server.credentialEpoch() == after.credentialEpoch)
+    }
+
+    @Test func countsAreKeptInMemoryPerWindowAndEndedWindowsAreForgotten() async throws {
+        let store = try SQLiteStore(path: Self.freshPath(), serving: true)
+        _ = try await store.migrate()
+        let minute = Date(timeIntervalSince1970: 1_790_000_040)
+        let next = minute.addingTimeInterval(60)
+        for expected in 1...3 {
+            #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == expected)
+        }
+        #expect(try await store.requestCount(bucket: "a", windowStart: minute) == 3)
+        #expect(try await store.countRequest(bucket: "b", windowStart: next).count == 1)
+        #expect(try await store.requestCount(bucket: "a", windowStart: minute) == 0, "a window that has ended")
+        #expect(try await store.requestCount(bucket: "a", windowStart: next) == 0)
+        #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 1)
+    }
+}
