@@ -164,10 +164,13 @@ func addOAuthRoutes(
 ) {
     let store = dependencies.store
     let clock = dependencies.clock
-    let clients = ClientAuthenticator(store: store, clock: clock)
+    let cache = EpochCache(cache: services.credentials.cache, store: store)
+    let clients = ClientAuthenticator(store: store, clock: clock, cache: cache)
     let issuer = TokenIssuer(keys: services.signingKeys, settings: configuration.oauth)
-    TokenController(clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock))
-        .addRoutes(to: router)
+    TokenController(
+        clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock, cache: cache)
+    )
+    .addRoutes(to: router)
     RevocationController(
         clients: clients, revocation: Revocation(keys: services.signingKeys, store: store, clock: clock)
     )
@@ -175,7 +178,7 @@ func addOAuthRoutes(
     IntrospectionController(
         clients: clients,
         introspection: Introspection(
-            keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock)
+            keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock, cache: cache)
     ).addRoutes(to: router)
     UserInfoController(tokens: services.accessTokens).addRoutes(to: router)
     DiscoveryController(issuer: configuration.oauth.issuer, keys: services.signingKeys).addRoutes(to: router)

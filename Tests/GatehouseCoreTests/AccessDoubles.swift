@@ -5,16 +5,20 @@ import Synchronization
 /// Counts windows in memory, atomically, like the stores do.
 final class MemoryRateLimitStore: RateLimitStore {
     private let counts = Mutex<[String: Int]>([:])
+    private let epoch = Mutex<Int64>(0)
+
+    /// What a change to a credential does in a real store.
+    func raiseEpoch() { epoch.withLock { $0 += 1 } }
 
     func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
         counts.withLock { counts in
             let key = "\(bucket)@\(windowStart.timeIntervalSince1970)"
             counts[key, default: 0] += 1
-            return CountedRequest(count: counts[key] ?? 0, credentialEpoch: 0)
+            return CountedRequest(count: counts[key] ?? 0, credentialEpoch: epoch.withLock { $0 })
         }
     }
 
-    func credentialEpoch() async throws -> Int64 { 0 }
+    func credentialEpoch() async throws -> Int64 { epoch.withLock { $0 } }
 
     func requestCount(bucket: String, windowStart: Date) async throws -> Int {
         counts.withLock { $0["\(bucket)@\(windowStart.timeIntervalSince1970)"] ?? 0 }

@@ -131,12 +131,20 @@ struct ClientSecretTests {
 /// Serves clients from memory.
 final class MemoryClientStore: ClientStore {
     private let clients: Mutex<[ClientID: ClientApplication]>
+    private let readCount = Mutex(0)
+    /// How many times a client was read by id.
+    var reads: Int { readCount.withLock { $0 } }
 
     init(_ clients: [ClientApplication]) {
         self.clients = Mutex(Dictionary(uniqueKeysWithValues: clients.map { ($0.id, $0) }))
     }
 
-    func client(id: ClientID) async throws -> ClientApplication? { clients.withLock { $0[id] } }
+    func client(id: ClientID) async throws -> ClientApplication? {
+        readCount.withLock { $0 += 1 }
+        return clients.withLock { $0[id] }
+    }
+
+    func replace(_ client: ClientApplication) { clients.withLock { $0[client.id] = client } }
 
     func clients(in workspace: WorkspaceID, after cursor: ClientID?, limit: Int) async throws -> [ClientApplication] {
         clients.withLock { all in
@@ -151,14 +159,21 @@ final class MemoryClientStore: ClientStore {
 
 @Suite("Authenticating clients")
 struct ClientAuthenticatorTests {
-    @Test func aConfidentialClientNeedsItsSecret() async throws {
+    /// Each rule holds with and without the cache of authentications.
+    static func authenticator(_ store: MemoryClientStore, clock: ManualClock, cached: Bool) -> ClientAuthenticator {
+        let cache = cached ? EpochCache(cache: CredentialCache(), store: MemoryRateLimitStore()) : nil
+        return ClientAuthenticator(store: store, clock: clock, cache: cache)
+    }
+
+    @Test(arguments: [false, true]) func aConfidentialClientNeedsItsSecret(cached: Bool) async throws {
         let workspace = try Fixture.workspace()
         let (client, secret) = try Fixture.client("acme-sync", in: workspace)
         var disabled = try Fixture.client("acme-off", in: workspace)
         disabled.0.isDisabled = true
-        let authenticator = ClientAuthenticator(
-            store: MemoryClientStore([client, disabled.0]), clock: ManualClock())
+        let authenticator = Self.authenticator(
+            MemoryClientStore([client, disabled.0]), clock: ManualClock(), cached: cached)
         let value = try #require(secret?.value)
+        #expect(try await authenticator.authenticate("acme-sync", secret: value).id == client.id)
         #expect(try await authenticator.authenticate("acme-sync", secret: value).id == client.id)
         for (id, presented) in [
             ("acme-sync", "wrong"), ("acme-sync", nil), ("acme-sync", value + "x"), ("nobody", value),
@@ -170,23 +185,24 @@ struct ClientAuthenticatorTests {
         }
     }
 
-    @Test func aPublicClientIsKnownByItsIdAndMustSendNoSecret() async throws {
+    @Test(arguments: [false, true]) func aPublicClientIsKnownByItsIdAndMustSendNoSecret(cached: Bool) async throws {
         let (client, _) = try Fixture.client("acme-spa", in: try Fixture.workspace(), type: .public)
-        let authenticator = ClientAuthenticator(store: MemoryClientStore([client]), clock: ManualClock())
+        let authenticator = Self.authenticator(MemoryClientStore([client]), clock: ManualClock(), cached: cached)
+        #expect(try await authenticator.authenticate("acme-spa", secret: nil).type == .public)
         #expect(try await authenticator.authenticate("acme-spa", secret: nil).type == .public)
         await #expect(throws: ClientAuthenticationFailed.self) {
             try await authenticator.authenticate("acme-spa", secret: "anything")
         }
     }
 
-    @Test func theOldSecretStopsWhenTheGracePeriodEnds() async throws {
+    @Test(arguments: [false, true]) func theOldSecretStopsWhenTheGracePeriodEnds(cached: Bool) async throws {
         let clock = ManualClock()
         var (client, first) = try Fixture.client("acme-sync", in: try Fixture.workspace())
         let second = ClientSecret.generate()
         client.secret = ClientSecretDigests(
             current: second.digest, previous: try #require(first).digest,
             previousExpiresAt: clock.now().addingTimeInterval(600))
-        let authenticator = ClientAuthenticator(store: MemoryClientStore([client]), clock: clock)
+        let authenticator = Self.authenticator(MemoryClientStore([client]), clock: clock, cached: cached)
         let old = try #require(first?.value)
         _ = try await authenticator.authenticate("acme-sync", secret: old)
         clock.advance(by: 599)
@@ -196,5 +212,27 @@ struct ClientAuthenticatorTests {
             try await authenticator.authenticate("acme-sync", secret: old)
         }
         _ = try await authenticator.authenticate("acme-sync", secret: second.value)
+    }
+
+    @Test func aCachedAuthenticationIsReadOnceAndAgainWhenTheEpochRises() async throws {
+        var (client, secret) = try Fixture.client("acme-sync", in: try Fixture.workspace())
+        let store = MemoryClientStore([client])
+        let epochs = MemoryRateLimitStore()
+        let authenticator = ClientAuthenticator(
+            store: store, clock: ManualClock(), cache: EpochCache(cache: CredentialCache(), store: epochs))
+        let value = try #require(secret?.value)
+        for _ in 0..<3 { _ = try await authenticator.authenticate("acme-sync", secret: value) }
+        #expect(store.reads == 1)
+        await #expect(throws: ClientAuthenticationFailed.self) {
+            try await authenticator.authenticate("acme-sync", secret: value + "x")
+        }
+        #expect(store.reads == 2, "a wrong secret never finds the kept authentication")
+
+        client.isDisabled = true
+        store.replace(client)
+        epochs.raiseEpoch()
+        await #expect(throws: ClientAuthenticationFailed.self) {
+            try await authenticator.authenticate("acme-sync", secret: value)
+        }
     }
 }

@@ -118,6 +118,60 @@ struct IntrospectionTests {
         }
     }
 
+    /// Introspection answers and client authentications are cached at the credential epoch; a change written
+    /// to the store by anyone else is obeyed by the very next request all the same.
+    @Test func aChangeBehindTheServersBackIsObeyedOnTheNextIntrospection() async throws {
+        try await Self.withWorld { world in
+            let api = world.api
+            func introspect(_ token: String, secret: String? = nil) async throws -> APIResponse {
+                try await api.form("/oauth/introspect", [("token", token)], basic: ("acme-api", secret ?? world.secret))
+            }
+            let event = CredentialCacheHTTPTests.event(
+                try #require(try await api.store.workspace(id: world.ann.workspaceID)))
+            for _ in 0..<3 { #expect(try await introspect(world.annKey).json["active"] as? Bool == true) }
+
+            var key = try #require(
+                try await api.store.apiKeys(in: world.ann.workspaceID, status: nil, owner: .user(world.ann.id)).first)
+            key.status = .revoked
+            try await api.store.apply(.updateKey(key), recording: event)
+            #expect(try await introspect(world.annKey).json["active"] as? Bool == false)
+            key.status = .active
+            try await api.store.apply(.updateKey(key), recording: event)
+            #expect(try await introspect(world.annKey).json["active"] as? Bool == true)
+
+            var demoted = world.ann
+            demoted.isActive = false
+            try await api.store.apply(.updateUser(demoted), recording: event)
+            #expect(try await introspect(world.annKey).json["active"] as? Bool == false)
+
+            // The client's secret replaced in the store: the old one stops at once, the new one works.
+            var client = try #require(try await api.store.client(id: ClientID("acme-api")))
+            let replacement = ClientSecret.generate()
+            client.secret = ClientSecretDigests(current: replacement.digest)
+            try await api.store.apply(.updateClient(client), recording: event)
+            #expect(try await introspect(world.annKey).status == .unauthorized)
+            #expect(try await introspect(world.annKey, secret: replacement.value).status == .ok)
+            client.isDisabled = true
+            try await api.store.apply(.updateClient(client), recording: event)
+            #expect(try await introspect(world.annKey, secret: replacement.value).status == .unauthorized)
+        }
+    }
+
+    @Test func anExpiredKeyTurnsInactiveThoughItsAnswerWasCached() async throws {
+        try await Self.withWorld { world in
+            func active() async throws -> Bool? {
+                let answer = try await world.api.form(
+                    "/oauth/introspect", [("token", world.annKey)], basic: ("acme-api", world.secret))
+                return answer.json["active"] as? Bool
+            }
+            let before = try await active()
+            #expect(before == true)
+            world.api.clock.advance(by: 86400)
+            let after = try await active()
+            #expect(after == false)
+        }
+    }
+
     @Test func malformedRequestsGetInvalidRequest() async throws {
         try await Self.withWorld { world in
             let api = world.api

@@ -55,7 +55,7 @@ struct JSONResponseEncoderTests {
         var small = 1e-5
         var large = 1e21
         var negative = -2.5
-        var url = URL(string: "https://app.example/callback?x=1&y=/z")!
+        var url = URL(string: "https://app.example/callback?x=1&y=/z") ?? URL(fileURLWithPath: "/")
         var data = Data([0, 1, 2, 250, 251, 252])
         var list = [1, 2, 3]
         var nested = [Names(), Names()]

@@ -1,21 +1,39 @@
 import Foundation
 import Synchronization
 
-/// The principals this instance verified recently, so the hot path need not read the store for them.
+/// What this instance verified or read recently, so the hot paths need not read the store for it: the principals
+/// of bearer credentials, introspection answers, authenticated clients and each workspace's scope definitions.
 ///
 /// Every entry is tagged with the credential epoch it was read at (see `RateLimitStore.credentialEpoch()`),
 /// and is served only while that is the newest epoch this instance has seen. The epoch comes back with every
-/// counted request, and on PostgreSQL also by `NOTIFY` the moment it rises, so a change made anywhere (another
-/// instance, the command line) is never served from here after the next request has counted. Refusals are not
-/// kept: an unknown, revoked or refused credential always reaches the store.
+/// counted request, the OAuth endpoints read it first thing, and on PostgreSQL `NOTIFY` also tells it the moment
+/// it rises, so a change made anywhere (another instance, the command line) is never served from here to a
+/// request that began after it. Refusals are not kept: an unknown, revoked or refused credential always reaches
+/// the store. Entries are keyed by a SHA-256 digest of the credential, never the credential itself.
 package final class CredentialCache: Sendable {
-    struct Entry {
-        let principal: Principal
+    private enum Key: Hashable {
+        case bearer(SecretDigest)
+        case introspected(SecretDigest)
+        case client(SecretDigest)
+        case scopes(WorkspaceID)
+    }
+
+    private enum Value {
+        case principal(Principal)
+        case active(ActiveCredential)
+        case client(ClientApplication)
+        case scopes([ScopeDefinition])
+    }
+
+    private struct Entry {
+        let value: Value
         let epoch: Int64
+        /// When the entry must be read again, whatever the epoch: the credential's own expiry.
+        let expiresAt: Date?
     }
 
     private struct State {
-        var entries: [SecretDigest: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         /// The newest epoch seen; nil before the first and after `reset()`, when nothing is served.
         var epoch: Int64?
     }
@@ -30,23 +48,72 @@ package final class CredentialCache: Sendable {
     /// The principal `credential` stood for when it was read at the newest epoch seen, unless it has expired
     /// since; with that epoch.
     package func principal(for credential: SecretDigest, at now: Date) -> (principal: Principal, epoch: Int64)? {
-        state.withLock { state in
-            guard let entry = state.entries[credential], entry.epoch == state.epoch else { return nil }
-            if let expiry = entry.principal.credentialExpiresAt, now >= expiry {
-                state.entries[credential] = nil
-                return nil
-            }
-            return (entry.principal, entry.epoch)
+        guard let (value, epoch) = entry(.bearer(credential), at: now), case .principal(let principal) = value else {
+            return nil
         }
+        return (principal, epoch)
     }
 
     /// Keeps `principal`, read from the store at `epoch`. A read older than the newest epoch seen is not kept.
     package func remember(_ principal: Principal, for credential: SecretDigest, readAt epoch: Int64) {
+        keep(.principal(principal), as: .bearer(credential), readAt: epoch, expiresAt: principal.credentialExpiresAt)
+    }
+
+    /// What introspecting `credential` answered at the newest epoch seen, unless it has expired since.
+    package func introspection(of credential: SecretDigest, at now: Date) -> ActiveCredential? {
+        guard let (value, _) = entry(.introspected(credential), at: now), case .active(let active) = value else {
+            return nil
+        }
+        return active
+    }
+
+    /// Keeps an introspection answer read at `epoch`. Only for credentials whose every change raises the epoch.
+    package func remember(_ active: ActiveCredential, for credential: SecretDigest, readAt epoch: Int64) {
+        keep(.active(active), as: .introspected(credential), readAt: epoch, expiresAt: active.expiresAt)
+    }
+
+    /// The client that `credentials` (a digest of its id and secret) authenticated at the newest epoch seen.
+    package func client(authenticatedBy credentials: SecretDigest, at now: Date) -> ClientApplication? {
+        guard let (value, _) = entry(.client(credentials), at: now), case .client(let client) = value else {
+            return nil
+        }
+        return client
+    }
+
+    /// Keeps a client authentication made at `epoch`, until a previous secret's grace period would end.
+    package func remember(_ client: ClientApplication, authenticatedBy credentials: SecretDigest, readAt epoch: Int64) {
+        keep(.client(client), as: .client(credentials), readAt: epoch, expiresAt: client.secret?.previousExpiresAt)
+    }
+
+    /// `workspace`'s scope definitions as read at the newest epoch seen.
+    package func scopeDefinitions(in workspace: WorkspaceID) -> [ScopeDefinition]? {
+        guard let (value, _) = entry(.scopes(workspace), at: nil), case .scopes(let definitions) = value else {
+            return nil
+        }
+        return definitions
+    }
+
+    package func remember(_ definitions: [ScopeDefinition], in workspace: WorkspaceID, readAt epoch: Int64) {
+        keep(.scopes(definitions), as: .scopes(workspace), readAt: epoch, expiresAt: nil)
+    }
+
+    private func entry(_ key: Key, at now: Date?) -> (Value, Int64)? {
+        state.withLock { state in
+            guard let entry = state.entries[key], entry.epoch == state.epoch else { return nil }
+            if let expiry = entry.expiresAt, let now, now >= expiry {
+                state.entries[key] = nil
+                return nil
+            }
+            return (entry.value, entry.epoch)
+        }
+    }
+
+    private func keep(_ value: Value, as key: Key, readAt epoch: Int64, expiresAt: Date?) {
         state.withLock { state in
             Self.observe(epoch, in: &state)
             guard epoch == state.epoch else { return }
             if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[credential] = Entry(principal: principal, epoch: epoch)
+            state.entries[key] = Entry(value: value, epoch: epoch, expiresAt: expiresAt)
         }
     }
 
@@ -69,8 +136,39 @@ package final class CredentialCache: Sendable {
         }
     }
 
-    /// How many principals are kept; for tests and metrics.
+    /// How many entries are kept; for tests and metrics.
     package var count: Int { state.withLock { $0.entries.count } }
+}
+
+/// The credential cache at the store's current epoch, for the OAuth endpoints, which count no request and so
+/// read the epoch themselves, first thing: whatever they then take from the cache was current when the request
+/// began.
+package struct EpochCache: Sendable {
+    package let cache: CredentialCache
+    let store: any RateLimitStore
+
+    package init(cache: CredentialCache, store: any RateLimitStore) {
+        self.cache = cache
+        self.store = store
+    }
+
+    /// Reads the store's epoch and lets the cache drop what is older.
+    package func currentEpoch() async throws -> Int64 {
+        let epoch = try await store.credentialEpoch()
+        cache.observe(epoch)
+        return epoch
+    }
+
+    /// `workspace`'s scope definitions as they are now: every change to them raises the epoch.
+    package func scopeDefinitions(
+        in workspace: WorkspaceID, from scopes: any ScopeStore
+    ) async throws -> [ScopeDefinition] {
+        let epoch = try await currentEpoch()
+        if let kept = cache.scopeDefinitions(in: workspace) { return kept }
+        let definitions = try await scopes.scopeDefinitions(in: workspace)
+        cache.remember(definitions, in: workspace, readAt: epoch)
+        return definitions
+    }
 }
 
 /// Verifies bearer credentials through the cache: a hit costs no store read; a miss reads the epoch, then asks

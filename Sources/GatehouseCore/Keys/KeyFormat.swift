@@ -47,17 +47,28 @@ package struct PlaintextKey: Sendable {
     /// Accepts `raw` only if it has the key shape and its checksum matches, so typos and invented strings are
     /// refused before anything is looked up. Returns nil for anything else.
     package init?(parsing raw: String) {
-        guard raw.utf8.count <= 64, let separator = raw.firstIndex(of: "_") else { return nil }
-        let prefix = raw[..<separator]
-        let rest = raw[raw.index(after: separator)...]
-        guard (try? KeyPrefix(String(prefix))) != nil, rest.count == Self.randomLength + Self.checksumLength,
-            rest.unicodeScalars.allSatisfy({ $0.isASCII && SecretGenerator.base62Alphabet.contains(Character($0)) })
-        else { return nil }
-        let body = String(raw.dropLast(Self.checksumLength))
-        let presented = Array(raw.suffix(Self.checksumLength).utf8)
-        guard constantTimeEquals(presented, Array(Self.checksum(of: body).utf8)) else { return nil }
+        // Bytes, not characters: this runs for every key presented, before any cache or store is asked.
+        let bytes = Array(raw.utf8)
+        guard bytes.count <= 64, let separator = bytes.firstIndex(of: UInt8(ascii: "_")) else { return nil }
+        let rest = bytes[(separator + 1)...]
+        guard rest.count == Self.randomLength + Self.checksumLength, rest.allSatisfy(Self.isBase62) else { return nil }
+        let prefix = String(decoding: bytes[..<separator], as: UTF8.self)
+        guard (try? KeyPrefix(prefix)) != nil else { return nil }
+        let presented = Array(bytes.suffix(Self.checksumLength))
+        guard constantTimeEquals(presented, Self.checksum(of: bytes.dropLast(Self.checksumLength))) else {
+            return nil
+        }
         self.value = raw
-        self.prefix = String(prefix)
+        self.prefix = prefix
+    }
+
+    private static func isBase62(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"):
+            true
+        default: false
+        }
     }
 
     private init(value: String, prefix: String) {
@@ -70,13 +81,19 @@ package struct PlaintextKey: Sendable {
 
     /// The CRC32 of `body` as 6 base62 digits, zero-padded (62⁶ > 2³²).
     static func checksum(of body: String) -> String {
-        var number = UInt64(CRC32.checksum(Array(body.utf8)))
-        var digits: [Character] = []
-        for _ in 0..<checksumLength {
-            digits.append(SecretGenerator.base62Alphabet[Int(number % 62)])
+        String(decoding: checksum(of: Array(body.utf8)[...]), as: UTF8.self)
+    }
+
+    private static let base62Digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    private static func checksum(of body: ArraySlice<UInt8>) -> [UInt8] {
+        var number = UInt64(CRC32.checksum(body))
+        var digits = [UInt8](repeating: 0, count: checksumLength)
+        for position in stride(from: checksumLength - 1, through: 0, by: -1) {
+            digits[position] = base62Digits[Int(number % 62)]
             number /= 62
         }
-        return String(digits.reversed())
+        return digits
     }
 }
 
@@ -88,7 +105,7 @@ package enum CRC32 {
         return value
     }
 
-    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         return crc ^ 0xFFFF_FFFF

@@ -16,10 +16,13 @@ package struct ActiveCredential: Equatable, Sendable {
     package var issuer: String?
     package var audience: String?
     package var tokenID: String?
+    /// For API keys: which key, so a use is recorded; not part of the answer.
+    package var keyID: APIKeyID?
 
     package init(
         tokenType: String, scopes: Set<Scope>, clientID: ClientID?, subject: UserID?, workspaceID: WorkspaceID,
-        issuedAt: Date, expiresAt: Date?, issuer: String? = nil, audience: String? = nil, tokenID: String? = nil
+        issuedAt: Date, expiresAt: Date?, issuer: String? = nil, audience: String? = nil, tokenID: String? = nil,
+        keyID: APIKeyID? = nil
     ) {
         self.tokenType = tokenType
         self.scopes = scopes
@@ -31,26 +34,33 @@ package struct ActiveCredential: Equatable, Sendable {
         self.issuer = issuer
         self.audience = audience
         self.tokenID = tokenID
+        self.keyID = keyID
     }
 }
 
 /// Answers a resource server (an authenticated confidential client) asking whether a credential is active
 /// and what it may do: one way to check any credential Gatehouse issues — access tokens, refresh tokens and
 /// API keys.
+///
+/// With a cache, the answers for access tokens and API keys are kept at the credential epoch they were read at:
+/// every change that could alter them raises it. Refresh tokens are always read, since using one (which
+/// rotates it) does not raise the epoch; and inactive answers are never kept.
 package struct Introspection: Sendable {
     let keys: APIKeyVerifier
     let accessTokens: AccessTokenVerifier
     let store: any TokenStore & UserStore & ClientStore
     let clock: any WallClock
+    let cache: EpochCache?
 
     package init(
         keys: APIKeyVerifier, accessTokens: AccessTokenVerifier, store: any TokenStore & UserStore & ClientStore,
-        clock: any WallClock
+        clock: any WallClock, cache: EpochCache? = nil
     ) {
         self.keys = keys
         self.accessTokens = accessTokens
         self.store = store
         self.clock = clock
+        self.cache = cache
     }
 
     /// The credential's current rights, or nil — inactive — for anything unknown, malformed, revoked, expired,
@@ -60,13 +70,27 @@ package struct Introspection: Sendable {
         guard client.type == .confidential else { throw ClientAuthenticationFailed() }
         let active: ActiveCredential?
         if AccessTokenVerifier.looksLikeJWT(token) {
-            active = try await accessToken(token)
+            active = try await cached(token) { try await accessToken(token) }
         } else if let key = PlaintextKey(parsing: token) {
-            active = try await apiKey(key)
+            active = try await cached(token) { try await apiKey(key) }
+            if let id = active?.keyID { keys.lastUse?.note(id, at: clock.now()) }
         } else {
             active = try await refreshToken(token)
         }
         guard let active, active.workspaceID == client.workspaceID else { return nil }
+        return active
+    }
+
+    /// The answer kept for `token` at the store's current epoch, or `read`'s, kept when active.
+    private func cached(
+        _ token: String, read: () async throws -> ActiveCredential?
+    ) async throws -> ActiveCredential? {
+        guard let cache else { return try await read() }
+        let epoch = try await cache.currentEpoch()
+        let digest = SecretDigest(of: token)
+        if let kept = cache.cache.introspection(of: digest, at: clock.now()) { return kept }
+        let active = try await read()
+        if let active { cache.cache.remember(active, for: digest, readAt: epoch) }
         return active
     }
 
@@ -85,7 +109,7 @@ package struct Introspection: Sendable {
         return ActiveCredential(
             tokenType: "api_key", scopes: principal.scopes, clientID: principal.client?.id,
             subject: principal.user?.id, workspaceID: principal.workspaceID, issuedAt: record.createdAt,
-            expiresAt: record.expiresAt)
+            expiresAt: record.expiresAt, keyID: record.id)
     }
 
     /// A refresh token is active while unused, unexpired and unrevoked, its client enabled and its user able

@@ -42,10 +42,10 @@ private enum JSONNode {
 
     static func of<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONNode {
         // Types Foundation writes its own way, told apart by their type: cheaper than a cast per value.
-        if T.self == String.self { return .string(value as! String) }
-        if T.self == Date.self { return .string(ISO8601.string(value as! Date)) }
-        if T.self == URL.self { return .string((value as! URL).absoluteString) }
-        if T.self == Data.self { return .string((value as! Data).base64EncodedString()) }
+        if T.self == String.self, let string = value as? String { return .string(string) }
+        if T.self == Date.self, let date = value as? Date { return .string(ISO8601.string(date)) }
+        if T.self == URL.self, let url = value as? URL { return .string(url.absoluteString) }
+        if T.self == Data.self, let data = value as? Data { return .string(data.base64EncodedString()) }
         if let dictionary = value as? any StringKeyedDictionary {
             // Foundation leaves a dictionary's own keys as they are: they are data, not property names.
             let object = JSONObject()
@@ -339,7 +339,11 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return UnkeyedContainer(array: nested, codingPath: codingPath + [key])
     }
 
-    mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+    mutating func superEncoder() -> any Encoder {
+        // A key type without "super" cannot hold one; what is encoded then goes nowhere, as it has nowhere to go.
+        guard let key = Key(stringValue: "super") else { return NodeEncoder(codingPath: codingPath) }
+        return superEncoder(forKey: key)
+    }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let nested = JSONObject()

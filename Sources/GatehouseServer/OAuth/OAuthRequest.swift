@@ -32,9 +32,10 @@ struct OAuthRequest {
     /// The body's text when it is `application/x-www-form-urlencoded`; nil when it is another type. Shared by
     /// the OAuth endpoints and the HTML forms, which answer a wrong type each in their own shape.
     static func formBody(_ request: Request, context: AppRequestContext) async throws -> String? {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard contentType == "application/x-www-form-urlencoded" else { return nil }
+        guard let contentType = request.headers[.contentType],
+            contentType.split(separator: ";", maxSplits: 1).first.map(trimmedBlanks)?.lowercased()
+                == "application/x-www-form-urlencoded"
+        else { return nil }
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         return String(decoding: body.readableBytesView, as: UTF8.self)
@@ -73,14 +74,54 @@ struct OAuthRequest {
     private static func basicCredentials(_ header: String) throws -> (id: String, secret: String)? {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic" else { return nil }
-        guard let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+        guard let data = Data(base64Encoded: String(trimmedBlanks(parts[1]))),
+            let text = String(validating: data, as: UTF8.self), let colon = text.firstIndex(of: ":"),
             let id = formDecode(text[..<colon]), let secret = formDecode(text[text.index(after: colon)...])
         else { throw OAuthError.invalidClient("The HTTP Basic credentials are malformed.") }
         return (id, secret)
     }
 
-    private static func formDecode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    /// `+` as a space and `%XX` as the byte it names; nil for a broken escape or bytes that are not UTF-8, as
+    /// `removingPercentEncoding` would say. It runs for every parameter of every OAuth request, so on bytes.
+    static func formDecode(_ text: Substring) -> String? {
+        let encoded = text.utf8
+        guard encoded.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+            return String(text)
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(encoded.count)
+        var index = encoded.startIndex
+        while index != encoded.endIndex {
+            let byte = encoded[index]
+            index = encoded.index(after: index)
+            switch byte {
+            case UInt8(ascii: "+"): decoded.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard index != encoded.endIndex, let high = hexValue(encoded[index]) else { return nil }
+                index = encoded.index(after: index)
+                guard index != encoded.endIndex, let low = hexValue(encoded[index]) else { return nil }
+                index = encoded.index(after: index)
+                decoded.append(high << 4 | low)
+            default: decoded.append(byte)
+            }
+        }
+        return String(validating: decoded, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// `text` without the spaces and tabs around it.
+    static func trimmedBlanks(_ text: Substring) -> Substring {
+        let isBlank = { (character: Character) in character == " " || character == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return text[first...last]
     }
 }

@@ -7,13 +7,20 @@ package struct ClientCredentialsGrant: GrantHandler {
     let store: any GrantStore
     let issuer: TokenIssuer
     let clock: any WallClock
+    var cache: EpochCache? = nil
 
     package func exchange(_ parameters: [String: String], client: ClientApplication) async throws -> TokenResponse {
         guard client.type == .confidential else {
             throw OAuthFailure(.unauthorizedClient, "Only a confidential client may use client_credentials.")
         }
         let requested = try GrantableScopes.parse(parameters["scope"])
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
+        let definitions: [ScopeDefinition]
+        if let cache {
+            definitions = try await cache.scopeDefinitions(in: client.workspaceID, from: store)
+        } else {
+            definitions = try await store.scopeDefinitions(in: client.workspaceID)
+        }
+        let rights = RoleRights(custom: definitions)
         let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
         let now = clock.now()
         let grant = TokenGrant(

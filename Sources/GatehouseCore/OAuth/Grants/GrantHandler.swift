@@ -18,12 +18,12 @@ package struct TokenEndpoint: Sendable {
         self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.grantType.rawValue, $0) })
     }
 
-    /// The standard handlers over one store.
-    package init(store: any GrantStore, issuer: TokenIssuer, clock: any WallClock) {
+    /// The standard handlers over one store; with a cache, scope definitions are read through it.
+    package init(store: any GrantStore, issuer: TokenIssuer, clock: any WallClock, cache: EpochCache? = nil) {
         self.init([
             AuthorizationCodeGrant(store: store, issuer: issuer, clock: clock),
             RefreshTokenGrant(store: store, issuer: issuer, clock: clock),
-            ClientCredentialsGrant(store: store, issuer: issuer, clock: clock),
+            ClientCredentialsGrant(store: store, issuer: issuer, clock: clock, cache: cache),
         ])
     }
 
