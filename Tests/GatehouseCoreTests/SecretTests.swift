@@ -64,3 +64,28 @@ struct PasswordTests {
         #expect(await !hasher.verify("correct horse battery!", against: hash))
     }
 }
+
+@Suite("Identifiers and random bytes")
+struct IdentifierTests {
+    @Test func newIdentifiersAreVersion7AndOrderedByTime() {
+        let earlier = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000))
+        let later = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000.002))
+        let text = earlier.uuidString.lowercased()
+        #expect(text.hasPrefix("01a0c450-6c00"), "48 bits of milliseconds first: \(text)")
+        #expect(Array(text)[14] == "7", "version 7")
+        #expect("89ab".contains(Array(text)[19]), "RFC 9562 variant")
+        #expect(earlier.uuidString.lowercased() < later.uuidString.lowercased())
+        #expect(UUID.timeOrdered() != UUID.timeOrdered())
+        #expect(UserID().description.count == 36)
+    }
+
+    @Test func randomBytesComeInTheLengthAskedAndDiffer() {
+        for count in [0, 1, 7, 8, 9, 16, 33] {
+            #expect(SecretGenerator.randomBytes(count).count == count)
+        }
+        #expect(SecretGenerator.randomBytes(32) != SecretGenerator.randomBytes(32))
+        // Every byte position is filled, not only the first of each eight.
+        let many = (0..<64).map { _ in SecretGenerator.randomBytes(16) }
+        for position in 0..<16 { #expect(Set(many.map { $0[position] }).count > 1, "position \(position)") }
+    }
+}

@@ -69,4 +69,46 @@ struct SQLiteServingTests {
         #expect(try await store.requestCount(bucket: "a", windowStart: next) == 0)
         #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 1)
     }
+
+    /// Writes made together share a transaction; each still stands or fails on its own.
+    @Test func concurrentWritesEachGetTheirOwnOutcome() async throws {
+        let store = try SQLiteStore(path: Self.freshPath(), serving: true)
+        _ = try await store.migrate()
+        let workspace = try Fixture.workspace()
+        let owner = try Fixture.user("owner@acme.test", in: workspace, role: .admin)
+        try await store.insert(workspace, firstUser: owner)
+        let event = AuditEvent(
+            workspaceID: workspace.id, actor: .commandLine, action: "api_key.created", targetKind: "api_key",
+            targetID: "x", address: nil, occurredAt: Fixture.epoch)
+        let peppers = try Fixture.peppers()
+        let keys = (0..<60).map { _ in PlaintextKey.generate(prefix: .standard) }
+        // Every third write repeats an earlier key's digest, which the store must refuse.
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<90 {
+                let plaintext = keys[index % 3 == 2 ? index / 3 : index - index / 3]
+                let key = APIKey(
+                    workspaceID: workspace.id, owner: .user(owner.id), name: "k\(index)", prefix: plaintext.prefix,
+                    lastFour: plaintext.lastFour, digest: peppers.current.digest(plaintext), scopes: .ownerRights,
+                    rateLimitPerMinute: nil, createdBy: owner.id, createdAt: Fixture.epoch, updatedAt: Fixture.epoch,
+                    expiresAt: nil)
+                group.addTask {
+                    do {
+                        try await store.apply(.insertKey(key), recording: event)
+                        return (index, true)
+                    } catch let error as UniqueViolation {
+                        #expect(error == UniqueViolation(.apiKeyDigest))
+                        return (index, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        let stored = try await store.apiKeys(in: workspace.id, status: nil, owner: nil)
+        #expect(outcomes.values.filter { $0 }.count == 60)
+        #expect(stored.count == 60)
+        #expect(Set(stored.map(\.digest)).count == 60)
+        let events = try await store.auditEvents(
+            in: workspace.id, matching: AuditQuery(action: "api_key.created", limit: 500))
+        #expect(events.count == 60, "a refused write leaves no audit event behind")
+    }
 }

@@ -2,9 +2,13 @@ import Foundation
 
 /// A record's identity, typed by what it identifies so a `UserID` can never be passed where a
 /// `WorkspaceID` is wanted.
+///
+/// New identifiers are UUIDv7 (RFC 9562 §5.7): they start with the time they were made, so records made one
+/// after another sit side by side in every index, and inserting one touches the index's last page rather than
+/// a random one. They are names, not secrets.
 package struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConvertible {
     package let rawValue: UUID
-    package init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
+    package init(_ rawValue: UUID = .timeOrdered()) { self.rawValue = rawValue }
     /// Lowercase UUID text, as stored and shown.
     package var description: String { rawValue.uuidString.lowercased() }
 }
@@ -15,3 +19,20 @@ package typealias WorkspaceID = Identifier<Workspace>
 package typealias UserID = Identifier<User>
 /// Identifies a department.
 package typealias DepartmentID = Identifier<Department>
+
+extension UUID {
+    /// A UUIDv7: 48 bits of Unix milliseconds, then 74 random bits (RFC 9562 §5.7). The time is the system's,
+    /// only for ordering; no rule of Gatehouse reads it back.
+    package static func timeOrdered(at date: Date = Date()) -> UUID {
+        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var bytes = SecretGenerator.randomBytes(16)
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(index))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0F)  // version 7
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)  // variant 10
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+}

@@ -75,6 +75,6 @@ package struct AccessTokenVerifier: CredentialVerifier {
 
     /// Three dot-separated parts starting with a JSON object's base64url (`eyJ`): ours to judge.
     static func looksLikeJWT(_ bearer: String) -> Bool {
-        bearer.hasPrefix("eyJ") && bearer.split(separator: ".", omittingEmptySubsequences: false).count == 3
+        bearer.utf8.starts(with: "eyJ".utf8) && bearer.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
     }
 }

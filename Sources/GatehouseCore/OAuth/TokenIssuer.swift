@@ -38,7 +38,8 @@ package struct TokenIssuer: Sendable {
         refreshScopes: Set<Scope>?, at now: Date
     ) async throws -> (TokenResponse, IssuedTokens) {
         let expiresAt = now.addingTimeInterval(settings.accessTokenLifetime)
-        let jti = SecretGenerator.base64URL(byteCount: 16)
+        // Time first, so tokens issued one after another sit side by side in the store's index.
+        let jti = UUID.timeOrdered().uuidString.lowercased()
         let claims = AccessTokenClaims(
             iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
             clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),

@@ -45,11 +45,12 @@ struct OAuthRequest {
     /// form encoding.
     static func pairs(_ text: String) -> [(name: String, value: String)]? {
         var pairs: [(name: String, value: String)] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = formDecode(parts[0]), let value = formDecode(parts.count == 2 ? parts[1] : "") else {
-                return nil
-            }
+        // Split on bytes: splitting a String walks its grapheme clusters, which a long token makes slow.
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = formDecode(Substring(parts[0])),
+                let value = formDecode(parts.count == 2 ? Substring(parts[1]) : "")
+            else { return nil }
             pairs.append((name, value))
         }
         return pairs

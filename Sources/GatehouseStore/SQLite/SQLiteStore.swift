@@ -8,6 +8,7 @@ package final class SQLiteStore: GatehouseStorage {
     let pool: DatabasePool
     let windows = RequestWindows()
     let epoch: EpochReader
+    let writes: GroupCommit
     /// The lock file held while serving, so a second server on the same file refuses to start.
     private let servingLock: ServingLock?
 
@@ -29,6 +30,7 @@ package final class SQLiteStore: GatehouseStorage {
         configuration.label = "gatehouse"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            writes = GroupCommit(pool: pool, translate: Self.translated)
         } catch let error as DatabaseError {
             throw StoreUnavailable(
                 "cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
@@ -89,16 +91,18 @@ package final class SQLiteStore: GatehouseStorage {
         }
     }
 
-    /// Runs `body` in a write transaction, turning uniqueness failures into `UniqueViolation`.
+    /// Runs `body` in a write transaction (shared with the writes waiting beside it, each in a savepoint: see
+    /// `GroupCommit`), turning uniqueness failures into `UniqueViolation`.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.write(body)
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
-        {
-            throw Self.uniqueViolation(error.message ?? "")
-        }
+        try await writes.write(body)
+    }
+
+    private static func translated(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError,
+            error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        else { return error }
+        return uniqueViolation(error.message ?? "")
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
