@@ -67,7 +67,7 @@ struct SharedServices: Sendable {
 
     init(
         _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder,
-        decoy: PasswordHash
+        decoy: DecoyHash
     ) {
         let store = dependencies.store
         let clock = dependencies.clock
@@ -99,7 +99,7 @@ package func buildApplication(
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let services = SharedServices(
-        configuration, dependencies, lastUse: lastUse, decoy: await SignIn.makeDecoy(dependencies.passwords))
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords))
     let router = buildRouter(configuration, dependencies, pages: pages, services: services)
 
     var app = Application(

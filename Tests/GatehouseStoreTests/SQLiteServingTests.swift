@@ -111,4 +111,27 @@ struct SQLiteServingTests {
             in: workspace.id, matching: AuditQuery(action: "api_key.created", limit: 500))
         #expect(events.count == 60, "a refused write leaves no audit event behind")
     }
+
+    /// While a server runs, the WAL is copied into the database file by the checkpointer's thread, not by a
+    /// commit: these few writes are far below the size at which a commit would checkpoint.
+    @Test func theCheckpointerCopiesTheWALIntoTheFileWhileServing() async throws {
+        let path = Self.freshPath()
+        let store = try SQLiteStore(path: path, serving: true)
+        try await store.whileRunning { store in
+            let before = try Self.fileSize(path)
+            let workspace = try Fixture.workspace()
+            try await store.insert(
+                workspace, firstUser: try Fixture.user("owner@acme.test", in: workspace, role: .admin))
+            var grown = false
+            for _ in 0..<100 where !grown {
+                try await Task.sleep(for: .milliseconds(50))
+                grown = try Self.fileSize(path) > before
+            }
+            #expect(grown, "the database file took the WAL's pages")
+        }
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+    }
 }

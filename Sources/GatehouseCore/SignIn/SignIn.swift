@@ -21,11 +21,11 @@ package struct SignIn: Sendable {
     let settings: OAuthSettings
     let throttle: SignInThrottle
     /// Checked against when the email is unknown, so that answer takes as long as a wrong password.
-    let decoy: PasswordHash
+    let decoy: DecoyHash
 
     package init(
         store: any SignInStore, passwords: any PasswordHasher, clock: any WallClock, settings: OAuthSettings,
-        throttle: SignInThrottle, decoy: PasswordHash
+        throttle: SignInThrottle, decoy: DecoyHash
     ) {
         self.store = store
         self.passwords = passwords
@@ -33,11 +33,6 @@ package struct SignIn: Sendable {
         self.settings = settings
         self.throttle = throttle
         self.decoy = decoy
-    }
-
-    /// A password hash nobody knows the password of, made once at start-up with the real hasher's cost.
-    package static func makeDecoy(_ passwords: any PasswordHasher) async -> PasswordHash {
-        await passwords.hash(Password.generate())
     }
 
     /// Checks the email and password and opens a session; returns it with the cookie value, shown only to the
@@ -49,7 +44,7 @@ package struct SignIn: Sendable {
         var user: User?
         if let address = try? EmailAddress(email) { user = try await store.user(email: address) }
         guard let user, let hash = user.passwordHash else {
-            _ = await passwords.verify(password, against: decoy)
+            _ = await passwords.verify(password, against: await decoy.hash)
             try await throttle.recordFailure(email: email, address: address)
             throw SignInRefusal.wrongCredentials
         }
@@ -116,5 +111,20 @@ package struct SignIn: Sendable {
                 workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
                 action: action, targetKind: "user", targetID: "\(user.id)", address: address,
                 occurredAt: clock.now()))
+    }
+}
+
+/// A password hash nobody knows the password of, made with the real hasher's cost. It is made in the background
+/// from start-up, so a bcrypt hash is not what the first `/healthz` waits for; a sign-in that needs it before it
+/// is ready waits for it.
+package final class DecoyHash: Sendable {
+    private let making: Task<PasswordHash, Never>
+
+    package init(_ passwords: any PasswordHasher) {
+        making = Task { await passwords.hash(Password.generate()) }
+    }
+
+    var hash: PasswordHash {
+        get async { await making.value }
     }
 }

@@ -15,15 +15,15 @@ extension SQLiteStore {
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description])
+            try db.cachedRow(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description])
                 .map(Self.apiKey)
         }
     }
 
     package func apiKey(digest: KeyDigest) async throws -> APIKey? {
         try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM api_keys WHERE secret_digest = ? AND pepper_version = ?",
+            try db.cachedRow(
+                sql: "SELECT * FROM api_keys WHERE secret_digest = ? AND pepper_version = ?",
                 arguments: [digest.hex, digest.pepperVersion]
             ).map(Self.apiKey)
         }
@@ -49,13 +49,13 @@ extension SQLiteStore {
         sql += " ORDER BY created_at DESC, id"
         let query = sql
         let values = arguments
-        return try await read { db in try Row.fetchAll(db, sql: query, arguments: values).map(Self.apiKey) }
+        return try await read { db in try db.cachedRows(sql: query, arguments: values).map(Self.apiKey) }
     }
 
     package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
         try await write { db in
             for (id, date) in uses {
-                try db.execute(
+                try db.cachedExecute(
                     sql: """
                         UPDATE api_keys SET last_used_at = ?
                         WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)
@@ -73,8 +73,8 @@ extension SQLiteStore {
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM scope_definitions WHERE workspace_id = ? ORDER BY name",
+            try db.cachedRows(
+                sql: "SELECT * FROM scope_definitions WHERE workspace_id = ? ORDER BY name",
                 arguments: [workspace.description]
             ).map { row in
                 ScopeDefinition(
@@ -150,7 +150,7 @@ extension SQLiteStore {
         let statement = sql
         let values = arguments
         return try await read { db in
-            try Row.fetchAll(db, sql: statement, arguments: values).map { row in
+            try db.cachedRows(sql: statement, arguments: values).map { row in
                 let actorUser: String? = row["actor_user_id"]
                 return AuditEvent(
                     sequence: row["sequence"], workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
@@ -167,7 +167,7 @@ extension SQLiteStore {
 
     static func insert(_ key: APIKey, _ db: Database) throws {
         let owner = StoredForm.owner(key.owner)
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, owner_client_id, name, prefix,
                     last_four, secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by,
@@ -185,7 +185,7 @@ extension SQLiteStore {
     }
 
     static func update(_ key: APIKey, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 UPDATE api_keys SET name = ?, scopes = ?, status = ?, rate_limit_per_minute = ?, updated_at = ?,
                     expires_at = ?
@@ -200,7 +200,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ definition: ScopeDefinition, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
                 VALUES (?, ?, ?, ?, ?)
@@ -212,7 +212,7 @@ extension SQLiteStore {
     }
 
     static func append(_ event: AuditEvent, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind,
                     target_id, address, details, occurred_at)

@@ -5,7 +5,7 @@ import GatehouseCore
 extension SQLiteStore {
     package func client(id: ClientID) async throws -> ClientApplication? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value])
+            try db.cachedRow(sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value])
                 .map(Self.client)
         }
     }
@@ -14,8 +14,7 @@ extension SQLiteStore {
         in workspace: WorkspaceID, after cursor: ClientID?, limit: Int
     ) async throws -> [ClientApplication] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.cachedRows(
                 sql: """
                     SELECT * FROM clients WHERE workspace_id = ? AND client_id > ? ORDER BY client_id LIMIT ?
                     """,
@@ -27,7 +26,7 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ client: ClientApplication, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type,
                     redirect_uris, grant_types, scopes, secret_digest, previous_secret_digest,
@@ -46,7 +45,7 @@ extension SQLiteStore {
     }
 
     static func update(_ client: ClientApplication, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 UPDATE clients SET name = ?, description = ?, logo_url = ?, homepage_url = ?, redirect_uris = ?,
                     grant_types = ?, scopes = ?, secret_digest = ?, previous_secret_digest = ?,
@@ -68,13 +67,13 @@ extension SQLiteStore {
     static func delete(_ client: ClientApplication, _ db: Database) throws {
         let id = client.id.value
         let grants = "SELECT id FROM oauth_grants WHERE client_id = ?"
-        try db.execute(sql: "DELETE FROM access_tokens WHERE grant_id IN (\(grants))", arguments: [id])
-        try db.execute(sql: "DELETE FROM refresh_tokens WHERE grant_id IN (\(grants))", arguments: [id])
-        try db.execute(sql: "DELETE FROM oauth_grants WHERE client_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM authorization_codes WHERE client_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM consents WHERE client_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM api_keys WHERE owner_client_id = ?", arguments: [id])
-        try db.execute(
+        try db.cachedExecute(sql: "DELETE FROM access_tokens WHERE grant_id IN (\(grants))", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM refresh_tokens WHERE grant_id IN (\(grants))", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM oauth_grants WHERE client_id = ?", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM authorization_codes WHERE client_id = ?", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM consents WHERE client_id = ?", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM api_keys WHERE owner_client_id = ?", arguments: [id])
+        try db.cachedExecute(
             sql: "DELETE FROM clients WHERE client_id = ? AND workspace_id = ?",
             arguments: [client.id.value, client.workspaceID.description])
         guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }

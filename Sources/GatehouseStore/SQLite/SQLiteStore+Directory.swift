@@ -9,21 +9,21 @@ extension SQLiteStore {
 
     package func workspace(id: WorkspaceID) async throws -> Workspace? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description])
+            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description])
                 .map(Self.workspace)
         }
     }
 
     package func workspace(slug: WorkspaceSlug) async throws -> Workspace? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value])
+            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value])
                 .map(Self.workspace)
         }
     }
 
     package func allWorkspaces() async throws -> [Workspace] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM workspaces ORDER BY created_at, slug").map(Self.workspace)
+            try db.cachedRows(sql: "SELECT * FROM workspaces ORDER BY created_at, slug").map(Self.workspace)
         }
     }
 
@@ -37,21 +37,21 @@ extension SQLiteStore {
 
     package func user(id: UserID) async throws -> User? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description]).map(Self.user)
+            try db.cachedRow(sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description]).map(Self.user)
         }
     }
 
     package func user(email: EmailAddress) async throws -> User? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value])
+            try db.cachedRow(sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value])
                 .map(Self.user)
         }
     }
 
     package func users(in workspace: WorkspaceID) async throws -> [User] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM users WHERE workspace_id = ? ORDER BY email",
+            try db.cachedRows(
+                sql: "SELECT * FROM users WHERE workspace_id = ? ORDER BY email",
                 arguments: [workspace.description]
             ).map(Self.user)
         }
@@ -59,7 +59,7 @@ extension SQLiteStore {
 
     package func insert(_ department: Department) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "INSERT INTO departments (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [
                     department.id.description, department.workspaceID.description, department.name,
@@ -70,15 +70,15 @@ extension SQLiteStore {
 
     package func department(id: DepartmentID) async throws -> Department? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description])
+            try db.cachedRow(sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description])
                 .map(Self.department)
         }
     }
 
     package func department(named name: String, in workspace: WorkspaceID) async throws -> Department? {
         try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM departments WHERE workspace_id = ? AND name = ?",
+            try db.cachedRow(
+                sql: "SELECT * FROM departments WHERE workspace_id = ? AND name = ?",
                 arguments: [workspace.description, name]
             ).map(Self.department)
         }
@@ -86,8 +86,8 @@ extension SQLiteStore {
 
     package func departments(in workspace: WorkspaceID) async throws -> [Department] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM departments WHERE workspace_id = ? ORDER BY name",
+            try db.cachedRows(
+                sql: "SELECT * FROM departments WHERE workspace_id = ? ORDER BY name",
                 arguments: [workspace.description]
             ).map(Self.department)
         }
@@ -96,7 +96,7 @@ extension SQLiteStore {
     // MARK: Rows
 
     static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: "INSERT INTO workspaces (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
             arguments: [
                 workspace.id.description, workspace.name, workspace.slug.value,
@@ -106,7 +106,7 @@ extension SQLiteStore {
     }
 
     static func update(_ user: User, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 UPDATE users SET email = ?, name = ?, employee_id = ?, title = ?, department_id = ?,
                     manager_id = ?, role = ?, is_active = ?, privacy_notice_accepted_at = ?, password_hash = ?,
@@ -123,7 +123,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ user: User, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO users (id, workspace_id, email, name, employee_id, title, department_id, manager_id, role,
                     is_active, privacy_notice_accepted_at, password_hash, created_at, updated_at)

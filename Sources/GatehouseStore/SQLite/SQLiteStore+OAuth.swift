@@ -7,7 +7,7 @@ extension SQLiteStore {
 
     package func signingKeys() async throws -> [StoredSigningKey] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
+            try db.cachedRows(sql: "SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
                 let retiredAt: Int64? = row["retired_at"]
                 return StoredSigningKey(
                     kid: row["kid"], publicKey: row["public_key"], sealedPrivateKey: row["sealed_private_key"],
@@ -19,10 +19,10 @@ extension SQLiteStore {
 
     package func rotateSigningKeys(to key: StoredSigningKey) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL",
                 arguments: [key.createdAt.microsecondsSince1970])
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at, retired_at)
                     VALUES (?, ?, ?, ?, NULL)
@@ -35,7 +35,7 @@ extension SQLiteStore {
 
     package func insert(_ code: AuthorizationCode) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO authorization_codes (digest, grant_id, workspace_id, client_id, user_id, redirect_uri,
                         scopes, code_challenge, nonce, auth_time, issued_at, expires_at, consumed_at)
@@ -53,7 +53,7 @@ extension SQLiteStore {
 
     package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex])
+            try db.cachedRow(sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex])
                 .map(Self.code)
         }
     }
@@ -70,14 +70,14 @@ extension SQLiteStore {
 
     package func grant(id: GrantID) async throws -> TokenGrant? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description])
+            try db.cachedRow(sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description])
                 .map(Self.grant)
         }
     }
 
     package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex])
+            try db.cachedRow(sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex])
                 .map(Self.refreshToken)
         }
     }
@@ -94,7 +94,7 @@ extension SQLiteStore {
         async throws -> Bool
     {
         try await write { db in
-            try db.execute(sql: update, arguments: arguments)
+            try db.cachedExecute(sql: update, arguments: arguments)
             guard db.changesCount == 1 else { return false }
             try Self.insert(tokens, db)
             return true
@@ -103,7 +103,7 @@ extension SQLiteStore {
 
     package func accessToken(id: String) async throws -> AccessTokenRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]).map { row in
+            try db.cachedRow(sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]).map { row in
                 let revokedAt: Int64? = row["revoked_at"]
                 return AccessTokenRecord(
                     id: row["jti"], grantID: GrantID(try Self.uuid(row["grant_id"])),
@@ -115,7 +115,7 @@ extension SQLiteStore {
 
     package func revokeAccessToken(id: String, at time: Date) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
                 arguments: [time.microsecondsSince1970, id])
         }
@@ -123,7 +123,7 @@ extension SQLiteStore {
 
     package func revokeGrant(id: GrantID, at time: Date) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [time.microsecondsSince1970, id.description])
         }
@@ -137,8 +137,8 @@ extension SQLiteStore {
 
     package func consent(of user: UserID, for client: ClientID) async throws -> Consent? {
         try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM consents WHERE user_id = ? AND client_id = ?",
+            try db.cachedRow(
+                sql: "SELECT * FROM consents WHERE user_id = ? AND client_id = ?",
                 arguments: [user.description, client.value]
             ).map(Self.consent)
         }
@@ -146,15 +146,15 @@ extension SQLiteStore {
 
     package func consents(of user: UserID) async throws -> [Consent] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description]
+            try db.cachedRows(
+                sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description]
             ).map(Self.consent)
         }
     }
 
     package func save(_ consent: Consent) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO consents (user_id, client_id, workspace_id, scopes, granted_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
@@ -169,7 +169,7 @@ extension SQLiteStore {
 
     package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "DELETE FROM consents WHERE user_id = ? AND client_id = ?",
                 arguments: [user.description, client.value])
             guard db.changesCount == 1 else { return false }
@@ -182,7 +182,7 @@ extension SQLiteStore {
 
     package func insert(_ session: WebSession) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at, last_seen_at)
                     VALUES (?, ?, ?, ?, ?, ?)
@@ -197,7 +197,7 @@ extension SQLiteStore {
 
     package func session(digest: SecretDigest) async throws -> WebSession? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]).map {
+            try db.cachedRow(sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]).map {
                 row in
                 WebSession(
                     digest: SecretDigest(storedHex: row["digest"]), userID: UserID(try Self.uuid(row["user_id"])),
@@ -211,7 +211,7 @@ extension SQLiteStore {
 
     package func touchSession(digest: SecretDigest, at time: Date) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE web_sessions SET last_seen_at = ? WHERE digest = ?",
                 arguments: [time.microsecondsSince1970, digest.hex])
         }
@@ -219,13 +219,13 @@ extension SQLiteStore {
 
     package func deleteSession(digest: SecretDigest) async throws {
         try await write { db in
-            try db.execute(sql: "DELETE FROM web_sessions WHERE digest = ?", arguments: [digest.hex])
+            try db.cachedExecute(sql: "DELETE FROM web_sessions WHERE digest = ?", arguments: [digest.hex])
         }
     }
 
     package func deleteSessions(of user: UserID) async throws {
         try await write { db in
-            try db.execute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.description])
+            try db.cachedExecute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.description])
         }
     }
 
@@ -233,7 +233,7 @@ extension SQLiteStore {
 
     static func insert(_ tokens: IssuedTokens, _ db: Database) throws {
         if let grant = tokens.newGrant {
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO oauth_grants (id, workspace_id, client_id, user_id, scopes, auth_time, created_at,
                         revoked_at)
@@ -247,14 +247,14 @@ extension SQLiteStore {
                 ])
         }
         let access = tokens.accessToken
-        try db.execute(
+        try db.cachedExecute(
             sql: "INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)",
             arguments: [
                 access.id, access.grantID.description, access.expiresAt.microsecondsSince1970,
                 access.revokedAt?.microsecondsSince1970,
             ])
         if let refresh = tokens.refreshToken {
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO refresh_tokens (digest, grant_id, scopes, issued_at, expires_at, used_at)
                     VALUES (?, ?, ?, ?, ?, ?)
@@ -268,7 +268,7 @@ extension SQLiteStore {
     }
 
     static func revokeGrants(of user: UserID, client: ClientID?, at time: Date, _ db: Database) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 UPDATE oauth_grants SET revoked_at = ?
                 WHERE user_id = ? AND (? IS NULL OR client_id = ?) AND revoked_at IS NULL
@@ -278,7 +278,7 @@ extension SQLiteStore {
 
     /// What deactivating a user ends besides the account: their sessions and every grant they hold.
     static func endSessionsAndGrants(of user: User, at time: Date, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.id.description])
+        try db.cachedExecute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.id.description])
         try revokeGrants(of: user.id, client: nil, at: time, db)
     }
 
