@@ -23,6 +23,11 @@ package final class CredentialCache: Sendable {
         case active(ActiveCredential)
         case client(ClientApplication)
         case scopes([ScopeDefinition])
+
+        var principal: Principal? { if case .principal(let principal) = self { principal } else { nil } }
+        var active: ActiveCredential? { if case .active(let active) = self { active } else { nil } }
+        var client: ClientApplication? { if case .client(let client) = self { client } else { nil } }
+        var scopes: [ScopeDefinition]? { if case .scopes(let definitions) = self { definitions } else { nil } }
     }
 
     private struct Entry {
@@ -48,7 +53,7 @@ package final class CredentialCache: Sendable {
     /// The principal `credential` stood for when it was read at the newest epoch seen, unless it has expired
     /// since; with that epoch.
     package func principal(for credential: SecretDigest, at now: Date) -> (principal: Principal, epoch: Int64)? {
-        guard let (value, epoch) = entry(.bearer(credential), at: now), case .principal(let principal) = value else {
+        guard let (value, epoch) = entry(.bearer(credential), at: now), let principal = value.principal else {
             return nil
         }
         return (principal, epoch)
@@ -61,10 +66,7 @@ package final class CredentialCache: Sendable {
 
     /// What introspecting `credential` answered at the newest epoch seen, unless it has expired since.
     package func introspection(of credential: SecretDigest, at now: Date) -> ActiveCredential? {
-        guard let (value, _) = entry(.introspected(credential), at: now), case .active(let active) = value else {
-            return nil
-        }
-        return active
+        entry(.introspected(credential), at: now)?.value.active
     }
 
     /// Keeps an introspection answer read at `epoch`. Only for credentials whose every change raises the epoch.
@@ -74,10 +76,7 @@ package final class CredentialCache: Sendable {
 
     /// The client that `credentials` (a digest of its id and secret) authenticated at the newest epoch seen.
     package func client(authenticatedBy credentials: SecretDigest, at now: Date) -> ClientApplication? {
-        guard let (value, _) = entry(.client(credentials), at: now), case .client(let client) = value else {
-            return nil
-        }
-        return client
+        entry(.client(credentials), at: now)?.value.client
     }
 
     /// Keeps a client authentication made at `epoch`, until a previous secret's grace period would end.
@@ -87,17 +86,14 @@ package final class CredentialCache: Sendable {
 
     /// `workspace`'s scope definitions as read at the newest epoch seen.
     package func scopeDefinitions(in workspace: WorkspaceID) -> [ScopeDefinition]? {
-        guard let (value, _) = entry(.scopes(workspace), at: nil), case .scopes(let definitions) = value else {
-            return nil
-        }
-        return definitions
+        entry(.scopes(workspace), at: nil)?.value.scopes
     }
 
     package func remember(_ definitions: [ScopeDefinition], in workspace: WorkspaceID, readAt epoch: Int64) {
         keep(.scopes(definitions), as: .scopes(workspace), readAt: epoch, expiresAt: nil)
     }
 
-    private func entry(_ key: Key, at now: Date?) -> (Value, Int64)? {
+    private func entry(_ key: Key, at now: Date?) -> (value: Value, epoch: Int64)? {
         state.withLock { state in
             guard let entry = state.entries[key], entry.epoch == state.epoch else { return nil }
             if let expiry = entry.expiresAt, let now, now >= expiry {
