@@ -47,6 +47,9 @@ struct JSONResponseEncoderTests {
         var flag = true
         var nothing: String? = nil
         var something: String? = "here"
+        var noDate: Date? = nil
+        var someDate: Date? = Date(timeIntervalSince1970: 1_790_000_000.5)
+        var optionalNumber: Int? = 7
         var int8 = Int8.min
         var uint64 = UInt64.max
         var int64 = Int64.min
@@ -67,6 +70,28 @@ struct JSONResponseEncoderTests {
 
     struct NoFields: Encodable {}
 
+    /// Optionals encoded as `null` when absent, as the API's representations do.
+    struct ExplicitOptionals: Encodable {
+        var noText: String? = nil
+        var someText: String? = "x/y"
+        var noDate: Date? = nil
+        var someDate: Date? = Date(timeIntervalSince1970: 1_790_000_000.5)
+        var noNumber: Int? = nil
+        var someNumber: Int? = 7
+
+        enum CodingKeys: CodingKey { case noText, someText, noDate, someDate, noNumber, someNumber }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(noText, forKey: .noText)
+            try container.encode(someText, forKey: .someText)
+            try container.encode(noDate, forKey: .noDate)
+            try container.encode(someDate, forKey: .someDate)
+            try container.encode(noNumber, forKey: .noNumber)
+            try container.encode(someNumber, forKey: .someNumber)
+        }
+    }
+
     @Test func keysAreConvertedAndSortedAsFoundationDoes() throws {
         try Self.expectSame(Names())
         #expect(try Self.ours(Names()).contains(#""my_url_value":3"#))
@@ -74,6 +99,8 @@ struct JSONResponseEncoderTests {
 
     @Test func everyKindOfValueIsWrittenAsFoundationWritesIt() throws {
         try Self.expectSame(Everything())
+        try Self.expectSame(ExplicitOptionals())
+        #expect(try Self.ours(ExplicitOptionals()).contains(#""no_date":null"#))
         try Self.expectSame([Everything()])
         try Self.expectSame("top-level string")
         try Self.expectSame(42)

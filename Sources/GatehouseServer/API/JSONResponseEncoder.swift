@@ -40,12 +40,17 @@ private enum JSONNode {
     case array(JSONArray)
     case object(JSONObject)
 
+    static var null: JSONNode { .literal("null") }
+
     static func of<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONNode {
         // Types Foundation writes its own way, told apart by their type: cheaper than a cast per value.
         if T.self == String.self, let string = value as? String { return .string(string) }
         if T.self == Date.self, let date = value as? Date { return .string(ISO8601.string(date)) }
         if T.self == URL.self, let url = value as? URL { return .string(url.absoluteString) }
         if T.self == Data.self, let data = value as? Data { return .string(data.base64EncodedString()) }
+        // Optional fields, which every representation has and which would otherwise each take an encoder.
+        if T.self == String?.self, let string = value as? String? { return string.map { .string($0) } ?? .null }
+        if T.self == Date?.self, let date = value as? Date? { return date.map { .string(ISO8601.string($0)) } ?? .null }
         if let dictionary = value as? any StringKeyedDictionary {
             // Foundation leaves a dictionary's own keys as they are: they are data, not property names.
             let object = JSONObject()
