@@ -118,14 +118,23 @@ struct SQLiteServingTests {
         let path = Self.freshPath()
         let store = try SQLiteStore(path: path, serving: true)
         try await store.whileRunning { store in
-            let before = try Self.fileSize(path)
             let workspace = try Fixture.workspace()
             try await store.insert(
                 workspace, firstUser: try Fixture.user("owner@acme.test", in: workspace, role: .admin))
+            let before = try Self.fileSize(path)
+            // About 400 KB of new pages: the file can only grow by them through a checkpoint, and a commit
+            // would checkpoint only past 16 MB.
+            let padding = String(repeating: "x", count: 1000)
+            for index in 0..<400 {
+                try await store.append(
+                    AuditEvent(
+                        workspaceID: workspace.id, actor: .commandLine, action: "test.padding", targetKind: "x",
+                        targetID: "\(index)", address: nil, details: ["padding": padding], occurredAt: Fixture.epoch))
+            }
             var grown = false
-            for _ in 0..<100 where !grown {
+            for _ in 0..<200 where !grown {
                 try await Task.sleep(for: .milliseconds(50))
-                grown = try Self.fileSize(path) > before
+                grown = try Self.fileSize(path) > before + 300_000
             }
             #expect(grown, "the database file took the WAL's pages")
         }
