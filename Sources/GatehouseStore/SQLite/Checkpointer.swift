@@ -10,8 +10,8 @@ import Synchronization
 final class Checkpointer: Sendable {
     private let path: String
     private let stopped = Atomic<Bool>(false)
-    /// How long the thread sleeps between checkpoints.
-    static let interval: Duration = .milliseconds(100)
+    /// How long the thread sleeps between checkpoints, in microseconds (100 ms).
+    static let intervalMicroseconds: UInt32 = 100_000
 
     init(path: String) {
         self.path = path
@@ -38,11 +38,10 @@ final class Checkpointer: Sendable {
         defer { sqlite3_close_v2(database) }
         // A connection finds the file in WAL mode at its first read; until then it has no WAL to checkpoint.
         _ = sqlite3_exec(database, "PRAGMA journal_mode", nil, nil, nil)
-        let pause = UInt32(Self.interval.components.attoseconds / 1_000_000_000_000)
         while !stopped.load(ordering: .relaxed) {
             // PASSIVE: copies what no reader still needs, waits for no one; a busy result is simply tried again.
             _ = sqlite3_wal_checkpoint_v2(database, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-            usleep(pause)
+            usleep(Self.intervalMicroseconds)
         }
     }
 }
