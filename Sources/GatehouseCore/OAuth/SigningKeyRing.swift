@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import Synchronization
 
 /// A token was refused before its claims were looked at: malformed, another algorithm or type, an unknown
 /// key, or a bad signature. One answer for all of them.
@@ -11,13 +12,16 @@ package struct TokenRejected: Error, Equatable, Sendable {
 /// The signing keys as the server uses them: the newest signs, every key whose tokens may still be alive
 /// verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a rotation
 /// made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
-package actor SigningKeyRing {
+///
+/// Loaded keys are kept behind a lock rather than in an actor: signing then runs on the caller's thread, as
+/// many at once as there are cores. Two requests that find the keys stale may both load them; the later wins.
+package final class SigningKeyRing: Sendable {
     /// How long a loaded set of keys is used before the store is asked again.
     package static let refreshInterval: TimeInterval = 30
 
-    private struct Loaded {
+    private struct Loaded: Sendable {
         let keys: JWTKeyCollection
-        let currentKID: String
+        let signer: ES256TokenSigner
         let published: [StoredSigningKey]
         let loadedAt: Date
     }
@@ -28,9 +32,9 @@ package actor SigningKeyRing {
     /// The longest a token signed by a key can live; a retired key stays published this long, plus the
     /// refresh interval during which another instance may still have signed with it.
     private let tokenLifetime: TimeInterval
-    private var loaded: Loaded?
+    private let loaded = Mutex<Loaded?>(nil)
     /// Unknown kids make the ring look again, but at most once a second, so garbage cannot hammer the store.
-    private var lastForcedReload = ContinuousClock.now - .seconds(60)
+    private let lastForcedReload = Mutex(ContinuousClock.now - .seconds(60))
 
     package init(
         store: any SigningKeyStore, secret: SigningKeySecret, clock: any WallClock, tokenLifetime: TimeInterval
@@ -42,12 +46,8 @@ package actor SigningKeyRing {
     }
 
     /// Signs `claims` with the current key; `type` is the JOSE `typ` header (`at+jwt` for access tokens).
-    package func sign(_ claims: some JWTPayload, type: String) async throws -> String {
-        let current = try await keys()
-        var header = JWTHeader()
-        header.typ = type
-        header.alg = "ES256"
-        return try await current.keys.sign(claims, kid: JWKIdentifier(string: current.currentKID), header: header)
+    package func sign(_ claims: some JWTClaimsWriting, type: String) async throws -> String {
+        try await keys().signer.sign(claims, type: type)
     }
 
     /// The claims of `token` when it is an ES256 JWT of `type`, signed by a published key. Claims (expiry,
@@ -58,8 +58,12 @@ package actor SigningKeyRing {
         else { throw TokenRejected() }
         var current = try await keys()
         if !current.published.contains(where: { $0.kid == kid }) {
-            guard ContinuousClock.now - lastForcedReload > .seconds(1) else { throw TokenRejected() }
-            lastForcedReload = .now
+            let mayReload = lastForcedReload.withLock { last in
+                guard ContinuousClock.now - last > .seconds(1) else { return false }
+                last = .now
+                return true
+            }
+            guard mayReload else { throw TokenRejected() }
             current = try await keys(forceReload: true)
             guard current.published.contains(where: { $0.kid == kid }) else { throw TokenRejected() }
         }
@@ -79,8 +83,8 @@ package actor SigningKeyRing {
 
     private func keys(forceReload: Bool = false) async throws -> Loaded {
         let now = clock.now()
-        if !forceReload, let loaded, now.timeIntervalSince(loaded.loadedAt) < Self.refreshInterval,
-            now >= loaded.loadedAt
+        if !forceReload, let loaded = loaded.withLock({ $0 }),
+            now.timeIntervalSince(loaded.loadedAt) < Self.refreshInterval, now >= loaded.loadedAt
         {
             return loaded
         }
@@ -97,8 +101,10 @@ package actor SigningKeyRing {
         }
         let privateKey = try secret.open(current)
         await collection.add(ecdsa: try ES256PrivateKey(backing: privateKey), kid: JWKIdentifier(string: current.kid))
-        let fresh = Loaded(keys: collection, currentKID: current.kid, published: published, loadedAt: now)
-        loaded = fresh
+        let fresh = Loaded(
+            keys: collection, signer: ES256TokenSigner(key: privateKey, kid: current.kid), published: published,
+            loadedAt: now)
+        loaded.withLock { $0 = fresh }
         return fresh
     }
 

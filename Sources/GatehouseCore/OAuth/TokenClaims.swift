@@ -24,10 +24,41 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         case authTime = "auth_time"
     }
 
+    package init(
+        iss: String, sub: String, aud: String, clientID: String, scope: String, exp: Int64, iat: Int64, jti: String,
+        workspaceID: String, authTime: Int64?
+    ) {
+        self.iss = iss
+        self.sub = sub
+        self.aud = aud
+        self.clientID = clientID
+        self.scope = scope
+        self.exp = exp
+        self.iat = iat
+        self.jti = jti
+        self.workspaceID = workspaceID
+        self.authTime = authTime
+    }
+
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
 
     package var scopes: Set<Scope> {
         Set(scope.split(separator: " ").compactMap { try? Scope(String($0)) })
+    }
+}
+
+extension AccessTokenClaims: JWTClaimsWriting {
+    package func writeClaims(to object: inout JSONObjectWriter) {
+        object.member("iss", iss)
+        object.member("sub", sub)
+        object.member("aud", aud)
+        object.member("client_id", clientID)
+        object.member("scope", scope)
+        object.member("exp", exp)
+        object.member("iat", iat)
+        object.member("jti", jti)
+        object.member("workspace_id", workspaceID)
+        object.member("auth_time", authTime)
     }
 }
 
@@ -49,7 +80,38 @@ package struct IDTokenClaims: JWTPayload, Equatable {
         case authTime = "auth_time"
     }
 
+    package init(
+        iss: String, sub: String, aud: String, azp: String, exp: Int64, iat: Int64, authTime: Int64, nonce: String?,
+        name: String?, email: String?
+    ) {
+        self.iss = iss
+        self.sub = sub
+        self.aud = aud
+        self.azp = azp
+        self.exp = exp
+        self.iat = iat
+        self.authTime = authTime
+        self.nonce = nonce
+        self.name = name
+        self.email = email
+    }
+
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+extension IDTokenClaims: JWTClaimsWriting {
+    package func writeClaims(to object: inout JSONObjectWriter) {
+        object.member("iss", iss)
+        object.member("sub", sub)
+        object.member("aud", aud)
+        object.member("azp", azp)
+        object.member("exp", exp)
+        object.member("iat", iat)
+        object.member("auth_time", authTime)
+        object.member("nonce", nonce)
+        object.member("name", name)
+        object.member("email", email)
+    }
 }
 
 extension Date {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -102,34 +103,8 @@ private enum JSONNode {
         }
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    /// A JSON string: quotes, backslashes and control characters escaped, everything else as UTF-8.
     private static func write(string: String, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var string = string
-        string.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                start = index + 1
-                switch byte {
-                case 0x22: buffer.writeStaticString("\\\"")
-                case 0x5C: buffer.writeStaticString("\\\\")
-                case 0x08: buffer.writeStaticString("\\b")
-                case 0x0C: buffer.writeStaticString("\\f")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                default:
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0xF)])
-                }
-            }
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[start...]))
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        JSONText.writeString(string) { buffer.writeBytes($0) }
     }
 }
 

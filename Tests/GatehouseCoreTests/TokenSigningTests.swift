@@ -1,0 +1,103 @@
+import Foundation
+import GatehouseCore
+import GatehouseTestSupport
+import Synchronization
+import Testing
+
+/// Tokens are written and signed by Gatehouse itself and verified by JWTKit: what one signs, the other must
+/// accept, with every claim intact.
+@Suite("Token signing")
+struct TokenSigningTests {
+    private final class Keys: SigningKeyStore {
+        let stored = Mutex<[StoredSigningKey]>([])
+        func signingKeys() async throws -> [StoredSigningKey] { stored.withLock { $0 } }
+        func rotateSigningKeys(to key: StoredSigningKey) async throws { stored.withLock { $0.append(key) } }
+    }
+
+    private func ring() async throws -> SigningKeyRing {
+        let keys = Keys()
+        let secret = try Fixture.signingKeySecret()
+        try await keys.rotateSigningKeys(to: try secret.generateKey(at: Date()))
+        return SigningKeyRing(store: keys, secret: secret, clock: SystemClock(), tokenLifetime: 900)
+    }
+
+    private static func part(_ token: String, _ index: Int) throws -> [String: Any] {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(parts.count == 3)
+        let data = try #require(Data(base64URLEncoded: String(parts[index])))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func anAccessTokenVerifiesWithJWTKitAndItsClaimsComeBackAsSigned() async throws {
+        let ring = try await ring()
+        for authTime: Int64? in [1_795_000_000, nil] {
+            let claims = AccessTokenClaims(
+                iss: "https://id.example.com/tenant", sub: "0198a5c2-0000-7000-8000-000000000001",
+                aud: "https://id.example.com", clientID: "reports-app", scope: "clients:read openid",
+                exp: 1_795_000_900, iat: 1_795_000_000, jti: "0198a5c2-0000-7000-8000-0000000000ff",
+                workspaceID: "0198a5c2-0000-7000-8000-000000000002", authTime: authTime)
+            let token = try await ring.sign(claims, type: "at+jwt")
+            #expect(try await ring.verify(token, as: AccessTokenClaims.self, type: "at+jwt") == claims)
+            let header = try Self.part(token, 0)
+            #expect(header["alg"] as? String == "ES256")
+            #expect(header["typ"] as? String == "at+jwt")
+            #expect(header["kid"] as? String == (try await ring.publishedKeys()).last?.kid)
+            // An absent optional claim is left out, not written as null.
+            #expect((try Self.part(token, 1)["auth_time"] != nil) == (authTime != nil))
+            #expect(!token.contains("=") && !token.contains("+") && !token.contains("/"))
+        }
+    }
+
+    @Test func anIDTokenKeepsNamesThatNeedEscapingIntact() async throws {
+        let ring = try await ring()
+        let claims = IDTokenClaims(
+            iss: "https://id.example.com", sub: "user", aud: "app", azp: "app", exp: 200, iat: 100, authTime: 90,
+            nonce: "n-0S6_WzA2Mj", name: "Zoë \"Z\" O'Brien \\ 東京 \u{1}\n\t😀", email: "zoe@example.com")
+        let token = try await ring.sign(claims, type: "JWT")
+        #expect(try await ring.verify(token, as: IDTokenClaims.self, type: "jwt") == claims)
+        // Another type is refused, so an ID token is never taken for an access token.
+        await #expect(throws: TokenRejected.self) {
+            try await ring.verify(token, as: AccessTokenClaims.self, type: "at+jwt")
+        }
+        let bare = IDTokenClaims(
+            iss: "i", sub: "s", aud: "a", azp: "a", exp: 2, iat: 1, authTime: 1, nonce: nil, name: nil, email: nil)
+        let payload = try Self.part(try await ring.sign(bare, type: "JWT"), 1)
+        #expect(Set(payload.keys) == ["iss", "sub", "aud", "azp", "exp", "iat", "auth_time"])
+    }
+
+    @Test func aTamperedTokenIsRefused() async throws {
+        let ring = try await ring()
+        let claims = AccessTokenClaims(
+            iss: "i", sub: "s", aud: "a", clientID: "c", scope: "profile", exp: 2, iat: 1, jti: "j", workspaceID: "w",
+            authTime: nil)
+        let token = try await ring.sign(claims, type: "at+jwt")
+        var parts = token.split(separator: ".").map(String.init)
+        var payload = [UInt8]()
+        Base64URL.append(
+            Array(#"{"iss":"i","sub":"admin","aud":"a","client_id":"c","scope":"admin","#.utf8)
+                + Array(#""exp":2,"iat":1,"jti":"j","workspace_id":"w"}"#.utf8), to: &payload)
+        parts[1] = String(decoding: payload, as: UTF8.self)
+        await #expect(throws: TokenRejected.self) {
+            try await ring.verify(parts.joined(separator: "."), as: AccessTokenClaims.self, type: "at+jwt")
+        }
+    }
+
+    @Test func base64URLFollowsRFC4648() {
+        func encoded(_ bytes: [UInt8]) -> String {
+            var output: [UInt8] = []
+            Base64URL.append(bytes, to: &output)
+            return String(decoding: output, as: UTF8.self)
+        }
+        // RFC 4648 §10, without padding.
+        let vectors = [
+            "": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy",
+        ]
+        for (text, expected) in vectors { #expect(encoded(Array(text.utf8)) == expected) }
+        // The two characters that differ from base64 (§5).
+        #expect(encoded([0xFB, 0xFF, 0xBF]) == "-_-_")
+        for length in 0..<40 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            #expect(Data(base64URLEncoded: encoded(bytes)) == Data(bytes))
+        }
+    }
+}
