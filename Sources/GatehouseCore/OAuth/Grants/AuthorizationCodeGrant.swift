@@ -7,6 +7,7 @@ package struct AuthorizationCodeGrant: GrantHandler {
     let store: any GrantStore
     let issuer: TokenIssuer
     let clock: any WallClock
+    var cache: EpochCache? = nil
 
     package func exchange(_ parameters: [String: String], client: ClientApplication) async throws -> TokenResponse {
         guard let value = parameters["code"] else {
@@ -28,7 +29,7 @@ package struct AuthorizationCodeGrant: GrantHandler {
             throw OAuthFailure.invalidGrant("The user of this authorization code can no longer sign in.")
         }
         // The role may have changed since the consent; the token follows the user as they are now.
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: code.workspaceID))
+        let rights = try await rights(in: code.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forUser(
             requested: code.scopes, client: client, role: user.role)
         let grant = TokenGrant(

@@ -14,13 +14,7 @@ package struct ClientCredentialsGrant: GrantHandler {
             throw OAuthFailure(.unauthorizedClient, "Only a confidential client may use client_credentials.")
         }
         let requested = try GrantableScopes.parse(parameters["scope"])
-        let definitions: [ScopeDefinition]
-        if let cache {
-            definitions = try await cache.scopeDefinitions(in: client.workspaceID, from: store)
-        } else {
-            definitions = try await store.scopeDefinitions(in: client.workspaceID)
-        }
-        let rights = RoleRights(custom: definitions)
+        let rights = try await rights(in: client.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
         let now = clock.now()
         let grant = TokenGrant(

@@ -10,6 +10,15 @@ package protocol GrantHandler: Sendable {
 /// What the grant handlers read and write.
 package typealias GrantStore = TokenStore & UserStore & ScopeStore
 
+extension GrantHandler {
+    /// What each role of `workspace` may hold now: through `cache` when the endpoint has one (every change to
+    /// scope definitions raises the epoch), else read from `store`.
+    func rights(in workspace: WorkspaceID, store: any ScopeStore, cache: EpochCache?) async throws -> RoleRights {
+        if let cache { return RoleRights(custom: try await cache.scopeDefinitions(in: workspace, from: store)) }
+        return RoleRights(custom: try await store.scopeDefinitions(in: workspace))
+    }
+}
+
 /// The token endpoint's dispatch: a grant type names its handler; adding a grant is adding a handler.
 package struct TokenEndpoint: Sendable {
     let handlers: [String: any GrantHandler]
@@ -21,8 +30,8 @@ package struct TokenEndpoint: Sendable {
     /// The standard handlers over one store; with a cache, scope definitions are read through it.
     package init(store: any GrantStore, issuer: TokenIssuer, clock: any WallClock, cache: EpochCache? = nil) {
         self.init([
-            AuthorizationCodeGrant(store: store, issuer: issuer, clock: clock),
-            RefreshTokenGrant(store: store, issuer: issuer, clock: clock),
+            AuthorizationCodeGrant(store: store, issuer: issuer, clock: clock, cache: cache),
+            RefreshTokenGrant(store: store, issuer: issuer, clock: clock, cache: cache),
             ClientCredentialsGrant(store: store, issuer: issuer, clock: clock, cache: cache),
         ])
     }

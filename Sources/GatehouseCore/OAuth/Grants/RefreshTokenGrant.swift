@@ -9,6 +9,7 @@ package struct RefreshTokenGrant: GrantHandler {
     let store: any GrantStore
     let issuer: TokenIssuer
     let clock: any WallClock
+    var cache: EpochCache? = nil
 
     package func exchange(_ parameters: [String: String], client: ClientApplication) async throws -> TokenResponse {
         guard let value = parameters["refresh_token"] else {
@@ -32,7 +33,7 @@ package struct RefreshTokenGrant: GrantHandler {
         guard let userID = grant.userID,
             let user = try await UserStanding.usable(userID, in: grant.workspaceID, store: store)
         else { throw OAuthFailure.invalidGrant("The user of this refresh token can no longer sign in.") }
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: grant.workspaceID))
+        let rights = try await rights(in: grant.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forUser(
             requested: requested ?? token.scopes, client: client, role: user.role)
         // The new refresh token keeps the original ceiling (RFC 6749 §6), so a narrower refresh is not final.
