@@ -15,8 +15,7 @@ extension SQLiteStore {
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description])
-                .map(Self.apiKey)
+            try db.cachedRow(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description], Self.apiKey)
         }
     }
 
@@ -24,8 +23,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM api_keys WHERE secret_digest = ? AND pepper_version = ?",
-                arguments: [digest.hex, digest.pepperVersion]
-            ).map(Self.apiKey)
+                arguments: [digest.hex, digest.pepperVersion], Self.apiKey)
         }
     }
 
@@ -49,7 +47,7 @@ extension SQLiteStore {
         sql += " ORDER BY created_at DESC, id"
         let query = sql
         let values = arguments
-        return try await read { db in try db.cachedRows(sql: query, arguments: values).map(Self.apiKey) }
+        return try await read { db in try db.cachedRows(sql: query, arguments: values, Self.apiKey) }
     }
 
     package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
@@ -76,7 +74,7 @@ extension SQLiteStore {
             try db.cachedRows(
                 sql: "SELECT * FROM scope_definitions WHERE workspace_id = ? ORDER BY name",
                 arguments: [workspace.description]
-            ).map { row in
+            ) { row in
                 ScopeDefinition(
                     workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])), scope: try Scope(row["name"]),
                     description: row["description"], roles: try StoredForm.roles(row["roles"]),
@@ -150,7 +148,7 @@ extension SQLiteStore {
         let statement = sql
         let values = arguments
         return try await read { db in
-            try db.cachedRows(sql: statement, arguments: values).map { row in
+            try db.cachedRows(sql: statement, arguments: values) { row in
                 let actorUser: String? = row["actor_user_id"]
                 return AuditEvent(
                     sequence: row["sequence"], workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),

@@ -5,8 +5,7 @@ import GatehouseCore
 extension SQLiteStore {
     package func client(id: ClientID) async throws -> ClientApplication? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value])
-                .map(Self.client)
+            try db.cachedRow(sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value], Self.client)
         }
     }
 
@@ -18,8 +17,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT * FROM clients WHERE workspace_id = ? AND client_id > ? ORDER BY client_id LIMIT ?
                     """,
-                arguments: [workspace.description, cursor?.value ?? "", limit]
-            ).map(Self.client)
+                arguments: [workspace.description, cursor?.value ?? "", limit], Self.client)
         }
     }
 

@@ -9,21 +9,19 @@ extension SQLiteStore {
 
     package func workspace(id: WorkspaceID) async throws -> Workspace? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description])
-                .map(Self.workspace)
+            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description], Self.workspace)
         }
     }
 
     package func workspace(slug: WorkspaceSlug) async throws -> Workspace? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value])
-                .map(Self.workspace)
+            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value], Self.workspace)
         }
     }
 
     package func allWorkspaces() async throws -> [Workspace] {
         try await read { db in
-            try db.cachedRows(sql: "SELECT * FROM workspaces ORDER BY created_at, slug").map(Self.workspace)
+            try db.cachedRows(sql: "SELECT * FROM workspaces ORDER BY created_at, slug", Self.workspace)
         }
     }
 
@@ -37,14 +35,13 @@ extension SQLiteStore {
 
     package func user(id: UserID) async throws -> User? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description]).map(Self.user)
+            try db.cachedRow(sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description], Self.user)
         }
     }
 
     package func user(email: EmailAddress) async throws -> User? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value])
-                .map(Self.user)
+            try db.cachedRow(sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value], Self.user)
         }
     }
 
@@ -52,8 +49,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: "SELECT * FROM users WHERE workspace_id = ? ORDER BY email",
-                arguments: [workspace.description]
-            ).map(Self.user)
+                arguments: [workspace.description], Self.user)
         }
     }
 
@@ -70,8 +66,8 @@ extension SQLiteStore {
 
     package func department(id: DepartmentID) async throws -> Department? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description])
-                .map(Self.department)
+            try db.cachedRow(
+                sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description], Self.department)
         }
     }
 
@@ -79,8 +75,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM departments WHERE workspace_id = ? AND name = ?",
-                arguments: [workspace.description, name]
-            ).map(Self.department)
+                arguments: [workspace.description, name], Self.department)
         }
     }
 
@@ -88,8 +83,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: "SELECT * FROM departments WHERE workspace_id = ? ORDER BY name",
-                arguments: [workspace.description]
-            ).map(Self.department)
+                arguments: [workspace.description], Self.department)
         }
     }
 
@@ -150,7 +144,7 @@ extension SQLiteStore {
         let hash: String? = row["password_hash"]
         return User(
             id: UserID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            email: try EmailAddress(row["email"]), name: row["name"], employeeID: row["employee_id"],
+            email: EmailAddress(stored: row["email"]), name: row["name"], employeeID: row["employee_id"],
             title: row["title"], departmentID: try departmentID.map { DepartmentID(try uuid($0)) },
             managerID: try managerID.map { UserID(try uuid($0)) }, role: try Role(parsing: row["role"]),
             isActive: row["is_active"], privacyNoticeAcceptedAt: accepted.map(Date.init(microsecondsSince1970:)),
@@ -166,7 +160,7 @@ extension SQLiteStore {
     }
 
     static func uuid(_ text: String) throws -> UUID {
-        guard let uuid = UUID(uuidString: text) else { throw StoreUnavailable("malformed identifier in the database") }
+        guard let uuid = UUID(text: text) else { throw StoreUnavailable("malformed identifier in the database") }
         return uuid
     }
 }

@@ -7,7 +7,7 @@ extension SQLiteStore {
 
     package func signingKeys() async throws -> [StoredSigningKey] {
         try await read { db in
-            try db.cachedRows(sql: "SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
+            try db.cachedRows(sql: "SELECT * FROM signing_keys ORDER BY created_at, kid") { row in
                 let retiredAt: Int64? = row["retired_at"]
                 return StoredSigningKey(
                     kid: row["kid"], publicKey: row["public_key"], sealedPrivateKey: row["sealed_private_key"],
@@ -53,8 +53,8 @@ extension SQLiteStore {
 
     package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex])
-                .map(Self.code)
+            try db.cachedRow(
+                sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex], Self.code)
         }
     }
 
@@ -70,15 +70,14 @@ extension SQLiteStore {
 
     package func grant(id: GrantID) async throws -> TokenGrant? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description])
-                .map(Self.grant)
+            try db.cachedRow(sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description], Self.grant)
         }
     }
 
     package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex])
-                .map(Self.refreshToken)
+            try db.cachedRow(
+                sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex], Self.refreshToken)
         }
     }
 
@@ -103,7 +102,7 @@ extension SQLiteStore {
 
     package func accessToken(id: String) async throws -> AccessTokenRecord? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]).map { row in
+            try db.cachedRow(sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]) { row in
                 let revokedAt: Int64? = row["revoked_at"]
                 return AccessTokenRecord(
                     id: row["jti"], grantID: GrantID(try Self.uuid(row["grant_id"])),
@@ -139,16 +138,15 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM consents WHERE user_id = ? AND client_id = ?",
-                arguments: [user.description, client.value]
-            ).map(Self.consent)
+                arguments: [user.description, client.value], Self.consent)
         }
     }
 
     package func consents(of user: UserID) async throws -> [Consent] {
         try await read { db in
             try db.cachedRows(
-                sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description]
-            ).map(Self.consent)
+                sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description],
+                Self.consent)
         }
     }
 
@@ -197,7 +195,7 @@ extension SQLiteStore {
 
     package func session(digest: SecretDigest) async throws -> WebSession? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]).map {
+            try db.cachedRow(sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]) {
                 row in
                 WebSession(
                     digest: SecretDigest(storedHex: row["digest"]), userID: UserID(try Self.uuid(row["user_id"])),

@@ -119,16 +119,21 @@ package final class SQLiteStore: GatehouseStorage {
         return uniqueViolation(error.message ?? "")
     }
 
-    /// Runs `body` in a read transaction on the calling thread. In WAL mode a read never waits for the writer,
-    /// and the store's reads take microseconds, so this beats hopping to a reader's queue and back (two thread
-    /// switches a read, several reads a token request).
+    /// Runs `body`, one statement, on a reader connection on the calling thread. In WAL mode a read never waits
+    /// for the writer, and the store's reads take microseconds, so this beats hopping to a reader's queue and
+    /// back (two thread switches a read, several reads a token request).
+    ///
+    /// Every read of this store is a single statement, which SQLite runs in a transaction of its own, so it
+    /// sees one snapshot. GRDB's isolated `read` would wrap it in four more statements (a savepoint, its
+    /// release, read-only mode on and off): most of a read's cost. A read of several statements that must
+    /// agree would need a transaction of its own.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try readHere(body)
     }
 
-    /// Not async, so it is GRDB's blocking `read` that is called.
+    /// Not async, so it is GRDB's blocking `unsafeRead` that is called.
     private func readHere<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try pool.unsafeRead(body)
     }
 
     private static func uniqueViolation(_ message: String) -> any Error {
