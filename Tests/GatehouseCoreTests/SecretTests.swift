@@ -79,6 +79,25 @@ struct IdentifierTests {
         #expect(UserID().description.count == 36)
     }
 
+    @Test func identifiersParseAsFoundationParsesThem() {
+        for _ in 0..<200 {
+            let uuid = UUID()
+            #expect(UUID(text: uuid.uuidString) == uuid)
+            #expect(UUID(text: uuid.uuidString.lowercased()) == uuid)
+        }
+        #expect(
+            UUID(text: "00000000-0000-0000-0000-000000000000")
+                == UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        for malformed in [
+            "", "01a0c450-6c00-7000-8000-00000000000", "01a0c450-6c00-7000-8000-0000000000000",
+            "01a0c4506c00-7000-8000-0000-00000000", "01a0c450-6c00-7000-8000-00000000000g",
+            "01a0c450_6c00-7000-8000-000000000000", "01a0c450-6c00-7000-8000-00000000000é",
+        ] {
+            #expect(UUID(text: malformed) == nil, "\(malformed)")
+            #expect(UUID(uuidString: malformed) == nil, "Foundation agrees: \(malformed)")
+        }
+    }
+
     @Test func randomBytesComeInTheLengthAskedAndDiffer() {
         for count in [0, 1, 7, 8, 9, 16, 33] {
             #expect(SecretGenerator.randomBytes(count).count == count)

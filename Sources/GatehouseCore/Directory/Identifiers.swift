@@ -35,4 +35,48 @@ extension UUID {
                 bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
             ))
     }
+
+    /// Parses the 36-character text form (`8-4-4-4-12` hex digits, either case), as `init(uuidString:)` does,
+    /// without the `sscanf` Foundation parses with on Linux: the store reads several ids a request.
+    package init?(text: String) {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let parsed = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard utf8.count == 36 else { return false }
+            var byte = 0
+            var index = 0
+            while index < 36 {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard utf8[index] == UInt8(ascii: "-") else { return false }
+                    index += 1
+                    continue
+                }
+                guard let high = Self.hexValue(utf8[index]), let low = Self.hexValue(utf8[index + 1]) else {
+                    return false
+                }
+                bytes[byte] = high << 4 | low
+                byte += 1
+                index += 2
+            }
+            return true
+        }
+        switch parsed {
+        case true?:
+            self.init(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                    bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
+        case false?: return nil
+        case nil: self.init(uuidString: text)
+        }
+    }
+
+    private static func hexValue(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
 }

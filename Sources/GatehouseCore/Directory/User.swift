@@ -62,6 +62,12 @@ package struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
         }
         self.value = normalized
     }
+
+    /// An address as the store keeps it: it passed `init(_:)` before it was stored, so it is not checked again
+    /// on every read.
+    package init(stored value: String) {
+        self.value = value
+    }
 }
 
 /// What a user is allowed to do, from most to least powerful.

@@ -37,9 +37,8 @@ package enum SecretGenerator {
 extension Data {
     /// Base64url without padding (RFC 4648 §5), as OAuth and JOSE use it.
     package func base64URLEncodedString() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var text: [UInt8] = []
+        Base64URL.append(self, to: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -102,7 +102,8 @@ struct UserChangeBody: RequestBody {
 
     func parsed() throws -> UserChange {
         UserChange(
-            email: try email.map(EmailAddress.init), name: try name.map { try DisplayName($0) }, employeeID: employeeId,
+            email: try email.map { try EmailAddress($0) }, name: try name.map { try DisplayName($0) },
+            employeeID: employeeId,
             title: title, departmentID: try departmentId.map { try $0.map { try uuid($0, field: "department_id") } },
             managerID: try managerId.map { try $0.map { try uuid($0, field: "manager_id") } },
             role: try role.map(Role.init(parsing:)), isActive: active)

@@ -110,7 +110,8 @@ extension PostgresStore {
         User(
             id: UserID(try row["id"].decode(UUID.self)),
             workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            email: try EmailAddress(try row["email"].decode(String.self)), name: try row["name"].decode(String.self),
+            email: EmailAddress(stored: try row["email"].decode(String.self)),
+            name: try row["name"].decode(String.self),
             employeeID: try row["employee_id"].decode(String?.self), title: try row["title"].decode(String?.self),
             departmentID: try row["department_id"].decode(UUID?.self).map(DepartmentID.init),
             managerID: try row["manager_id"].decode(UUID?.self).map(UserID.init),
