@@ -68,6 +68,7 @@ struct DiscoveryTests {
             #expect(claims["workspace_id"] as? String == "\(world.workspace.id)")
             #expect(claims["iat"] as? Int == 1_790_000_000)
             #expect(claims["exp"] as? Int == 1_790_000_900)
+            #expect(claims["gty"] == nil, "a user's token is stored, and says nothing of a client's own")
             #expect((claims["jti"] as? String)?.isEmpty == false)
         }
     }

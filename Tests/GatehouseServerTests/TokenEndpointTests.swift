@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import HummingbirdTesting
@@ -254,6 +255,52 @@ struct TokenEndpointTests {
             #expect(beyond.json["error"] as? String == "invalid_scope")
             let events = try await world.api.store.auditEvents(in: world.workspace.id, matching: AuditQuery())
             #expect(events.allSatisfy { !$0.details.values.contains(access) })
+        }
+    }
+
+    @Test func aClientsOwnTokenIsStoredNowhereYetRevokedAtOnceAndFollowsItsClient() async throws {
+        try await OAuthWorld.run { world in
+            func issue() async throws -> String {
+                let answer = try await world.api.form(
+                    "/oauth/token", [("grant_type", "client_credentials")], basic: ("acme-web", world.secret))
+                #expect(answer.status == .ok)
+                return try #require(answer.string("access_token"))
+            }
+            let first = try await issue()
+            let second = try await issue()
+            let payload = try #require(Data(base64URLEncoded: String(first.split(separator: ".")[1])))
+            let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+            #expect(claims["gty"] as? String == "client_credentials")
+            #expect(claims["sub"] as? String == "acme-web")
+            let jti = try #require(claims["jti"] as? String)
+            #expect(try await world.api.store.accessToken(id: jti) == nil, "issuing it wrote nothing")
+            // Both tokens count against the client's one limit: a client cannot buy requests by minting tokens.
+            let one = try await world.api.call(.get, "/api/v1/clients", key: first)
+            let two = try await world.api.call(.get, "/api/v1/clients", key: second)
+            #expect(one.status == .ok && two.status == .ok)
+            let remaining = [one, two].compactMap { $0.headers[.rateLimit] }
+            #expect(remaining.count == 2 && remaining[0] != remaining[1], "\(remaining)")
+
+            // Revoked by its client: the very next request is refused, the other token goes on.
+            let revoked = try await world.api.form(
+                "/oauth/revoke", [("token", first)], basic: ("acme-web", world.secret))
+            #expect(revoked.status == .ok)
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: first).status == .unauthorized)
+            #expect(try await world.isActive(first) == false)
+            #expect(try await world.isActive(second))
+            #expect(try await world.api.store.isClientTokenRevoked(id: jti))
+            let again = try await world.api.form("/oauth/revoke", [("token", first)], basic: ("acme-web", world.secret))
+            #expect(again.status == .ok)
+
+            // It follows its client: disabled, it stops; enabled again, it works.
+            let (_, admin) = try await world.api.key(for: world.owner)
+            _ = try await world.api.call(.patch, "/api/v1/clients/acme-web", key: admin, json: #"{"disabled":true}"#)
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: second).status != .ok)
+            _ = try await world.api.call(.patch, "/api/v1/clients/acme-web", key: admin, json: #"{"disabled":false}"#)
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: second).status == .ok)
+            // Expiry is the signed one, against the injected clock.
+            world.api.clock.advance(by: 900)
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: second).status == .unauthorized)
         }
     }
 

@@ -116,6 +116,24 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test func aClientsOwnTokenIsRevokedByItsIDAloneAndOnlyOnce() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let expiry = Fixture.epoch.addingTimeInterval(900)
+            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti") == false)
+            try await store.revokeClientToken(
+                id: "0198a5c2-jti", of: seed.client.id, expiresAt: expiry, at: Fixture.epoch)
+            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti"))
+            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-other") == false)
+            // Revoking it again, later, is no error and no change.
+            try await store.revokeClientToken(
+                id: "0198a5c2-jti", of: seed.client.id, expiresAt: expiry, at: Fixture.epoch.addingTimeInterval(5))
+            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti"))
+            // A token id is not an access token's row.
+            #expect(try await store.accessToken(id: "0198a5c2-jti") == nil)
+        }
+    }
+
     @Test func revocationMarksTokensAndGrants() async throws {
         try await TestBackend.withStore { store async throws in
             let seed = try await Self.seeded(store)

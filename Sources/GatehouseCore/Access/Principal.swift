@@ -4,7 +4,8 @@ import Foundation
 package enum CredentialKind: Hashable, Sendable {
     case apiKey(APIKeyID)
     /// An OAuth access token: its `jti`, the grant it belongs to and the client it was issued to.
-    case accessToken(id: String, grant: GrantID, client: ClientID)
+    /// An OAuth access token; a client's own token (client credentials) has no grant.
+    case accessToken(id: String, grant: GrantID?, client: ClientID)
     /// A signed-in browser, on Gatehouse's own pages.
     case webSession
 

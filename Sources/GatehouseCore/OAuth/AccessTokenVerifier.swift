@@ -6,7 +6,8 @@ package typealias AccessTokenStore = KeyVerificationStore & TokenStore
 /// Verifies an OAuth access token for the Bearer path, introspection and userinfo: the signature, type,
 /// issuer, audience and expiry, then that neither the token nor its grant is revoked, that the client is
 /// enabled and that the user may still act. It acts with the user's rights as they are now, so a demotion
-/// narrows a live token at once.
+/// narrows a live token at once. A client's own token has no stored token or grant; it is checked against
+/// the revocation list and its client instead.
 package struct AccessTokenVerifier: CredentialVerifier {
     let keys: SigningKeyRing
     let store: any AccessTokenStore
@@ -42,8 +43,11 @@ package struct AccessTokenVerifier: CredentialVerifier {
             throw CredentialRefusal.invalid
         }
         let now = clock.now().secondsSince1970
-        guard claims.iss == settings.issuer, claims.aud == settings.audience, now < claims.exp,
-            let record = try await store.accessToken(id: claims.jti), record.revokedAt == nil,
+        guard claims.iss == settings.issuer, claims.aud == settings.audience, now < claims.exp else {
+            throw CredentialRefusal.invalid
+        }
+        if claims.isClientToken { return (claims, try await clientPrincipal(claims)) }
+        guard let record = try await store.accessToken(id: claims.jti), record.revokedAt == nil,
             let grant = try await store.grant(id: record.grantID), grant.revokedAt == nil,
             grant.clientID.value == claims.clientID, "\(grant.workspaceID)" == claims.workspaceID
         else { throw CredentialRefusal.invalid }
@@ -55,11 +59,8 @@ package struct AccessTokenVerifier: CredentialVerifier {
         let credential = CredentialKind.accessToken(id: record.id, grant: grant.id, client: client.id)
         let carried = claims.scopes.intersection(client.scopes)
         guard let userID = grant.userID else {
-            let principal = Principal(
-                workspaceID: grant.workspaceID, user: nil, client: client, role: .admin,
-                scopes: carried.intersection(rights.scopes(of: .superAdmin)), credential: credential,
-                rateLimitPerMinute: rateLimitPerMinute)
-            return (claims, principal)
+            // A client-credentials token issued before they stopped being stored (they live 15 minutes).
+            return (claims, clientPrincipal(client, carrying: carried, rights: rights, credential: credential))
         }
         guard let user = try await store.user(id: userID), user.workspaceID == grant.workspaceID else {
             throw CredentialRefusal.invalid
@@ -71,6 +72,30 @@ package struct AccessTokenVerifier: CredentialVerifier {
             scopes: carried.intersection(rights.scopes(of: user.role)), credential: credential,
             rateLimitPerMinute: rateLimitPerMinute)
         return (claims, principal)
+    }
+
+    /// A client's own token (client credentials) has no stored token or grant: it stops when it is revoked or
+    /// its client is disabled, deleted or moved, and acts with no more than the client's scopes allow now.
+    private func clientPrincipal(_ claims: AccessTokenClaims) async throws -> Principal {
+        guard claims.sub == claims.clientID, let clientID = try? ClientID(claims.clientID),
+            try await !store.isClientTokenRevoked(id: claims.jti),
+            let client = try await store.client(id: clientID), "\(client.workspaceID)" == claims.workspaceID
+        else { throw CredentialRefusal.invalid }
+        guard !client.isDisabled else { throw CredentialRefusal.clientDisabled }
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
+        return clientPrincipal(
+            client, carrying: claims.scopes.intersection(client.scopes), rights: rights,
+            credential: .accessToken(id: claims.jti, grant: nil, client: client.id))
+    }
+
+    /// A client acting for itself: administrative rights, within the scopes its token carries.
+    private func clientPrincipal(
+        _ client: ClientApplication, carrying scopes: Set<Scope>, rights: RoleRights, credential: CredentialKind
+    ) -> Principal {
+        Principal(
+            workspaceID: client.workspaceID, user: nil, client: client, role: .admin,
+            scopes: scopes.intersection(rights.scopes(of: .superAdmin)), credential: credential,
+            rateLimitPerMinute: rateLimitPerMinute)
     }
 
     /// Three dot-separated parts starting with a JSON object's base64url (`eyJ`): ours to judge.

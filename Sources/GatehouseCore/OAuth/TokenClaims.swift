@@ -16,17 +16,21 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
     package var jti: String
     package var workspaceID: String
     package var authTime: Int64?
+    /// `client_credentials` on a client's own token, which has no row in the store: it carries all it grants
+    /// (the `gty` claim, as other servers name it). Absent on tokens issued for a user.
+    package var grantType: String?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, scope, exp, iat, jti
         case clientID = "client_id"
         case workspaceID = "workspace_id"
         case authTime = "auth_time"
+        case grantType = "gty"
     }
 
     package init(
         iss: String, sub: String, aud: String, clientID: String, scope: String, exp: Int64, iat: Int64, jti: String,
-        workspaceID: String, authTime: Int64?
+        workspaceID: String, authTime: Int64?, grantType: String? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -38,9 +42,14 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         self.jti = jti
         self.workspaceID = workspaceID
         self.authTime = authTime
+        self.grantType = grantType
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// A client's own token (client credentials), checked against the client and the revocation list rather
+    /// than a stored token and grant.
+    package var isClientToken: Bool { grantType == GrantType.clientCredentials.rawValue }
 
     package var scopes: Set<Scope> {
         Set(scope.split(separator: " ").compactMap { try? Scope(String($0)) })
@@ -59,6 +68,7 @@ extension AccessTokenClaims: JWTClaimsWriting {
         object.member("jti", jti)
         object.member("workspace_id", workspaceID)
         object.member("auth_time", authTime)
+        object.member("gty", grantType)
     }
 }
 

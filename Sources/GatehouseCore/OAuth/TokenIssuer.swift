@@ -44,7 +44,8 @@ package struct TokenIssuer: Sendable {
             iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
             clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),
             exp: expiresAt.secondsSince1970, iat: now.secondsSince1970, jti: jti, workspaceID: "\(grant.workspaceID)",
-            authTime: subject.authTime?.secondsSince1970)
+            authTime: subject.authTime?.secondsSince1970,
+            grantType: subject.user == nil ? GrantType.clientCredentials.rawValue : nil)
         let accessToken = try await keys.sign(claims, type: "at+jwt")
         var idToken: String?
         if let user = subject.user, scopes.contains(.openid) {

@@ -16,7 +16,8 @@ package protocol TokenStore: Sendable {
     /// Marks the code consumed and stores `tokens` (with their new grant) in one transaction, when the code is
     /// still unconsumed. Returns false, storing nothing, when it was already consumed: a replay.
     func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
-    /// Stores tokens that consume nothing (client credentials), with their new grant.
+    /// Stores tokens that consume nothing, with their new grant. (Client-credentials tokens are not stored: they
+    /// carry all they grant.)
     func store(_ tokens: IssuedTokens) async throws
     func grant(id: GrantID) async throws -> TokenGrant?
     func refreshToken(digest: SecretDigest) async throws -> RefreshToken?
@@ -25,6 +26,11 @@ package protocol TokenStore: Sendable {
     func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
     func accessToken(id: String) async throws -> AccessTokenRecord?
     func revokeAccessToken(id: String, at time: Date) async throws
+    /// Records that the client-credentials token `id` (which has no row of its own) is revoked, until it
+    /// expires; revoking it again changes nothing.
+    func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws
+    /// Whether the client-credentials token `id` was revoked.
+    func isClientTokenRevoked(id: String) async throws -> Bool
     /// Revokes the grant, so every token issued under it stops.
     func revokeGrant(id: GrantID, at time: Date) async throws
     /// Revokes every grant of `user`, or only those with `client` when it is given.

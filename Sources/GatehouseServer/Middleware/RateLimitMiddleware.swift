@@ -60,7 +60,9 @@ package struct RateLimitMiddleware: RouterMiddleware {
     static func bucket(_ credential: CredentialKind) -> String {
         switch credential {
         case .apiKey(let id): "api_key:\(id)"
-        case .accessToken(_, let grant, _): "token_grant:\(grant)"
+        case .accessToken(_, let grant?, _): "token_grant:\(grant)"
+        // Every token a client issues itself shares the client's count, so minting more buys no more requests.
+        case .accessToken(_, nil, let client): "token_client:\(client)"
         case .webSession: "web_session"
         }
     }

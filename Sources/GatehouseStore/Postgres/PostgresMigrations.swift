@@ -280,5 +280,23 @@ enum PostgresMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
                 """,
             ]),
+        Migration(
+            version: 7, name: "revoked_client_tokens",
+            statements: [
+                // Client-credentials tokens carry all they grant and have no row; revoking one records its id here
+                // until it expires, and raises the epoch like any other revocation.
+                """
+                CREATE TABLE revoked_client_tokens (
+                    jti text PRIMARY KEY,
+                    client_id text NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    revoked_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TRIGGER revoked_client_tokens_added AFTER INSERT ON revoked_client_tokens
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                """,
+            ]),
     ]
 }

@@ -98,6 +98,18 @@ extension PostgresStore {
         _ = try await rows("UPDATE access_tokens SET revoked_at = \(time) WHERE jti = \(id) AND revoked_at IS NULL")
     }
 
+    package func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO revoked_client_tokens (jti, client_id, expires_at, revoked_at)
+            VALUES (\(id), \(client.value), \(expiresAt), \(time)) ON CONFLICT (jti) DO NOTHING
+            """)
+    }
+
+    package func isClientTokenRevoked(id: String) async throws -> Bool {
+        try await !rows("SELECT 1 FROM revoked_client_tokens WHERE jti = \(id)").isEmpty
+    }
+
     package func revokeGrant(id: GrantID, at time: Date) async throws {
         _ = try await rows(
             "UPDATE oauth_grants SET revoked_at = \(time) WHERE id = \(id.rawValue) AND revoked_at IS NULL")

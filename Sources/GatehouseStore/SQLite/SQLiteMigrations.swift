@@ -298,5 +298,23 @@ enum SQLiteMigrations {
                 BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
                 """,
             ]),
+        Migration(
+            version: 7, name: "revoked_client_tokens",
+            statements: [
+                // Client-credentials tokens carry all they grant and have no row; revoking one records its id here
+                // until it expires, and raises the epoch like any other revocation.
+                """
+                CREATE TABLE revoked_client_tokens (
+                    jti TEXT PRIMARY KEY NOT NULL,
+                    client_id TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    revoked_at INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TRIGGER revoked_client_tokens_added AFTER INSERT ON revoked_client_tokens
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+            ]),
     ]
 }

@@ -120,6 +120,24 @@ extension SQLiteStore {
         }
     }
 
+    package func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
+        try await write { db in
+            try db.cachedExecute(
+                sql: """
+                    INSERT INTO revoked_client_tokens (jti, client_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (jti) DO NOTHING
+                    """,
+                arguments: [id, client.value, expiresAt.microsecondsSince1970, time.microsecondsSince1970])
+        }
+    }
+
+    package func isClientTokenRevoked(id: String) async throws -> Bool {
+        try await read { db in
+            try db.cachedRow(sql: "SELECT 1 FROM revoked_client_tokens WHERE jti = ?", arguments: [id]) { _ in true }
+                ?? false
+        }
+    }
+
     package func revokeGrant(id: GrantID, at time: Date) async throws {
         try await write { db in
             try db.cachedExecute(

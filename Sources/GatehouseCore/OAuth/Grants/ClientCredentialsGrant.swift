@@ -1,7 +1,8 @@
 import Foundation
 
 /// `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client acting for itself, with no user and
-/// no refresh token, and never more than the client's own scopes.
+/// no refresh token, and never more than the client's own scopes. The token is self-contained (see
+/// `AccessTokenClaims.isClientToken`).
 package struct ClientCredentialsGrant: GrantHandler {
     package let grantType = GrantType.clientCredentials
     let store: any GrantStore
@@ -17,13 +18,13 @@ package struct ClientCredentialsGrant: GrantHandler {
         let rights = try await rights(in: client.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
         let now = clock.now()
+        // Nothing is stored: the token carries all it grants, and is checked against its client (and the list
+        // of revoked client tokens) each time it is used. So issuing one costs a signature, not a write.
         let grant = TokenGrant(
             workspaceID: client.workspaceID, clientID: client.id, userID: nil, scopes: scopes, authTime: nil,
             createdAt: now)
-        var (response, records) = try await issuer.issue(
+        let (response, _) = try await issuer.issue(
             under: grant, scopes: scopes, for: .client, client: client, refreshScopes: nil, at: now)
-        records.newGrant = grant
-        try await store.store(records)
         return response
     }
 }
