@@ -293,9 +293,10 @@ enum PostgresMigrations {
                     revoked_at timestamptz NOT NULL
                 )
                 """,
+                // For each row: a statement trigger would fire for a repeated revocation that inserted nothing.
                 """
                 CREATE TRIGGER revoked_client_tokens_added AFTER INSERT ON revoked_client_tokens
-                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_credentials_changed()
+                FOR EACH ROW EXECUTE FUNCTION gatehouse_credentials_changed()
                 """,
             ]),
     ]
