@@ -84,6 +84,7 @@ struct IdentifierTests {
             let uuid = UUID()
             #expect(UUID(text: uuid.uuidString) == uuid)
             #expect(UUID(text: uuid.uuidString.lowercased()) == uuid)
+            #expect(uuid.lowercasedText == uuid.uuidString.lowercased())
         }
         #expect(
             UUID(text: "00000000-0000-0000-0000-000000000000")

@@ -10,7 +10,7 @@ package struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConv
     package let rawValue: UUID
     package init(_ rawValue: UUID = .timeOrdered()) { self.rawValue = rawValue }
     /// Lowercase UUID text, as stored and shown.
-    package var description: String { rawValue.uuidString.lowercased() }
+    package var description: String { rawValue.lowercasedText }
 }
 
 /// Identifies a workspace, the tenant boundary.
@@ -70,6 +70,28 @@ extension UUID {
         case nil: self.init(uuidString: text)
         }
     }
+
+    /// The lowercase 36-character text form, as the store keeps ids: what `uuidString.lowercased()` gives,
+    /// without the `sprintf` and the second string Foundation takes for it on Linux.
+    package var lowercasedText: String {
+        String(unsafeUninitializedCapacity: 36) { text in
+            withUnsafeBytes(of: uuid) { bytes in
+                var index = 0
+                for (offset, byte) in bytes.enumerated() {
+                    if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
+                        text[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    text[index] = Self.hexDigits[Int(byte >> 4)]
+                    text[index + 1] = Self.hexDigits[Int(byte & 0x0F)]
+                    index += 2
+                }
+            }
+            return 36
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func hexValue(_ character: UInt8) -> UInt8? {
         switch character {

@@ -39,7 +39,7 @@ package struct TokenIssuer: Sendable {
     ) async throws -> (TokenResponse, IssuedTokens) {
         let expiresAt = now.addingTimeInterval(settings.accessTokenLifetime)
         // Time first, so tokens issued one after another sit side by side in the store's index.
-        let jti = UUID.timeOrdered().uuidString.lowercased()
+        let jti = UUID.timeOrdered().lowercasedText
         let claims = AccessTokenClaims(
             iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
             clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),
