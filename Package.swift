@@ -82,7 +82,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "GatehouseBenchmarks",
-            dependencies: ["GatehouseCore", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "GatehouseCore", .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Benchmarks/GatehouseBenchmarks",
             swiftSettings: swiftSettings
         ),
