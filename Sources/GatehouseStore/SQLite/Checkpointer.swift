@@ -19,8 +19,12 @@ final class Checkpointer: Sendable {
 
     /// Starts the thread; it checkpoints until `stop()`.
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "gatehouse-checkpoint"
+        let thread = Thread { [self] in
+            // Named from inside: on Linux, Foundation's `name` set beforehand does not reach the kernel, and the
+            // thread would show in `top -H` under the name of the event loop that started it.
+            Thread.current.name = "gh-checkpoint"
+            loop()
+        }
         thread.start()
     }
 
