@@ -50,7 +50,7 @@ extension UUID {
                     index += 1
                     continue
                 }
-                guard let high = Self.hexValue(utf8[index]), let low = Self.hexValue(utf8[index + 1]) else {
+                guard let high = hexDigitValue(utf8[index]), let low = hexDigitValue(utf8[index + 1]) else {
                     return false
                 }
                 bytes[byte] = high << 4 | low
@@ -82,23 +82,12 @@ extension UUID {
                         text[index] = UInt8(ascii: "-")
                         index += 1
                     }
-                    text[index] = Self.hexDigits[Int(byte >> 4)]
-                    text[index + 1] = Self.hexDigits[Int(byte & 0x0F)]
+                    text[index] = lowercaseHexDigits[Int(byte >> 4)]
+                    text[index + 1] = lowercaseHexDigits[Int(byte & 0x0F)]
                     index += 2
                 }
             }
             return 36
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func hexValue(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }

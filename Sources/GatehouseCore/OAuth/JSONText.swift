@@ -20,7 +20,8 @@ package enum JSONText {
                 case 0x0D: emitStatic("\\r", emit)
                 case 0x09: emitStatic("\\t", emit)
                 default:
-                    let escape: [UInt8] = Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                    let escape: [UInt8] =
+                        Array("\\u00".utf8) + [lowercaseHexDigits[Int(byte >> 4)], lowercaseHexDigits[Int(byte & 0xF)]]
                     escape.withUnsafeBytes(emit)
                 }
             }
@@ -28,8 +29,6 @@ package enum JSONText {
         }
         emitStatic("\"", emit)
     }
-
-    private static let hex = Array("0123456789abcdef".utf8)
 
     private static func emitStatic(_ text: StaticString, _ emit: (UnsafeRawBufferPointer) -> Void) {
         emit(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))

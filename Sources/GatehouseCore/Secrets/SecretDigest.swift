@@ -41,12 +41,24 @@ package func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
 /// `bytes` as lowercase hex. On every request's path (digests of keys and tokens), so one table lookup a
 /// nibble rather than a formatted string a byte.
 package func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(64)
     for byte in bytes {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0f)])
+        text.append(lowercaseHexDigits[Int(byte >> 4)])
+        text.append(lowercaseHexDigits[Int(byte & 0x0f)])
     }
     return String(decoding: text, as: UTF8.self)
+}
+
+/// The ASCII bytes of the sixteen hex digits, lowercase: a nibble indexes its digit.
+package let lowercaseHexDigits = Array("0123456789abcdef".utf8)
+
+/// The value of the ASCII hex digit `byte`, either case, or nil when it is not one.
+package func hexDigitValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
@@ -98,24 +99,15 @@ struct OAuthRequest {
             switch byte {
             case UInt8(ascii: "+"): decoded.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard index != encoded.endIndex, let high = hexValue(encoded[index]) else { return nil }
+                guard index != encoded.endIndex, let high = hexDigitValue(encoded[index]) else { return nil }
                 index = encoded.index(after: index)
-                guard index != encoded.endIndex, let low = hexValue(encoded[index]) else { return nil }
+                guard index != encoded.endIndex, let low = hexDigitValue(encoded[index]) else { return nil }
                 index = encoded.index(after: index)
                 decoded.append(high << 4 | low)
             default: decoded.append(byte)
             }
         }
         return String(validating: decoded, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// `text` without the spaces and tabs around it.
