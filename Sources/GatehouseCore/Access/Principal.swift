@@ -3,8 +3,8 @@ import Foundation
 /// The kind of credential a request presented.
 package enum CredentialKind: Hashable, Sendable {
     case apiKey(APIKeyID)
-    /// An OAuth access token: its `jti`, the grant it belongs to and the client it was issued to.
-    /// An OAuth access token; a client's own token (client credentials) has no grant.
+    /// An OAuth access token: its `jti`, the grant it belongs to and the client it was issued to. A client's own
+    /// token (client credentials) belongs to no grant.
     case accessToken(id: String, grant: GrantID?, client: ClientID)
     /// A signed-in browser, on Gatehouse's own pages.
     case webSession
