@@ -82,6 +82,58 @@ struct TokenSigningTests {
         }
     }
 
+    /// A key store whose reads can be held at a gate, to see what the ring does while one read is under way.
+    private final class GatedKeys: SigningKeyStore {
+        private struct State {
+            var stored: [StoredSigningKey] = []
+            var reads = 0
+            var holding = false
+            var held: CheckedContinuation<Void, Never>?
+        }
+        private let state = Mutex(State())
+
+        var reads: Int { state.withLock { $0.reads } }
+        var isHeld: Bool { state.withLock { $0.held != nil } }
+        func holdNextRead() { state.withLock { $0.holding = true } }
+        func release() { state.withLock { $0.held.take() }?.resume() }
+
+        func signingKeys() async throws -> [StoredSigningKey] {
+            let hold = state.withLock { state in
+                state.reads += 1
+                defer { state.holding = false }
+                return state.holding
+            }
+            if hold { await withCheckedContinuation { continuation in state.withLock { $0.held = continuation } } }
+            return state.withLock { $0.stored }
+        }
+
+        func rotateSigningKeys(to key: StoredSigningKey) async throws { state.withLock { $0.stored.append(key) } }
+    }
+
+    @Test func whileOneRequestReadsTheKeysAgainTheOthersSignWithTheKeysTheyHave() async throws {
+        let keys = GatedKeys()
+        let secret = try Fixture.signingKeySecret()
+        let clock = ManualClock()
+        try await keys.rotateSigningKeys(to: try secret.generateKey(at: clock.now()))
+        let ring = SigningKeyRing(store: keys, secret: secret, clock: clock, tokenLifetime: 900)
+        let claims = IDTokenClaims(
+            iss: "i", sub: "s", aud: "a", azp: "a", exp: 2, iat: 1, authTime: 1, nonce: nil, name: nil, email: nil)
+        _ = try await ring.sign(claims, type: "JWT")
+        #expect(keys.reads == 1)
+
+        clock.advance(by: SigningKeyRing.refreshInterval)
+        keys.holdNextRead()
+        let reloading = Task { try await ring.sign(claims, type: "JWT") }
+        while !keys.isHeld { await Task.yield() }
+        // The keys are due, one request is reading them, and twenty more sign meanwhile without a read of their own.
+        for _ in 0..<20 { _ = try await ring.sign(claims, type: "JWT") }
+        #expect(keys.reads == 2)
+        keys.release()
+        _ = try await reloading.value
+        _ = try await ring.sign(claims, type: "JWT")
+        #expect(keys.reads == 2, "the keys read again are used until they are due once more")
+    }
+
     @Test func base64URLFollowsRFC4648() {
         func encoded(_ bytes: [UInt8]) -> String {
             var output: [UInt8] = []

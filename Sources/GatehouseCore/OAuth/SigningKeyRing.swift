@@ -14,7 +14,8 @@ package struct TokenRejected: Error, Equatable, Sendable {
 /// made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
 ///
 /// Loaded keys are kept behind a lock rather than in an actor: signing then runs on the caller's thread, as
-/// many at once as there are cores. Two requests that find the keys stale may both load them; the later wins.
+/// many at once as there are cores. When the keys are due to be read again, one request reads them while the
+/// others go on with the keys they have (still valid: a retired key stays published while its tokens live).
 package final class SigningKeyRing: Sendable {
     /// How long a loaded set of keys is used before the store is asked again.
     package static let refreshInterval: TimeInterval = 30
@@ -32,7 +33,13 @@ package final class SigningKeyRing: Sendable {
     /// The longest a token signed by a key can live; a retired key stays published this long, plus the
     /// refresh interval during which another instance may still have signed with it.
     private let tokenLifetime: TimeInterval
-    private let loaded = Mutex<Loaded?>(nil)
+    private struct State {
+        var loaded: Loaded?
+        /// A request is reading the keys from the store.
+        var reloading = false
+    }
+
+    private let state = Mutex(State())
     /// Unknown kids make the ring look again, but at most once a second, so garbage cannot hammer the store.
     private let lastForcedReload = Mutex(ContinuousClock.now - .seconds(60))
 
@@ -83,11 +90,15 @@ package final class SigningKeyRing: Sendable {
 
     private func keys(forceReload: Bool = false) async throws -> Loaded {
         let now = clock.now()
-        if !forceReload, let loaded = loaded.withLock({ $0 }),
-            now.timeIntervalSince(loaded.loadedAt) < Self.refreshInterval, now >= loaded.loadedAt
-        {
-            return loaded
+        let (kept, claimed) = state.withLock { state -> (Loaded?, Bool) in
+            guard !forceReload, let loaded = state.loaded else { return (nil, false) }
+            let fresh = now.timeIntervalSince(loaded.loadedAt) < Self.refreshInterval && now >= loaded.loadedAt
+            if fresh || state.reloading { return (loaded, false) }
+            state.reloading = true
+            return (nil, true)
         }
+        if let kept { return kept }
+        defer { if claimed { state.withLock { $0.reloading = false } } }
         let stored = try await store.signingKeys()
         guard let current = stored.last(where: { $0.retiredAt == nil }) else {
             throw StoreUnavailable("there is no signing key; the server prepares one when it starts")
@@ -104,7 +115,7 @@ package final class SigningKeyRing: Sendable {
         let fresh = Loaded(
             keys: collection, signer: ES256TokenSigner(key: privateKey, kid: current.kid), published: published,
             loadedAt: now)
-        loaded.withLock { $0 = fresh }
+        state.withLock { $0.loaded = fresh }
         return fresh
     }
 
