@@ -123,6 +123,13 @@ def run(on):
     check("A revokes it", revoked.status_code == 200, revoked.text)
     check("... B refuses it on the next request", on.bearer(on.b, access).status_code == 401)
 
+    # A client's own token is stored nowhere: its revocation travels as a list entry and a raised epoch.
+    own = on.token(on.a, {"grant_type": "client_credentials", "scope": "clients:read"}).json().get("access_token")
+    check("a client's own token from A works on B", on.bearer(on.b, own, "/api/v1/clients").status_code == 200)
+    revoked = requests.post(on.b + "/oauth/revoke", data={"token": own}, auth=(args.client, args.secret), timeout=10)
+    check("... B revokes it, and A refuses it on the next request", revoked.status_code == 200 and
+          on.bearer(on.a, own, "/api/v1/clients").status_code == 401, revoked.text)
+
     users = on.admin("GET", on.b, "/api/v1/users").json().get("users", [])
     user_id = next((u["id"] for u in users if u["email"] == args.user), None)
     made = on.admin("POST", on.a, f"/api/v1/users/{user_id}/api-keys", json={"name": "cross-instance"})
