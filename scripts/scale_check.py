@@ -123,7 +123,7 @@ def run(on):
     check("A revokes it", revoked.status_code == 200, revoked.text)
     check("... B refuses it on the next request", on.bearer(on.b, access).status_code == 401)
 
-    # A client's own token is stored nowhere: its revocation travels as a list entry and a raised epoch.
+    # A client's own token belongs to no grant: its revocation travels as a list entry and a raised epoch.
     own = on.token(on.a, {"grant_type": "client_credentials", "scope": "clients:read"}).json().get("access_token")
     check("a client's own token from A works on B", on.bearer(on.b, own, "/api/v1/clients").status_code == 200)
     revoked = requests.post(on.b + "/oauth/revoke", data={"token": own}, auth=(args.client, args.secret), timeout=10)

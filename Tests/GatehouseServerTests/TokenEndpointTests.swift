@@ -258,7 +258,7 @@ struct TokenEndpointTests {
         }
     }
 
-    @Test func aClientsOwnTokenIsStoredNowhereYetRevokedAtOnceAndFollowsItsClient() async throws {
+    @Test func aClientsOwnTokenBelongsToNoGrantYetIsRevokedAtOnceAndFollowsItsClient() async throws {
         try await OAuthWorld.run { world in
             func issue() async throws -> String {
                 let answer = try await world.api.form(
@@ -272,8 +272,8 @@ struct TokenEndpointTests {
             let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
             #expect(claims["gty"] as? String == "client_credentials")
             #expect(claims["sub"] as? String == "acme-web")
+            #expect(claims["grant_id"] == nil)
             let jti = try #require(claims["jti"] as? String)
-            #expect(try await world.api.store.accessToken(id: jti) == nil, "issuing it wrote nothing")
             // Both tokens count against the client's one limit: a client cannot buy requests by minting tokens.
             let one = try await world.api.call(.get, "/api/v1/clients", key: first)
             let two = try await world.api.call(.get, "/api/v1/clients", key: second)
@@ -288,7 +288,7 @@ struct TokenEndpointTests {
             #expect(try await world.api.call(.get, "/api/v1/clients", key: first).status == .unauthorized)
             #expect(try await world.isActive(first) == false)
             #expect(try await world.isActive(second))
-            #expect(try await world.api.store.isClientTokenRevoked(id: jti))
+            #expect(try await world.api.store.isAccessTokenRevoked(id: jti))
             let again = try await world.api.form("/oauth/revoke", [("token", first)], basic: ("acme-web", world.secret))
             #expect(again.status == .ok)
 
@@ -301,6 +301,32 @@ struct TokenEndpointTests {
             // Expiry is the signed one, against the injected clock.
             world.api.clock.advance(by: 900)
             #expect(try await world.api.call(.get, "/api/v1/clients", key: second).status == .unauthorized)
+        }
+    }
+
+    @Test func aClientRegisteredAgainUnderTheSameIDDoesNotInheritTheOldOnesTokens() async throws {
+        try await OAuthWorld.run { world in
+            let answer = try await world.api.form(
+                "/oauth/token", [("grant_type", "client_credentials")], basic: ("acme-web", world.secret))
+            let old = try #require(answer.string("access_token"))
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: old).status == .ok)
+            let (_, admin) = try await world.api.key(for: world.owner)
+            #expect(try await world.api.call(.delete, "/api/v1/clients/acme-web", key: admin).status == .noContent)
+            world.api.clock.advance(by: 1)
+            let again = try await world.api.registerClient(
+                #"""
+                {"client_id":"acme-web","name":"Acme Web","redirect_uris":["https://web.example.com/cb"],
+                 "grant_types":["client_credentials"],"scopes":["clients:read"]}
+                """#, key: admin)
+            #expect(again.status == .created)
+            let secret = try #require(again.string("client_secret"))
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: old).status == .unauthorized)
+            #expect(try await world.api.isActive(old, asClient: "acme-web", secret: secret) == false)
+            // The new client's own tokens work.
+            let fresh = try await world.api.form(
+                "/oauth/token", [("grant_type", "client_credentials")], basic: ("acme-web", secret))
+            let token = try #require(fresh.string("access_token"))
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: token).status == .ok)
         }
     }
 

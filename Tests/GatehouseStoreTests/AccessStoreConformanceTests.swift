@@ -195,9 +195,9 @@ struct AccessStoreConformanceTests {
             try await store.apply(.updateClient(client), recording: event)
             #expect(try await changed(), "disabling a client")
             let expiry = Fixture.epoch.addingTimeInterval(900)
-            try await store.revokeClientToken(id: "jti-1", of: client.id, expiresAt: expiry, at: Fixture.epoch)
-            #expect(try await changed(), "revoking a client's own token")
-            try await store.revokeClientToken(id: "jti-1", of: client.id, expiresAt: expiry, at: Fixture.epoch)
+            try await store.revokeAccessToken(id: "jti-1", of: client.id, expiresAt: expiry, at: Fixture.epoch)
+            #expect(try await changed(), "revoking an access token")
+            try await store.revokeAccessToken(id: "jti-1", of: client.id, expiresAt: expiry, at: Fixture.epoch)
             #expect(try await changed() == false, "revoking it again changes nothing")
         }
     }

@@ -36,9 +36,6 @@ struct OAuthStoreConformanceTests {
                 ? TokenGrant(
                     id: grant, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
                     scopes: [.openid, .profile], authTime: Fixture.epoch, createdAt: Fixture.epoch) : nil,
-            accessToken: AccessTokenRecord(
-                id: SecretGenerator.base64URL(byteCount: 16), grantID: grant,
-                expiresAt: Fixture.epoch.addingTimeInterval(900)),
             refreshToken: RefreshToken(
                 digest: OpaqueToken.generate().digest, grantID: grant, scopes: [.openid, .profile],
                 issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
@@ -70,13 +67,13 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.redeem(code, at: Fixture.epoch, issuing: issued))
             #expect(try await store.authorizationCode(digest: token.digest)?.consumedAt == Fixture.epoch)
             #expect(try await store.grant(id: code.grantID) == issued.newGrant)
-            #expect(try await store.accessToken(id: issued.accessToken.id) == issued.accessToken)
             let refresh = try #require(issued.refreshToken)
             #expect(try await store.refreshToken(digest: refresh.digest) == refresh)
             // The second redemption stores nothing.
             let again = Self.tokens(seed, grant: GrantID(), new: true)
             #expect(try await store.redeem(code, at: Fixture.epoch, issuing: again) == false)
-            #expect(try await store.accessToken(id: again.accessToken.id) == nil)
+            #expect(try await store.grant(id: try #require(again.newGrant).id) == nil)
+            #expect(try await store.refreshToken(digest: try #require(again.refreshToken).digest) == nil)
         }
     }
 
@@ -116,41 +113,37 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func aClientsOwnTokenIsRevokedByItsIDAloneAndOnlyOnce() async throws {
+    @Test func anAccessTokenIsRevokedByItsIDAloneAndOnlyOnce() async throws {
         try await TestBackend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let expiry = Fixture.epoch.addingTimeInterval(900)
-            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti") == false)
-            try await store.revokeClientToken(
+            #expect(try await store.isAccessTokenRevoked(id: "0198a5c2-jti") == false)
+            try await store.revokeAccessToken(
                 id: "0198a5c2-jti", of: seed.client.id, expiresAt: expiry, at: Fixture.epoch)
-            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti"))
-            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-other") == false)
+            #expect(try await store.isAccessTokenRevoked(id: "0198a5c2-jti"))
+            #expect(try await store.isAccessTokenRevoked(id: "0198a5c2-other") == false)
             // Revoking it again, later, is no error and no change.
-            try await store.revokeClientToken(
+            try await store.revokeAccessToken(
                 id: "0198a5c2-jti", of: seed.client.id, expiresAt: expiry, at: Fixture.epoch.addingTimeInterval(5))
-            #expect(try await store.isClientTokenRevoked(id: "0198a5c2-jti"))
-            // A token id is not an access token's row.
-            #expect(try await store.accessToken(id: "0198a5c2-jti") == nil)
+            #expect(try await store.isAccessTokenRevoked(id: "0198a5c2-jti"))
         }
     }
 
-    @Test func revocationMarksTokensAndGrants() async throws {
+    @Test func grantsAreRevokedOneAtATimeOrAllOfAUser() async throws {
         try await TestBackend.withStore { store async throws in
             let seed = try await Self.seeded(store)
-            let one = Self.tokens(seed, grant: GrantID(), new: true)
-            let two = Self.tokens(seed, grant: GrantID(), new: true)
-            try await store.store(one)
-            try await store.store(two)
-            try await store.revokeAccessToken(id: one.accessToken.id, at: Fixture.epoch)
-            #expect(try await store.accessToken(id: one.accessToken.id)?.revokedAt == Fixture.epoch)
-            try await store.revokeGrant(id: one.accessToken.grantID, at: Fixture.epoch)
-            #expect(try await store.grant(id: one.accessToken.grantID)?.revokedAt == Fixture.epoch)
-            #expect(try await store.grant(id: two.accessToken.grantID)?.revokedAt == nil)
+            let one = try #require(Self.tokens(seed, grant: GrantID(), new: true).newGrant)
+            let two = try #require(Self.tokens(seed, grant: GrantID(), new: true).newGrant)
+            try await store.store(IssuedTokens(newGrant: one, refreshToken: nil))
+            try await store.store(IssuedTokens(newGrant: two, refreshToken: nil))
+            try await store.revokeGrant(id: one.id, at: Fixture.epoch)
+            #expect(try await store.grant(id: one.id)?.revokedAt == Fixture.epoch)
+            #expect(try await store.grant(id: two.id)?.revokedAt == nil)
             let later = Fixture.epoch.addingTimeInterval(5)
             try await store.revokeGrants(of: seed.user.id, client: nil, at: later)
-            #expect(try await store.grant(id: two.accessToken.grantID)?.revokedAt == later)
+            #expect(try await store.grant(id: two.id)?.revokedAt == later)
             // An earlier revocation keeps its time.
-            #expect(try await store.grant(id: one.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            #expect(try await store.grant(id: one.id)?.revokedAt == Fixture.epoch)
         }
     }
 
@@ -170,7 +163,7 @@ struct OAuthStoreConformanceTests {
             try await store.store(issued)
             #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch))
             #expect(try await store.consent(of: seed.user.id, for: seed.client.id) == nil)
-            #expect(try await store.grant(id: issued.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            #expect(try await store.grant(id: try #require(issued.newGrant).id)?.revokedAt == Fixture.epoch)
             #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch) == false)
         }
     }
@@ -199,7 +192,7 @@ struct OAuthStoreConformanceTests {
                     targetID: "\(user.id)", address: nil, occurredAt: Fixture.epoch))
             #expect(try await store.user(id: user.id)?.isActive == false)
             #expect(try await store.session(digest: cookie.digest) == nil)
-            #expect(try await store.grant(id: issued.accessToken.grantID)?.revokedAt == Fixture.epoch)
+            #expect(try await store.grant(id: try #require(issued.newGrant).id)?.revokedAt == Fixture.epoch)
             let other = OpaqueToken.generate()
             try await store.insert(
                 WebSession(
@@ -225,7 +218,6 @@ struct OAuthStoreConformanceTests {
                 .deleteClient(seed.client), recording: ClientStoreConformanceTests.event("client.deleted", seed.client))
             #expect(try await store.authorizationCode(digest: token.digest) == nil)
             #expect(try await store.grant(id: code.grantID) == nil)
-            #expect(try await store.accessToken(id: issued.accessToken.id) == nil)
             #expect(try await store.refreshToken(digest: try #require(issued.refreshToken).digest) == nil)
             #expect(try await store.consents(of: seed.user.id).isEmpty)
         }

@@ -4,10 +4,10 @@ import Foundation
 package typealias AccessTokenStore = KeyVerificationStore & TokenStore
 
 /// Verifies an OAuth access token for the Bearer path, introspection and userinfo: the signature, type,
-/// issuer, audience and expiry, then that neither the token nor its grant is revoked, that the client is
-/// enabled and that the user may still act. It acts with the user's rights as they are now, so a demotion
-/// narrows a live token at once. A client's own token has no stored token or grant; it is checked against
-/// the revocation list and its client instead.
+/// issuer, audience and expiry, then that the token is not on the revocation list, that the grant it names is
+/// not revoked, that the client is enabled and that the user may still act. It acts with the user's rights as
+/// they are now, so a demotion narrows a live token at once. A client's own token belongs to no grant; it is
+/// checked against its client instead.
 package struct AccessTokenVerifier: CredentialVerifier {
     let keys: SigningKeyRing
     let store: any AccessTokenStore
@@ -46,55 +46,52 @@ package struct AccessTokenVerifier: CredentialVerifier {
         guard claims.iss == settings.issuer, claims.aud == settings.audience, now < claims.exp else {
             throw CredentialRefusal.invalid
         }
-        if claims.isClientToken { return (claims, try await clientPrincipal(claims)) }
-        guard let record = try await store.accessToken(id: claims.jti), record.revokedAt == nil,
-            let grant = try await store.grant(id: record.grantID), grant.revokedAt == nil,
-            grant.clientID.value == claims.clientID, "\(grant.workspaceID)" == claims.workspaceID
+        guard try await !store.isAccessTokenRevoked(id: claims.jti) else { throw CredentialRefusal.invalid }
+        let principal = try await claims.isClientToken ? clientPrincipal(claims) : userPrincipal(claims)
+        return (claims, principal)
+    }
+
+    /// A user's token follows the grant it names: it stops when the grant is revoked (the user withdrew consent,
+    /// was deactivated, or a refresh token was replayed), when the client is disabled, deleted or moved, and when
+    /// the user can no longer act.
+    private func userPrincipal(_ claims: AccessTokenClaims) async throws -> Principal {
+        guard let grantID = claims.grantID.flatMap({ UUID(text: $0) }).map(GrantID.init),
+            let grant = try await store.grant(id: grantID), grant.revokedAt == nil,
+            grant.clientID.value == claims.clientID, "\(grant.workspaceID)" == claims.workspaceID,
+            let userID = grant.userID, "\(userID)" == claims.sub
         else { throw CredentialRefusal.invalid }
         guard let client = try await store.client(id: grant.clientID), client.workspaceID == grant.workspaceID else {
             throw CredentialRefusal.invalid
         }
         guard !client.isDisabled else { throw CredentialRefusal.clientDisabled }
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: grant.workspaceID))
-        let credential = CredentialKind.accessToken(id: record.id, grant: grant.id, client: client.id)
-        let carried = claims.scopes.intersection(client.scopes)
-        guard let userID = grant.userID else {
-            // A client-credentials token issued before they stopped being stored (they live 15 minutes).
-            return (claims, clientPrincipal(client, carrying: carried, rights: rights, credential: credential))
-        }
         guard let user = try await store.user(id: userID), user.workspaceID == grant.workspaceID else {
             throw CredentialRefusal.invalid
         }
         guard user.isActive else { throw CredentialRefusal.userDeactivated }
         guard user.privacyNoticeAcceptedAt != nil else { throw CredentialRefusal.privacyNoticeNotAccepted }
-        let principal = Principal(
+        let rights = RoleRights(custom: try await store.scopeDefinitions(in: grant.workspaceID))
+        return Principal(
             workspaceID: grant.workspaceID, user: user, role: user.role,
-            scopes: carried.intersection(rights.scopes(of: user.role)), credential: credential,
+            scopes: claims.scopes.intersection(client.scopes).intersection(rights.scopes(of: user.role)),
+            credential: .accessToken(id: claims.jti, grant: grant.id, client: client.id),
             rateLimitPerMinute: rateLimitPerMinute)
-        return (claims, principal)
     }
 
-    /// A client's own token (client credentials) has no stored token or grant: it stops when it is revoked or
-    /// its client is disabled, deleted or moved, and acts with no more than the client's scopes allow now.
+    /// A client's own token (client credentials) belongs to no grant: it stops when its client is disabled,
+    /// deleted or moved; a client registered again under the same id does not inherit it, since it was issued
+    /// before that client existed. The client acts for itself, with administrative rights within the scopes its
+    /// token carries and the client's scopes allow now.
     private func clientPrincipal(_ claims: AccessTokenClaims) async throws -> Principal {
         guard claims.sub == claims.clientID, let clientID = try? ClientID(claims.clientID),
-            try await !store.isClientTokenRevoked(id: claims.jti),
-            let client = try await store.client(id: clientID), "\(client.workspaceID)" == claims.workspaceID
+            let client = try await store.client(id: clientID), "\(client.workspaceID)" == claims.workspaceID,
+            claims.iat >= client.createdAt.secondsSince1970
         else { throw CredentialRefusal.invalid }
         guard !client.isDisabled else { throw CredentialRefusal.clientDisabled }
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
-        return clientPrincipal(
-            client, carrying: claims.scopes.intersection(client.scopes), rights: rights,
-            credential: .accessToken(id: claims.jti, grant: nil, client: client.id))
-    }
-
-    /// A client acting for itself: administrative rights, within the scopes its token carries.
-    private func clientPrincipal(
-        _ client: ClientApplication, carrying scopes: Set<Scope>, rights: RoleRights, credential: CredentialKind
-    ) -> Principal {
-        Principal(
+        return Principal(
             workspaceID: client.workspaceID, user: nil, client: client, role: .admin,
-            scopes: scopes.intersection(rights.scopes(of: .superAdmin)), credential: credential,
+            scopes: claims.scopes.intersection(client.scopes).intersection(rights.scopes(of: .superAdmin)),
+            credential: .accessToken(id: claims.jti, grant: nil, client: client.id),
             rateLimitPerMinute: rateLimitPerMinute)
     }
 

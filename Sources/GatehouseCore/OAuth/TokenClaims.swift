@@ -16,9 +16,12 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
     package var jti: String
     package var workspaceID: String
     package var authTime: Int64?
-    /// `client_credentials` on a client's own token, which has no row in the store: it carries all it grants
-    /// (the `gty` claim, as other servers name it). Absent on tokens issued for a user.
+    /// `client_credentials` on a client's own token (the `gty` claim, as other servers name it). Absent on
+    /// tokens issued for a user.
     package var grantType: String?
+    /// The grant a user's token was issued under, which the token follows: revoking the grant ends it. Absent on
+    /// a client's own token, which belongs to no grant.
+    package var grantID: String?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, scope, exp, iat, jti
@@ -26,11 +29,12 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         case workspaceID = "workspace_id"
         case authTime = "auth_time"
         case grantType = "gty"
+        case grantID = "grant_id"
     }
 
     package init(
         iss: String, sub: String, aud: String, clientID: String, scope: String, exp: Int64, iat: Int64, jti: String,
-        workspaceID: String, authTime: Int64?, grantType: String? = nil
+        workspaceID: String, authTime: Int64?, grantType: String? = nil, grantID: String? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -43,12 +47,12 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         self.workspaceID = workspaceID
         self.authTime = authTime
         self.grantType = grantType
+        self.grantID = grantID
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
 
-    /// A client's own token (client credentials), checked against the client and the revocation list rather
-    /// than a stored token and grant.
+    /// A client's own token (client credentials), checked against its client rather than a grant.
     package var isClientToken: Bool { grantType == GrantType.clientCredentials.rawValue }
 
     package var scopes: Set<Scope> {
@@ -69,6 +73,7 @@ extension AccessTokenClaims: JWTClaimsWriting {
         object.member("workspace_id", workspaceID)
         object.member("auth_time", authTime)
         object.member("gty", grantType)
+        object.member("grant_id", grantID)
     }
 }
 

@@ -30,7 +30,8 @@ package struct TokenIssuer: Sendable {
         self.settings = settings
     }
 
-    /// The tokens for `grant` carrying `scopes`, and the records the store must keep of them. A refresh token
+    /// The tokens for `grant` carrying `scopes`, and the records the store must keep of them (none for the
+    /// access token, which names its grant when it has a user, and is self-contained). A refresh token
     /// comes along when `refreshScopes` is given (the most a refresh may ask for); an ID token when `openid`
     /// is among the scopes and there is a user.
     package func issue(
@@ -38,14 +39,15 @@ package struct TokenIssuer: Sendable {
         refreshScopes: Set<Scope>?, at now: Date
     ) async throws -> (TokenResponse, IssuedTokens) {
         let expiresAt = now.addingTimeInterval(settings.accessTokenLifetime)
-        // Time first, so tokens issued one after another sit side by side in the store's index.
+        // Time first, so revoked tokens sit side by side in the store's revocation list.
         let jti = UUID.timeOrdered().lowercasedText
         let claims = AccessTokenClaims(
             iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
             clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),
             exp: expiresAt.secondsSince1970, iat: now.secondsSince1970, jti: jti, workspaceID: "\(grant.workspaceID)",
             authTime: subject.authTime?.secondsSince1970,
-            grantType: subject.user == nil ? GrantType.clientCredentials.rawValue : nil)
+            grantType: subject.user == nil ? GrantType.clientCredentials.rawValue : nil,
+            grantID: subject.user == nil ? nil : grant.id.description)
         let accessToken = try await keys.sign(claims, type: "at+jwt")
         var idToken: String?
         if let user = subject.user, scopes.contains(.openid) {
@@ -70,9 +72,7 @@ package struct TokenIssuer: Sendable {
         let response = TokenResponse(
             accessToken: accessToken, expiresIn: Int(settings.accessTokenLifetime), refreshToken: refresh?.token.value,
             scopes: scopes, idToken: idToken)
-        let records = IssuedTokens(
-            newGrant: nil, accessToken: AccessTokenRecord(id: jti, grantID: grant.id, expiresAt: expiresAt),
-            refreshToken: refresh?.record)
+        let records = IssuedTokens(newGrant: nil, refreshToken: refresh?.record)
         return (response, records)
     }
 }

@@ -147,32 +147,15 @@ package struct RefreshToken: Equatable, Sendable {
     }
 }
 
-/// What the store keeps of a JWT access token: enough to revoke it before it expires.
-package struct AccessTokenRecord: Equatable, Sendable {
-    /// The token's `jti`.
-    package var id: String
-    package var grantID: GrantID
-    package var expiresAt: Date
-    package var revokedAt: Date?
-
-    package init(id: String, grantID: GrantID, expiresAt: Date, revokedAt: Date? = nil) {
-        self.id = id
-        self.grantID = grantID
-        self.expiresAt = expiresAt
-        self.revokedAt = revokedAt
-    }
-}
-
-/// The records one token response adds: a new grant (for a code exchange or client credentials), the access
-/// token and, when the client may refresh, the refresh token.
+/// The records one token response adds: a new grant (for a code exchange) and, when the client may refresh,
+/// the refresh token. Access tokens have no record: they carry what they grant and name their grant, and
+/// revoking one puts its `jti` on the store's revocation list.
 package struct IssuedTokens: Equatable, Sendable {
     package var newGrant: TokenGrant?
-    package var accessToken: AccessTokenRecord
     package var refreshToken: RefreshToken?
 
-    package init(newGrant: TokenGrant?, accessToken: AccessTokenRecord, refreshToken: RefreshToken?) {
+    package init(newGrant: TokenGrant?, refreshToken: RefreshToken?) {
         self.newGrant = newGrant
-        self.accessToken = accessToken
         self.refreshToken = refreshToken
     }
 }

@@ -8,29 +8,27 @@ package protocol SigningKeyStore: Sendable {
     func rotateSigningKeys(to key: StoredSigningKey) async throws
 }
 
-/// Persists authorization codes, token grants and the tokens issued under them (only digests of codes and
-/// refresh tokens). Every step that consumes one thing and issues another is one transaction.
+/// Persists authorization codes, token grants and the refresh tokens issued under them (only digests of codes
+/// and refresh tokens), and the list of revoked access tokens. Access tokens themselves are not stored: they
+/// carry what they grant. Every step that consumes one thing and issues another is one transaction.
 package protocol TokenStore: Sendable {
     func insert(_ code: AuthorizationCode) async throws
     func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode?
     /// Marks the code consumed and stores `tokens` (with their new grant) in one transaction, when the code is
     /// still unconsumed. Returns false, storing nothing, when it was already consumed: a replay.
     func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
-    /// Stores tokens that consume nothing, with their new grant. (Client-credentials tokens are not stored: they
-    /// carry all they grant.)
+    /// Stores tokens that consume nothing, with their new grant.
     func store(_ tokens: IssuedTokens) async throws
     func grant(id: GrantID) async throws -> TokenGrant?
     func refreshToken(digest: SecretDigest) async throws -> RefreshToken?
     /// Marks `token` used and stores `tokens` in one transaction, when it is still unused. Returns false,
     /// storing nothing, when it was already used: a reuse.
     func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
-    func accessToken(id: String) async throws -> AccessTokenRecord?
-    func revokeAccessToken(id: String, at time: Date) async throws
-    /// Records that the client-credentials token `id` (which has no row of its own) is revoked, until it
-    /// expires; revoking it again changes nothing.
-    func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws
-    /// Whether the client-credentials token `id` was revoked.
-    func isClientTokenRevoked(id: String) async throws -> Bool
+    /// Puts the access token `id` (its `jti`), issued to `client`, on the revocation list until it expires;
+    /// revoking it again changes nothing.
+    func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws
+    /// Whether the access token `id` is on the revocation list.
+    func isAccessTokenRevoked(id: String) async throws -> Bool
     /// Revokes the grant, so every token issued under it stops.
     func revokeGrant(id: GrantID, at time: Date) async throws
     /// Revokes every grant of `user`, or only those with `client` when it is given.

@@ -299,5 +299,15 @@ enum PostgresMigrations {
                 FOR EACH ROW EXECUTE FUNCTION gatehouse_credentials_changed()
                 """,
             ]),
+        Migration(
+            version: 8, name: "revoked_access_tokens",
+            statements: [
+                // Every access token now carries what it grants and names its grant: none is stored, and revoking
+                // one records its id on the one revocation list. Tokens issued before this version, which name no
+                // grant, are refused; they lived minutes, and their clients refresh or ask again.
+                "ALTER TABLE revoked_client_tokens RENAME TO revoked_access_tokens",
+                "ALTER TRIGGER revoked_client_tokens_added ON revoked_access_tokens RENAME TO revoked_access_tokens_added",
+                "DROP TABLE access_tokens",
+            ]),
     ]
 }

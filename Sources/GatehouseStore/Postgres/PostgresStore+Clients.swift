@@ -51,11 +51,11 @@ extension PostgresStore {
     }
 
     /// What deleting a client deletes first, so the client_id can be reused without inheriting anything:
-    /// its tokens, grants, codes, consents and keys.
+    /// its refresh tokens, grants, codes, consents and keys. (Its access tokens name a grant that is gone, or,
+    /// when they are its own, were issued before the new client's creation: see `AccessTokenVerifier`.)
     static func deleteHoldingsQueries(of client: ClientApplication) -> [PostgresQuery] {
         let id = client.id.value
         return [
-            "DELETE FROM access_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE client_id = \(id))",
             "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE client_id = \(id))",
             "DELETE FROM oauth_grants WHERE client_id = \(id)",
             "DELETE FROM authorization_codes WHERE client_id = \(id)",

@@ -86,28 +86,16 @@ extension PostgresStore {
         return marked
     }
 
-    package func accessToken(id: String) async throws -> AccessTokenRecord? {
-        try await rows("SELECT * FROM access_tokens WHERE jti = \(id)").first.map { row in
-            AccessTokenRecord(
-                id: try row["jti"].decode(String.self), grantID: GrantID(try row["grant_id"].decode(UUID.self)),
-                expiresAt: try row["expires_at"].decode(Date.self), revokedAt: try row["revoked_at"].decode(Date?.self))
-        }
-    }
-
-    package func revokeAccessToken(id: String, at time: Date) async throws {
-        _ = try await rows("UPDATE access_tokens SET revoked_at = \(time) WHERE jti = \(id) AND revoked_at IS NULL")
-    }
-
-    package func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
+    package func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
         _ = try await rows(
             """
-            INSERT INTO revoked_client_tokens (jti, client_id, expires_at, revoked_at)
+            INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at)
             VALUES (\(id), \(client.value), \(expiresAt), \(time)) ON CONFLICT (jti) DO NOTHING
             """)
     }
 
-    package func isClientTokenRevoked(id: String) async throws -> Bool {
-        try await !rows("SELECT 1 FROM revoked_client_tokens WHERE jti = \(id)").isEmpty
+    package func isAccessTokenRevoked(id: String) async throws -> Bool {
+        try await !rows("SELECT 1 FROM revoked_access_tokens WHERE jti = \(id)").isEmpty
     }
 
     package func revokeGrant(id: GrantID, at time: Date) async throws {
@@ -202,12 +190,6 @@ extension PostgresStore {
                     \(grant.createdAt), \(grant.revokedAt))
                 """)
         }
-        let access = tokens.accessToken
-        queries.append(
-            """
-            INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at)
-            VALUES (\(access.id), \(access.grantID.rawValue), \(access.expiresAt), \(access.revokedAt))
-            """)
         if let refresh = tokens.refreshToken {
             queries.append(
                 """

@@ -316,5 +316,19 @@ enum SQLiteMigrations {
                 BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
                 """,
             ]),
+        Migration(
+            version: 8, name: "revoked_access_tokens",
+            statements: [
+                // Every access token now carries what it grants and names its grant: none is stored, and revoking
+                // one records its id on the one revocation list. Tokens issued before this version, which name no
+                // grant, are refused; they lived minutes, and their clients refresh or ask again.
+                "ALTER TABLE revoked_client_tokens RENAME TO revoked_access_tokens",
+                "DROP TRIGGER revoked_client_tokens_added",
+                """
+                CREATE TRIGGER revoked_access_tokens_added AFTER INSERT ON revoked_access_tokens
+                BEGIN UPDATE credential_epoch SET value = value + 1 WHERE id = 1; END
+                """,
+                "DROP TABLE access_tokens",
+            ]),
     ]
 }

@@ -60,12 +60,12 @@ extension SQLiteStore {
         guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
     }
 
-    /// Deletes the client's tokens, grants, codes, consents and keys first, so the client_id can be reused
-    /// without inheriting anything.
+    /// Deletes the client's refresh tokens, grants, codes, consents and keys first, so the client_id can be
+    /// reused without inheriting anything. (Its access tokens name a grant that is gone, or, when they are its
+    /// own, were issued before the new client's creation: see `AccessTokenVerifier`.)
     static func delete(_ client: ClientApplication, _ db: Database) throws {
         let id = client.id.value
         let grants = "SELECT id FROM oauth_grants WHERE client_id = ?"
-        try db.cachedExecute(sql: "DELETE FROM access_tokens WHERE grant_id IN (\(grants))", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM refresh_tokens WHERE grant_id IN (\(grants))", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM oauth_grants WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM authorization_codes WHERE client_id = ?", arguments: [id])

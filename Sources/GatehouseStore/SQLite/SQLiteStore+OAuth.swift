@@ -100,40 +100,20 @@ extension SQLiteStore {
         }
     }
 
-    package func accessToken(id: String) async throws -> AccessTokenRecord? {
-        try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM access_tokens WHERE jti = ?", arguments: [id]) { row in
-                let revokedAt: Int64? = row["revoked_at"]
-                return AccessTokenRecord(
-                    id: row["jti"], grantID: GrantID(try Self.uuid(row["grant_id"])),
-                    expiresAt: Date(microsecondsSince1970: row["expires_at"]),
-                    revokedAt: revokedAt.map(Date.init(microsecondsSince1970:)))
-            }
-        }
-    }
-
-    package func revokeAccessToken(id: String, at time: Date) async throws {
-        try await write { db in
-            try db.cachedExecute(
-                sql: "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
-                arguments: [time.microsecondsSince1970, id])
-        }
-    }
-
-    package func revokeClientToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
+    package func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
         try await write { db in
             try db.cachedExecute(
                 sql: """
-                    INSERT INTO revoked_client_tokens (jti, client_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
+                    INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (jti) DO NOTHING
                     """,
                 arguments: [id, client.value, expiresAt.microsecondsSince1970, time.microsecondsSince1970])
         }
     }
 
-    package func isClientTokenRevoked(id: String) async throws -> Bool {
+    package func isAccessTokenRevoked(id: String) async throws -> Bool {
         try await read { db in
-            try db.cachedRow(sql: "SELECT 1 FROM revoked_client_tokens WHERE jti = ?", arguments: [id]) { _ in true }
+            try db.cachedRow(sql: "SELECT 1 FROM revoked_access_tokens WHERE jti = ?", arguments: [id]) { _ in true }
                 ?? false
         }
     }
@@ -262,13 +242,6 @@ extension SQLiteStore {
                     grant.revokedAt?.microsecondsSince1970,
                 ])
         }
-        let access = tokens.accessToken
-        try db.cachedExecute(
-            sql: "INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)",
-            arguments: [
-                access.id, access.grantID.description, access.expiresAt.microsecondsSince1970,
-                access.revokedAt?.microsecondsSince1970,
-            ])
         if let refresh = tokens.refreshToken {
             try db.cachedExecute(
                 sql: """
