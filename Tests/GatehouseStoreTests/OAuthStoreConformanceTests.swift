@@ -68,7 +68,8 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.authorizationCode(digest: token.digest)?.consumedAt == Fixture.epoch)
             #expect(try await store.grant(id: code.grantID) == issued.newGrant)
             let refresh = try #require(issued.refreshToken)
-            #expect(try await store.refreshToken(digest: refresh.digest) == refresh)
+            #expect(try await store.refreshToken(digest: refresh.digest)?.token == refresh)
+            #expect(try await store.refreshToken(digest: refresh.digest)?.grant == issued.newGrant)
             // The second redemption stores nothing.
             let again = Self.tokens(seed, grant: GrantID(), new: true)
             #expect(try await store.redeem(code, at: Fixture.epoch, issuing: again) == false)
@@ -105,11 +106,11 @@ struct OAuthStoreConformanceTests {
             let next = Self.tokens(seed, grant: grant, new: false)
             let later = Fixture.epoch.addingTimeInterval(10)
             #expect(try await store.rotate(refresh, at: later, issuing: next))
-            #expect(try await store.refreshToken(digest: refresh.digest)?.usedAt == later)
+            #expect(try await store.refreshToken(digest: refresh.digest)?.token.usedAt == later)
             #expect(
                 try await store.rotate(refresh, at: later, issuing: Self.tokens(seed, grant: grant, new: false))
                     == false)
-            #expect(try await store.refreshToken(digest: try #require(next.refreshToken).digest)?.usedAt == nil)
+            #expect(try await store.refreshToken(digest: try #require(next.refreshToken).digest)?.token.usedAt == nil)
         }
     }
 

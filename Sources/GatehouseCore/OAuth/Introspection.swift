@@ -116,8 +116,8 @@ package struct Introspection: Sendable {
     /// to sign in; its scopes are the most a refresh could get.
     private func refreshToken(_ token: String) async throws -> ActiveCredential? {
         let now = clock.now()
-        guard let record = try await store.refreshToken(digest: OpaqueToken(token).digest), record.usedAt == nil,
-            now < record.expiresAt, let grant = try await store.grant(id: record.grantID), grant.revokedAt == nil,
+        guard let (record, grant) = try await store.refreshToken(digest: OpaqueToken(token).digest),
+            record.usedAt == nil, now < record.expiresAt, grant.revokedAt == nil,
             let userID = grant.userID,
             try await UserStanding.usable(userID, in: grant.workspaceID, store: store) != nil,
             let client = try await store.client(id: grant.clientID), !client.isDisabled

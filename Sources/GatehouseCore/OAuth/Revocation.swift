@@ -27,8 +27,8 @@ package struct Revocation: Sendable {
             try await store.revokeAccessToken(id: claims.jti, of: client.id, expiresAt: expiresAt, at: now)
             return
         }
-        guard let record = try await store.refreshToken(digest: OpaqueToken(token).digest),
-            let grant = try await store.grant(id: record.grantID), grant.clientID == client.id
+        guard let (_, grant) = try await store.refreshToken(digest: OpaqueToken(token).digest),
+            grant.clientID == client.id
         else { return }
         try await store.revokeGrant(id: grant.id, at: now)
     }

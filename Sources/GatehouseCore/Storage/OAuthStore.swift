@@ -20,7 +20,8 @@ package protocol TokenStore: Sendable {
     /// Stores tokens that consume nothing, with their new grant.
     func store(_ tokens: IssuedTokens) async throws
     func grant(id: GrantID) async throws -> TokenGrant?
-    func refreshToken(digest: SecretDigest) async throws -> RefreshToken?
+    /// The refresh token with this digest and the grant it was issued under, in one read.
+    func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)?
     /// Marks `token` used and stores `tokens` in one transaction, when it is still unused. Returns false,
     /// storing nothing, when it was already used: a reuse.
     func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool

@@ -62,8 +62,14 @@ extension PostgresStore {
         try await rows("SELECT * FROM oauth_grants WHERE id = \(id.rawValue)").first.map(Self.grant)
     }
 
-    package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
-        try await rows("SELECT * FROM refresh_tokens WHERE digest = \(digest.hex)").first.map(Self.refreshToken)
+    package func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)? {
+        // The token's scopes are `refresh_scopes`, the grant's `scopes`.
+        try await rows(
+            """
+            SELECT g.*, t.digest, t.grant_id, t.scopes AS refresh_scopes, t.issued_at, t.expires_at, t.used_at
+            FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.digest = \(digest.hex)
+            """
+        ).first.map { row in (try Self.refreshToken(row), try Self.grant(row)) }
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
@@ -256,7 +262,7 @@ extension PostgresStore {
         RefreshToken(
             digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
             grantID: GrantID(try row["grant_id"].decode(UUID.self)),
-            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            scopes: try StoredForm.scopeSet(try row["refresh_scopes"].decode(String.self)),
             issuedAt: try row["issued_at"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
             usedAt: try row["used_at"].decode(Date?.self))
     }

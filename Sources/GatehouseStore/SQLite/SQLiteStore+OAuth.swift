@@ -74,12 +74,19 @@ extension SQLiteStore {
         }
     }
 
-    package func refreshToken(digest: SecretDigest) async throws -> RefreshToken? {
+    package func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)? {
         try await read { db in
-            try db.cachedRow(
-                sql: "SELECT * FROM refresh_tokens WHERE digest = ?", arguments: [digest.hex], Self.refreshToken)
+            try db.cachedRow(sql: Self.refreshTokenWithGrant, arguments: [digest.hex]) { row in
+                (try Self.refreshToken(row), try Self.grant(row))
+            }
         }
     }
+
+    /// A refresh token's row and its grant's; the token's scopes are `refresh_scopes`, the grant's `scopes`.
+    private static let refreshTokenWithGrant = """
+        SELECT g.*, t.digest, t.grant_id, t.scopes AS refresh_scopes, t.issued_at, t.expires_at, t.used_at
+        FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.digest = ?
+        """
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
         try await markOnce(
@@ -303,7 +310,8 @@ extension SQLiteStore {
         let usedAt: Int64? = row["used_at"]
         return RefreshToken(
             digest: SecretDigest(storedHex: row["digest"]), grantID: GrantID(try uuid(row["grant_id"])),
-            scopes: try StoredForm.scopeSet(row["scopes"]), issuedAt: Date(microsecondsSince1970: row["issued_at"]),
+            scopes: try StoredForm.scopeSet(row["refresh_scopes"]),
+            issuedAt: Date(microsecondsSince1970: row["issued_at"]),
             expiresAt: Date(microsecondsSince1970: row["expires_at"]),
             usedAt: usedAt.map(Date.init(microsecondsSince1970:)))
     }

@@ -17,8 +17,8 @@ package struct RefreshTokenGrant: GrantHandler {
         }
         let now = clock.now()
         let invalid = OAuthFailure.invalidGrant("The refresh token is not valid.")
-        guard let token = try await store.refreshToken(digest: OpaqueToken(value).digest),
-            let grant = try await store.grant(id: token.grantID), grant.clientID == client.id
+        guard let (token, grant) = try await store.refreshToken(digest: OpaqueToken(value).digest),
+            grant.clientID == client.id
         else { throw invalid }
         guard grant.revokedAt == nil else { throw invalid }
         if token.usedAt != nil {
