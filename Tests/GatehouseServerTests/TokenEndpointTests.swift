@@ -304,6 +304,35 @@ struct TokenEndpointTests {
         }
     }
 
+    @Test func aUsersTokenIsHeldToTheGrantItNames() async throws {
+        try await OAuthWorld.run { world in
+            let access = try #require(try await world.tokens().string("access_token"))
+            let payload = try #require(Data(base64URLEncoded: String(access.split(separator: ".")[1])))
+            let claims = try JSONDecoder().decode(AccessTokenClaims.self, from: payload)
+            #expect(claims.grantID != nil && claims.grantType == nil)
+            // Signed with the server's own key, so only the claims decide.
+            let ring = SigningKeyRing(
+                store: world.api.store, secret: sharedSigningKeySecret, clock: world.api.clock, tokenLifetime: 900)
+            func accepted(_ changed: AccessTokenClaims) async throws -> Bool {
+                let token = try await ring.sign(changed, type: "at+jwt")
+                return try await world.api.call(.get, "/api/v1/me", key: token).status == .ok
+            }
+            #expect(try await accepted(claims), "the same claims, signed again")
+            var noGrant = claims
+            noGrant.grantID = nil
+            #expect(try await accepted(noGrant) == false, "a user's token that names no grant")
+            var otherGrant = claims
+            otherGrant.grantID = GrantID().description
+            #expect(try await accepted(otherGrant) == false, "a grant that does not exist")
+            var otherUser = claims
+            otherUser.sub = world.owner.id.description
+            #expect(try await accepted(otherUser) == false, "another user under this grant")
+            var otherClient = claims
+            otherClient.clientID = "acme-web"
+            #expect(try await accepted(otherClient) == false, "another client under this grant")
+        }
+    }
+
     @Test func aClientRegisteredAgainUnderTheSameIDDoesNotInheritTheOldOnesTokens() async throws {
         try await OAuthWorld.run { world in
             let answer = try await world.api.form(
