@@ -2,7 +2,7 @@ import GRDB
 import Synchronization
 
 /// Runs the store's writes in shared transactions: the writes that arrive while one transaction commits go
-/// together in the next, each in a savepoint of its own.
+/// together in the next, each in a savepoint of its own (a write alone needs none: the transaction is its own).
 ///
 /// SQLite commits one transaction at a time, and each commit appends every page it touched to the WAL. Under
 /// load most of a write's cost is its commit, so sharing one between the writes that were waiting anyway
@@ -39,27 +39,40 @@ final class GroupCommit: Sendable {
         }
     }
 
+    /// Commits what is waiting, and goes on while writes keep arriving: one hop to the writer's queue for a run
+    /// of transactions, not one for each.
     private func commitWaiting() {
         pool.asyncWriteWithoutTransaction { db in
-            let writes = self.queue.withLock { queue in
-                defer { queue.waiting.removeAll(keepingCapacity: true) }
-                return queue.waiting
-            }
-            do {
-                try db.inTransaction(.immediate) {
-                    for write in writes { try write.run(in: db) }
-                    return .commit
+            repeat {
+                let writes = self.queue.withLock { queue in
+                    defer { queue.waiting.removeAll(keepingCapacity: true) }
+                    return queue.waiting
                 }
-                for write in writes { write.committed() }
-            } catch {
-                let translated = self.translate(error)
-                for write in writes { write.failed(translated) }
-            }
-            let more = self.queue.withLock { queue in
+                self.commit(writes, in: db)
+            } while self.queue.withLock { queue in
                 if queue.waiting.isEmpty { queue.committing = false }
                 return queue.committing
             }
-            if more { self.commitWaiting() }
+        }
+    }
+
+    /// One transaction for `writes`, through statements prepared once (GRDB's `inTransaction` and `inSavepoint`
+    /// parse theirs each time). A write alone runs in the transaction itself: its error rolls the transaction
+    /// back and is its outcome.
+    private func commit(_ writes: [any GroupedWrite], in db: Database) {
+        do {
+            try db.cachedExecute(sql: "BEGIN IMMEDIATE")
+            if writes.count == 1 {
+                try writes[0].runAlone(in: db)
+            } else {
+                for write in writes { try write.run(in: db) }
+            }
+            try db.cachedExecute(sql: "COMMIT")
+            for write in writes { write.committed() }
+        } catch {
+            if db.isInsideTransaction { try? db.cachedExecute(sql: "ROLLBACK") }
+            let translated = translate(error)
+            for write in writes { write.failed(translated) }
         }
     }
 }
@@ -68,6 +81,8 @@ final class GroupCommit: Sendable {
 private protocol GroupedWrite: Sendable {
     /// Runs the write in a savepoint. Throws only when the whole transaction is lost.
     func run(in db: Database) throws
+    /// Runs the write as the transaction's only one: any error it meets ends the transaction.
+    func runAlone(in db: Database) throws
     /// The transaction committed: the caller gets what its write gave, value or error.
     func committed()
     /// The transaction failed: the caller gets `error`.
@@ -91,18 +106,22 @@ private final class Write<T: Sendable>: GroupedWrite, @unchecked Sendable {
     }
 
     func run(in db: Database) throws {
+        try db.cachedExecute(sql: "SAVEPOINT write")
         do {
-            var value: T?
-            try db.inSavepoint {
-                value = try body(db)
-                return .commit
-            }
-            outcome = value.map { .success($0) }
+            let value = try body(db)
+            try db.cachedExecute(sql: "RELEASE write")
+            outcome = .success(value)
         } catch {
             // Some failures (I/O, a full disk) end the whole transaction; then no write in it stands.
             guard db.isInsideTransaction else { throw error }
+            try db.cachedExecute(sql: "ROLLBACK TO write")
+            try db.cachedExecute(sql: "RELEASE write")
             outcome = .failure(translate(error))
         }
+    }
+
+    func runAlone(in db: Database) throws {
+        outcome = .success(try body(db))
     }
 
     func committed() {
