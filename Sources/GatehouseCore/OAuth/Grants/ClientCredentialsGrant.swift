@@ -18,8 +18,9 @@ package struct ClientCredentialsGrant: GrantHandler {
         let rights = try await rights(in: client.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
         let now = clock.now()
-        // Nothing is stored: the token carries all it grants, and is checked against its client (and the list
-        // of revoked client tokens) each time it is used. So issuing one costs a signature, not a write.
+        // Nothing is stored: the token carries all it grants, and is checked against its client (and the
+        // revocation list) each time it is used. So issuing one costs a signature, not a write. The grant below
+        // only tells the issuer the workspace; it is kept nowhere, and the token does not name it.
         let grant = TokenGrant(
             workspaceID: client.workspaceID, clientID: client.id, userID: nil, scopes: scopes, authTime: nil,
             createdAt: now)
