@@ -145,4 +145,36 @@ struct ClientInputTests {
             #expect(try await api.reload(ann) == ann)
         }
     }
+
+    /// `null` clears the PATCH fields that may be empty; anywhere else it is refused, never read as "absent".
+    @Test func nullIsRefusedWhereNothingCanBeCleared() async throws {
+        try await withAPI { api in
+            let (acme, owner) = try await api.workspace()
+            let (_, admin) = try await api.key(for: owner)
+            let ann = try await api.user("ann@acme.test", in: acme)
+            #expect(
+                try await api.registerClient(#"{"client_id":"acme-sync","name":"Sync"}"#, key: admin).status == .created
+            )
+            let before = try await api.store.client(id: try ClientID("acme-sync"))
+            let requests: [(HTTPRequest.Method, String, String, String)] = [
+                (.post, "/api/v1/clients", #"{"client_id":"acme-web","name":"Web","require_pkce":null}"#, "require_pkce"),
+                (.post, "/api/v1/clients", #"{"client_id":"acme-web","name":"Web","type":null}"#, "type"),
+                (.post, "/api/v1/clients/acme-sync/secret", #"{"grace_seconds":null}"#, "grace_seconds"),
+                (.post, "/api/v1/users", #"{"email":"x@acme.test","name":"X","role":null}"#, "role"),
+                (.patch, "/api/v1/users/\(ann.id)", #"{"active":null}"#, "active"),
+                (.post, "/api/v1/users/\(ann.id)/api-keys", #"{"name":"k","scopes":null}"#, "scopes"),
+                (.post, "/api/v1/clients/acme-sync/api-keys", #"{"name":"k","expires_at":null}"#, "expires_at"),
+                (.post, "/api/v1/scopes", #"{"name":"okrs:read","description":null,"roles":["user"]}"#, "description"),
+            ]
+            for (method, path, body, field) in requests {
+                let answer = try await api.call(method, path, key: admin, json: body)
+                #expect(answer.status == .badRequest, "\(path) \(body)")
+                #expect(answer.error?.message == "The field '\(field)' must not be null.", "\(body): \(answer.text)")
+            }
+            #expect(try await api.store.client(id: try ClientID("acme-sync")) == before)
+            #expect(try await api.store.client(id: try ClientID("acme-web")) == nil)
+            #expect(try await api.reload(ann) == ann)
+            #expect(try await api.store.apiKeys(in: acme.id, status: nil, owner: nil).count == 1)
+        }
+    }
 }

@@ -72,6 +72,7 @@ struct NewAPIKeyBody: RequestBody {
 
 struct APIKeyChangeBody: RequestBody {
     static let fields = ["name", "scopes", "expires_at", "rate_limit_per_minute"]
+    static let nullable: Set = ["scopes", "expires_at", "rate_limit_per_minute"]
 
     var name: String?
     var scopes: [String]??

@@ -133,6 +133,7 @@ struct ClientChangeBody: RequestBody {
         "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "require_pkce",
         "disabled",
     ]
+    static let nullable: Set = ["description", "logo_url", "homepage_url"]
 
     var name: String?
     var description: String??

@@ -74,6 +74,7 @@ struct NewUserBody: RequestBody {
 
 struct UserChangeBody: RequestBody {
     static let fields = ["email", "name", "employee_id", "title", "department_id", "manager_id", "role", "active"]
+    static let nullable: Set = ["employee_id", "title", "department_id", "manager_id"]
 
     var email: String?
     var name: String?

@@ -7,6 +7,13 @@ import Hummingbird
 protocol RequestBody: Decodable {
     /// The accepted field names as sent on the wire (snake_case).
     static var fields: [String] { get }
+    /// The fields for which `null` means something (clearing the value); anywhere else `null` is refused, so
+    /// it is never taken for an absent field.
+    static var nullable: Set<String> { get }
+}
+
+extension RequestBody {
+    static var nullable: Set<String> { [] }
 }
 
 extension Request {
@@ -35,6 +42,9 @@ extension Request {
             throw refuse(
                 "Unknown field\(unknown.count == 1 ? "" : "s") \(names); this endpoint accepts "
                     + Body.fields.joined(separator: ", ") + ".")
+        }
+        if let null = object.keys.sorted().first(where: { object[$0] is NSNull && !Body.nullable.contains($0) }) {
+            throw refuse("The field '\(null)' must not be null.")
         }
         do {
             return try decoder.decode(Body.self, from: data)
