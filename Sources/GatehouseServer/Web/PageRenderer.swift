@@ -5,7 +5,7 @@ import Hummingbird
 import Mustache
 
 /// Renders the HTML pages from `Templates/*.mustache`, and serves the stylesheet and script in
-/// `Templates/assets/`.
+/// `Templates/assets/` and the OpenAPI document of the JSON endpoints, `Templates/openapi.json`.
 ///
 /// Every template and asset the application uses is checked when the server starts, so a missing or broken
 /// one stops the start with a clear message instead of failing a request later.
@@ -31,6 +31,8 @@ package struct PageRenderer: Sendable {
 
     let library: MustacheLibrary
     let assets: [String: ByteBuffer]
+    /// `openapi.json`, as it is in the folder (checked to be a JSON object at start-up).
+    let openAPIDocument: ByteBuffer
     /// Changes whenever an asset does; pages link to `/assets/NAME?v=VERSION`, so browsers may cache them long.
     let assetVersion: String
 
@@ -61,6 +63,14 @@ package struct PageRenderer: Sendable {
         }
         self.assets = assets
         assetVersion = String(SecretDigest(of: contents).hex.prefix(12))
+        let openAPIPath = "\(directory)/openapi.json"
+        guard let document = FileManager.default.contents(atPath: openAPIPath) else {
+            throw TemplateProblem("the OpenAPI document \(openAPIPath) is missing")
+        }
+        guard (try? JSONSerialization.jsonObject(with: document)) is [String: Any] else {
+            throw TemplateProblem("the OpenAPI document \(openAPIPath) is not a JSON object")
+        }
+        openAPIDocument = ByteBuffer(bytes: document)
     }
 
     /// The page `template` rendered with `values`, as an HTML response that is never stored by a cache and
@@ -81,8 +91,15 @@ package struct PageRenderer: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// `GET /assets/{name}`: the stylesheet and the script, cacheable for a day (their links carry the version).
+    /// `GET /assets/{name}`: the stylesheet and the script, cacheable for a day (their links carry the version);
+    /// `GET /openapi.json`: the OpenAPI document, cacheable for five minutes like the server metadata.
     func addAssetRoutes(to router: Router<AppRequestContext>) {
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "public, max-age=300"],
+                body: .init(byteBuffer: openAPIDocument))
+        }
         router.get("assets/{name}") { _, context in
             guard let name = context.parameters.get("name"), let body = assets[name],
                 let type = Self.requiredAssets[name]
