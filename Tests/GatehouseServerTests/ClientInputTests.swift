@@ -157,7 +157,10 @@ struct ClientInputTests {
             )
             let before = try await api.store.client(id: try ClientID("acme-sync"))
             let requests: [(HTTPRequest.Method, String, String, String)] = [
-                (.post, "/api/v1/clients", #"{"client_id":"acme-web","name":"Web","require_pkce":null}"#, "require_pkce"),
+                (
+                    .post, "/api/v1/clients", #"{"client_id":"acme-web","name":"Web","require_pkce":null}"#,
+                    "require_pkce"
+                ),
                 (.post, "/api/v1/clients", #"{"client_id":"acme-web","name":"Web","type":null}"#, "type"),
                 (.post, "/api/v1/clients/acme-sync/secret", #"{"grace_seconds":null}"#, "grace_seconds"),
                 (.post, "/api/v1/users", #"{"email":"x@acme.test","name":"X","role":null}"#, "role"),

@@ -73,7 +73,7 @@ struct OAuthRequest {
 
     /// The client id and secret of an `Authorization: Basic` header, each form-decoded (RFC 6749 §2.3.1).
     /// A header with another scheme is not client authentication.
-    private static func basicCredentials(_ header: String) throws -> (id: String, secret: String)? {
+    static func basicCredentials(_ header: String) throws -> (id: String, secret: String)? {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic" else { return nil }
         guard let data = Data(base64Encoded: String(trimmedBlanks(parts[1]))),
