@@ -121,6 +121,13 @@ package final class PostgresStore: GatehouseStorage {
     /// `deadlock_detected` and `serialization_failure`: the transaction did nothing and may simply run again.
     private static let retryable: Set<String> = ["40P01", "40001"]
 
+    /// Class 08 (connection exception), `admin_shutdown`, `crash_shutdown`, `cannot_connect_now` (starting up)
+    /// and `too_many_connections`: PostgreSQL went away or is not taking work, which a restart of it causes.
+    static func isUnavailable(_ sqlState: String?) -> Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+    }
+
     private func translatingErrors<T>(_ work: () async throws -> T) async throws -> T {
         do {
             return try await work()
@@ -137,6 +144,9 @@ package final class PostgresStore: GatehouseStorage {
         } catch let error as PSQLError where error.serverInfo == nil {
             // No answer from the server at all (connection refused, reset or closed): unavailable, so 503.
             throw StoreUnavailable("PostgreSQL did not answer: \(Self.describe(error))")
+        } catch let error as PSQLError where Self.isUnavailable(error.serverInfo?[.sqlState]) {
+            // The server is shutting down, restarting or out of connections: the work was not done, so 503.
+            throw StoreUnavailable("PostgreSQL is unavailable: \(Self.describe(error))")
         } catch let error as ConnectionPoolError {
             throw StoreUnavailable("no connection to PostgreSQL could be made: \(error)")
         }
