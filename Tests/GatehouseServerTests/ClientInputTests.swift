@@ -33,6 +33,7 @@ struct ClientInputTests {
         (#"{"client_id":"acme-sync","name":"Sync","grant_types":["password"]}"#, "'password' is not a grant type"),
         (#"{"client_id":"acme-sync","name":"Sync","scopes":["Bad Scope"]}"#, "is not a valid scope"),
         (#"{"client_id":"AB","name":"Sync"}"#, "3 to 64 lowercase letters"),
+        (#"{"client_id":"01a2154a-1a7e-7a62-8074-9ee719da1629","name":"Sync"}"#, "must not look like a user id"),
         (#"{"client_id":"acme-sync","name":"   "}"#, "must not be empty"),
         (
             #"{"client_id":"acme-sync","name":"Sync","logo_url":"http://evil.example/x.png"}"#,

@@ -104,6 +104,13 @@ package struct ClientApplications: Sendable {
     ) async throws -> (ClientApplication, ClientSecret?) {
         try checkMayRegister(by: caller)
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
+        // A client's own tokens carry its client_id as `sub`, where a user's carry their id: a client_id shaped
+        // like a user id could pass for one at a resource server (RFC 9700 §4.15).
+        guard UUID(uuidString: input.id.value) == nil else {
+            throw DomainError.invalidInput(
+                field: "client_id",
+                message: "The client_id must not look like a user id (a UUID): tokens name both in the same claim.")
+        }
         let grantTypes = input.grantTypes ?? GrantType.defaults
         try Self.check(grantTypes, for: input.type)
         try Self.checkPKCE(input.requirePKCE, for: input.type)
