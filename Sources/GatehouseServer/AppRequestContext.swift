@@ -17,8 +17,9 @@ package struct AppRequestContext: RequestContext {
     package var principal: Principal?
     /// The credential epoch `principal` was read at; the rate limiter checks it against the store's.
     package var credentialEpoch: Int64?
-    /// The peer's IP address, for the audit trail.
-    package let remoteAddress: String?
+    /// The client's IP address, for the audit trail and the sign-in throttle: the peer's, or behind a trusted
+    /// proxy the one it forwarded (`ClientAddressMiddleware`).
+    package var remoteAddress: String?
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

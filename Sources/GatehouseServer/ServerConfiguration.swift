@@ -15,6 +15,8 @@ package struct ServerConfiguration: Sendable {
     package var keys: APIKeySettings
     /// Token, code and session lifetimes, and the issuer tokens name.
     package var oauth: OAuthSettings
+    /// The load balancers and reverse proxies whose `X-Forwarded-For` names the client (IP addresses).
+    package var trustedProxies: Set<String>
 
     /// Cookies are Secure (and `__Host-`) when the issuer is https.
     package var secureCookies: Bool { issuer.scheme == "https" }
@@ -26,7 +28,7 @@ package struct ServerConfiguration: Sendable {
         host: String = defaultHost, port: Int = defaultPort,
         database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
         templatesDirectory: String = "Templates", keys: APIKeySettings? = nil,
-        accessTokenLifetime: TimeInterval = 900
+        accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = []
     ) throws(DomainError) {
         guard (0...65535).contains(port) else {
             throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
@@ -42,6 +44,14 @@ package struct ServerConfiguration: Sendable {
         self.templatesDirectory = templatesDirectory
         if let keys { self.keys = keys } else { self.keys = try APIKeySettings() }
         self.oauth = try OAuthSettings(issuer: self.issuer.absoluteString, accessTokenLifetime: accessTokenLifetime)
+        self.trustedProxies = Set(
+            try trustedProxies.map { text throws(DomainError) in
+                guard let address = ClientAddressMiddleware.normalizedIPAddress(text) else {
+                    throw .invalidInput(
+                        field: "trusted_proxy", message: "The trusted proxy '\(text)' is not an IP address.")
+                }
+                return address
+            })
     }
 
     /// Parses an issuer URL: absolute http(s), no query or fragment (RFC 8414 §2).

@@ -35,6 +35,12 @@ struct Serve: AsyncParsableCommand {
         help: "Seconds access and ID tokens live (env GATEHOUSE_ACCESS_TOKEN_LIFETIME; default 900, from 60 to 86400).")
     var accessTokenLifetime: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "A load balancer or proxy whose X-Forwarded-For names the client, by IP address; repeat for several "
+                + "(env GATEHOUSE_TRUSTED_PROXIES, comma-separated; default none).", valueName: "address"))
+    var trustedProxy: [String] = []
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var signingKeySecret: SigningKeySecretOptions
@@ -85,7 +91,14 @@ struct Serve: AsyncParsableCommand {
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
             keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
-            accessTokenLifetime: TimeInterval(try tokenLifetime()))
+            accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies())
+    }
+
+    private func trustedProxies() -> [String] {
+        if !trustedProxy.isEmpty { return trustedProxy }
+        return (Environment.value("GATEHOUSE_TRUSTED_PROXIES") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
     }
 
     private func tokenLifetime() throws -> Int {

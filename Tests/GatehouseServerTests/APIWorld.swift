@@ -122,13 +122,15 @@ struct APIResponse: Sendable {
 
 /// Runs `test` against the real application on a fresh store of the backend under test, with a manual clock.
 func withAPI(
-    framework: TestingSetup = .router, _ test: @escaping @Sendable (APIWorld) async throws -> Void
+    framework: TestingSetup = .router, trustedProxies: [String] = [],
+    _ test: @escaping @Sendable (APIWorld) async throws -> Void
 ) async throws {
     let store = try TestBackend.openStore()
     let clock = ManualClock()
     let peppers = try Fixture.peppers()
     let lastUse = LastUseRecorder(store: store, clock: clock)
-    let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
+    let configuration = try ServerConfiguration(
+        port: 0, templatesDirectory: templatesDirectory, trustedProxies: trustedProxies)
     let dependencies = ApplicationDependencies(
         store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,

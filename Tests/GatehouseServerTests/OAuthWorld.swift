@@ -24,9 +24,10 @@ struct OAuthWorld: Sendable {
     /// Runs `test` with `ann@acme.test` (a plain user, privacy notice accepted, password set), the public
     /// client `acme-spa` and the confidential client `acme-web` (secret in `secret`, every grant type).
     static func run(
-        framework: TestingSetup = .router, _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
+        framework: TestingSetup = .router, trustedProxies: [String] = [],
+        _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
-        try await withAPI(framework: framework) { api in
+        try await withAPI(framework: framework, trustedProxies: trustedProxies) { api in
             let (workspace, owner) = try await api.workspace()
             var ann = try Fixture.user("ann@acme.test", in: workspace)
             ann.privacyNoticeAcceptedAt = Fixture.epoch
@@ -131,6 +132,8 @@ struct OAuthWorld: Sendable {
 final class Browser: @unchecked Sendable {
     let client: any TestClientProtocol
     private(set) var cookies: [String: String] = [:]
+    /// Sent with every request, as a proxy in front of Gatehouse would add them.
+    var extraHeaders: HTTPFields = [:]
 
     init(client: any TestClientProtocol) { self.client = client }
 
@@ -186,7 +189,7 @@ final class Browser: @unchecked Sendable {
     }
 
     private func send(_ method: HTTPRequest.Method, _ uri: String, body: String?) async throws -> APIResponse {
-        var headers: HTTPFields = [:]
+        var headers = extraHeaders
         if !cookies.isEmpty {
             headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                 separator: "; ")

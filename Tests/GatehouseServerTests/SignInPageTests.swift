@@ -109,6 +109,33 @@ struct SignInPageTests {
         }
     }
 
+    /// Behind a trusted proxy the throttle counts the address it forwards, not the proxy's own; from any other
+    /// peer `X-Forwarded-For` is ignored.
+    @Test func behindATrustedProxyFailuresCountAgainstTheForwardedAddress() async throws {
+        try await OAuthWorld.run(framework: .live, trustedProxies: ["127.0.0.1"]) { world in
+            let attacker = world.browser()
+            attacker.extraHeaders[.xForwardedFor] = "198.51.100.7, 203.0.113.9"
+            for attempt in 0..<50 {
+                _ = try await attacker.signIn("user\(attempt)@acme.test", password: "wrong-password")
+            }
+            #expect(
+                try await attacker.signIn("ann@acme.test", password: OAuthWorld.password).status == .tooManyRequests)
+            let neighbour = world.browser()
+            neighbour.extraHeaders[.xForwardedFor] = "203.0.113.10"
+            #expect(try await neighbour.signIn("ann@acme.test", password: OAuthWorld.password).status == .seeOther)
+        }
+        try await OAuthWorld.run(framework: .live) { world in
+            let attacker = world.browser()
+            for attempt in 0..<50 {
+                attacker.extraHeaders[.xForwardedFor] = "203.0.113.\(attempt)"
+                _ = try await attacker.signIn("user\(attempt)@acme.test", password: "wrong-password")
+            }
+            // Not behind a trusted proxy: every one of those came from 127.0.0.1, whatever the header said.
+            #expect(
+                try await attacker.signIn("ann@acme.test", password: OAuthWorld.password).status == .tooManyRequests)
+        }
+    }
+
     @Test func aDeactivatedAccountIsToldSoOnlyWithTheRightPassword() async throws {
         try await OAuthWorld.run { world in
             var ann = try await world.api.reload(world.ann)
