@@ -16,22 +16,10 @@ import sys
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_checks import check, summary  # noqa: E402
 from oauth_client_check import Browser  # noqa: E402
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}")
-        if detail:
-            print("       " + str(detail)[:2000].replace("\n", "\n       "))
 
 
 def main():
@@ -71,8 +59,7 @@ def main():
     check("... granted the scopes it asked for", "Granted: email openid profile" in output, output)
     check("... read userinfo and /api/v1/me as the user", '"sub"' in output and f"<{args.user}>" in output, output)
     check("... and refreshed, getting a new refresh token", "a new refresh token: True" in output, output)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -31,20 +31,7 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_flows import code, exchange, signed_in  # noqa: E402
-
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}")
-        if detail:
-            print("       " + str(detail)[:2000].replace("\n", "\n       "))
+from e2e_checks import check, summary  # noqa: E402
 
 
 class Journal:
@@ -251,8 +238,7 @@ def main():
     args = parser.parse_args()
     args.base = args.base.rstrip("/")
     {"writes": writes, "verify": verify, "soak": soak}[args.what](args)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":
