@@ -18,6 +18,13 @@ passed=0; failed=0
 pass() { passed=$((passed + 1)); echo "  ok   $1"; }
 fail() { failed=$((failed + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+# fold_counts FILE — adds the 'N passed, N failed' last line of a driver's output to ours (a missing line fails)
+fold_counts() {
+  local counts
+  counts=$(tail -n 1 "$1")
+  passed=$((passed + $(echo "$counts" | grep -Eo '^[0-9]+' || echo 0)))
+  failed=$((failed + $(echo "$counts" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)))
+}
 
 # start_server NAME ARGS... — starts `gatehouse serve` in $work/NAME, output in NAME.out / NAME.err
 start_server() {
