@@ -54,8 +54,16 @@ struct APIWorld: Sendable {
         var headers: HTTPFields = [:]
         if let key { headers[.authorization] = "Bearer \(key)" }
         if json != nil { headers[.contentType] = "application/json" }
-        let body = json.map { ByteBuffer(string: $0) }
-        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+        return try await send(method, path, headers: headers, body: json)
+    }
+
+    /// Sends a request exactly as given and reads the whole response.
+    func send(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields, body: String?) async throws
+        -> APIResponse
+    {
+        try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        {
+            response in
             APIResponse(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
         }
     }
@@ -76,10 +84,7 @@ struct APIWorld: Sendable {
             headers[.authorization] = "Basic " + Data(pair.utf8).base64EncodedString()
         }
         let body = parameters.map { "\(formEncoded($0.0))=\(formEncoded($0.1))" }.joined(separator: "&")
-        return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) {
-            response in
-            APIResponse(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
-        }
+        return try await send(.post, path, headers: headers, body: body)
     }
 
     /// Whether `token` is active according to `/oauth/introspect`, asked as the given client.

@@ -2,8 +2,6 @@ import Foundation
 import GatehouseCore
 import GatehouseTestSupport
 import HTTPTypes
-import HummingbirdTesting
-import NIOCore
 import Testing
 
 @testable import GatehouseServer
@@ -40,13 +38,8 @@ struct FuzzTests {
             var mutator = Mutator(seed: Self.seed)
             for _ in 0..<Self.rounds {
                 let body = mutator.mutatedText(of: corpus)
-                let answer = try await world.api.client.execute(
-                    uri: "/oauth/token", method: .post,
-                    headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body)
-                ) { response in
-                    APIResponse(
-                        status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
-                }
+                let answer = try await world.api.send(
+                    .post, "/oauth/token", headers: [.contentType: "application/x-www-form-urlencoded"], body: body)
                 #expect(
                     [.badRequest, .unauthorized].contains(answer.status), "seed \(Self.seed): \(body.debugDescription)")
                 #expect(answer.json["error"] is String && answer.json["error_description"] is String, "\(answer.text)")
@@ -68,12 +61,7 @@ struct FuzzTests {
                 guard Mutator.fitsAHeader(header) else { continue }
                 var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
                 headers[.authorization] = header
-                let answer = try await world.api.client.execute(
-                    uri: "/oauth/introspect", method: .post, headers: headers, body: ByteBuffer(string: "token=x")
-                ) { response in
-                    APIResponse(
-                        status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
-                }
+                let answer = try await world.api.send(.post, "/oauth/introspect", headers: headers, body: "token=x")
                 let credentials = try? OAuthRequest.basicCredentials(Mutator.trimmed(header))
                 let isTheClient = credentials?.id == "acme-web" && credentials?.secret == world.secret
                 #expect(
