@@ -38,6 +38,20 @@ enum StoredForm {
         try text.split(separator: "\n").map { try RedirectURI(String($0)) }
     }
 
+    /// A consent's terms as its `client_redirect_uris` (one per line), `client_grant_types` and `client_scopes`
+    /// columns hold them; all nil for a consent stored before terms were kept.
+    static func terms(_ terms: ConsentTerms?) -> (redirectURIs: String?, grantTypes: String?, scopes: String?) {
+        guard let terms else { return (nil, nil, nil) }
+        return (terms.redirectURIs.sorted().joined(separator: "\n"), grantTypes(terms.grantTypes), scopeSet(terms.scopes))
+    }
+
+    static func terms(redirectURIs: String?, grantTypes: String?, scopes: String?) throws -> ConsentTerms? {
+        guard let redirectURIs, let grantTypes, let scopes else { return nil }
+        return ConsentTerms(
+            redirectURIs: Set(redirectURIs.split(separator: "\n").map(String.init)),
+            grantTypes: try Self.grantTypes(grantTypes), scopes: try scopeSet(scopes))
+    }
+
     /// A key's owner as the `owner_kind`, `owner_user_id` and `owner_client_id` columns hold it.
     static func owner(_ owner: KeyOwner) -> (kind: String, user: UserID?, client: ClientID?) {
         switch owner {

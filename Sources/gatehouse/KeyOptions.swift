@@ -92,7 +92,8 @@ enum SecretFile {
     /// Creates the file with mode 0600, atomically: if two processes race, one writes it and both read it.
     static func createIfMissing(_ path: String, text: String, what: String) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if descriptor < 0 {
             if errno == EEXIST { return }

@@ -72,7 +72,7 @@ struct ClientInputTests {
             let long = String(repeating: "n", count: 10_000)
             let created = try await api.registerClient(#"{"client_id":"acme-sync","name":"\#(long)"}"#, key: admin)
             #expect(created.status == .badRequest)
-            #expect(created.error?.message == "The name must be at most 200 characters long.")
+            #expect(created.error?.message == "The name must be at most 200 characters (and 800 bytes) long.")
             #expect(try await api.store.clients(in: acme.id, after: nil, limit: 10).isEmpty)
 
             #expect(

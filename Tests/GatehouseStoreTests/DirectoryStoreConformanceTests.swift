@@ -150,7 +150,7 @@ struct DirectoryStoreConformanceTests {
 struct MigrationTests {
     @Test func migratingTwiceAppliesNothingTheSecondTime() async throws {
         try await TestBackend.withStore(migrate: false) { store async throws in
-            #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8])
+            #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
             #expect(try await store.migrate() == [])
         }
     }
@@ -165,7 +165,7 @@ struct MigrationTests {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
         try await TestBackend.withStore(at: location, migrate: false) { store async throws in
             #expect(try await store.allWorkspaces().isEmpty)
         }

@@ -148,24 +148,60 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func consentsAreReplacedAndWithdrawingRevokesTheClientsGrants() async throws {
+    @Test func consentsAreReplacedAndWithdrawingRevokesTheClientsGrantsAndCodes() async throws {
         try await TestBackend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let consent = Consent(
                 userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
-                grantedAt: Fixture.epoch)
+                terms: ConsentTerms(of: seed.client), grantedAt: Fixture.epoch)
             try await store.save(consent)
             var wider = consent
             wider.scopes = [.openid, .email]
+            wider.terms = ConsentTerms(
+                redirectURIs: ["https://app.example.com/cb", "http://127.0.0.1/cb"],
+                grantTypes: [.authorizationCode, .refreshToken], scopes: [.openid, .email, .profile])
             try await store.save(wider)
             #expect(try await store.consent(of: seed.user.id, for: seed.client.id) == wider)
             #expect(try await store.consents(of: seed.user.id) == [wider])
             let issued = Self.tokens(seed, grant: GrantID(), new: true)
             try await store.store(issued)
+            let (inFlight, code) = Self.code(seed)
+            try await store.insert(code)
             #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch))
             #expect(try await store.consent(of: seed.user.id, for: seed.client.id) == nil)
             #expect(try await store.grant(id: try #require(issued.newGrant).id)?.revokedAt == Fixture.epoch)
+            #expect(try await store.authorizationCode(digest: inFlight.digest) == nil, "the code dies with the consent")
             #expect(try await store.withdraw(consentOf: seed.user.id, for: seed.client.id, at: Fixture.epoch) == false)
+        }
+    }
+
+    @Test func aConsentStoredWithoutTermsReadsBackWithout() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let old = Consent(
+                userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
+                terms: nil, grantedAt: Fixture.epoch)
+            try await store.save(old)
+            let read = try #require(try await store.consent(of: seed.user.id, for: seed.client.id))
+            #expect(read.terms == nil)
+            #expect(!read.covers(seed.client, asking: [.openid]), "a consent from before terms covers no client")
+        }
+    }
+
+    @Test func revokingAUsersGrantsAndDisablingAClientKillTheirCodesInFlight() async throws {
+        try await TestBackend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (first, firstCode) = Self.code(seed)
+            try await store.insert(firstCode)
+            try await store.revokeGrants(of: seed.user.id, client: seed.client.id, at: Fixture.epoch)
+            #expect(try await store.authorizationCode(digest: first.digest) == nil)
+            let (second, secondCode) = Self.code(seed)
+            try await store.insert(secondCode)
+            var disabled = seed.client
+            disabled.isDisabled = true
+            try await store.apply(
+                .updateClient(disabled), recording: ClientStoreConformanceTests.event("client.disabled", disabled))
+            #expect(try await store.authorizationCode(digest: second.digest) == nil)
         }
     }
 
@@ -214,13 +250,42 @@ struct OAuthStoreConformanceTests {
             try await store.save(
                 Consent(
                     userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
-                    grantedAt: Fixture.epoch))
+                    terms: ConsentTerms(of: seed.client), grantedAt: Fixture.epoch))
             try await store.apply(
                 .deleteClient(seed.client), recording: ClientStoreConformanceTests.event("client.deleted", seed.client))
             #expect(try await store.authorizationCode(digest: token.digest) == nil)
             #expect(try await store.grant(id: code.grantID) == nil)
             #expect(try await store.refreshToken(digest: try #require(issued.refreshToken).digest) == nil)
             #expect(try await store.consents(of: seed.user.id).isEmpty)
+        }
+    }
+
+    @Test func parallelSignInAttemptsEachGetTheirOwnCount() async throws {
+        try await TestBackend.withStore { store async throws in
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<200 {
+                    group.addTask { try await store.countAttempt(bucket: "sign_in:account:a", windowStart: Fixture.epoch) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(counts.sorted() == Array(1...200), "every attempt sees a count of its own")
+        }
+    }
+
+    @Test func signInAttemptsAreForgivenAndLiveInWindowsOfTheirOwn() async throws {
+        try await TestBackend.withStore { store async throws in
+            let window = Fixture.epoch
+            for _ in 0..<3 { _ = try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) }
+            try await store.forgiveAttempt(bucket: "sign_in:account:b", windowStart: window)
+            #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 3)
+            // Request counting moving on to later minutes leaves the quarter-hour window alone.
+            for minute in 1...3 {
+                _ = try await store.countRequest(bucket: "api_key:x", windowStart: window.addingTimeInterval(60 * Double(minute)))
+            }
+            #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 4)
+            // Forgiving never goes below zero.
+            for _ in 0..<10 { try await store.forgiveAttempt(bucket: "sign_in:account:c", windowStart: window) }
+            #expect(try await store.countAttempt(bucket: "sign_in:account:c", windowStart: window) == 1)
         }
     }
 

@@ -4,8 +4,8 @@ import GatehouseCore
 /// network.
 ///
 /// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down. It
-/// keeps no keys or scopes: changes to those are refused as unsupported.
-package actor InMemoryDirectoryStore: DirectoryStore, AuditStore {
+/// keeps no keys or scopes of the workspaces' own: changes to those are refused as unsupported.
+package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
     private var events: [AuditEvent] = []
     private var workspaces: [WorkspaceID: Workspace] = [:]
     private var users: [UserID: User] = [:]
@@ -85,6 +85,9 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore {
         }
         return Array(matching.prefix(query.limit))
     }
+
+    package func insert(_ definition: ScopeDefinition) throws { throw Unsupported() }
+    package func scopeDefinitions(in workspace: WorkspaceID) -> [ScopeDefinition] { [] }
 
     /// This store keeps only the directory.
     package struct Unsupported: Error {}

@@ -9,6 +9,8 @@ package enum CredentialRefusal: Error, Equatable, Sendable {
     case privacyNoticeNotAccepted
     /// The credential is genuine but the client application it belongs to is disabled.
     case clientDisabled
+    /// The key is genuine but the person who made it for its owner is deactivated (or gone).
+    case makerDeactivated
 }
 
 /// Turns one kind of bearer credential into a principal. The Bearer authenticator asks each verifier in

@@ -42,6 +42,9 @@ package struct Principal: Sendable {
     package var rateLimitPerMinute: Int
     /// When the credential itself expires, if it does; a cached principal is not served past it.
     package var credentialExpiresAt: Date?
+    /// For a key made for its user by someone else: who made it. The key acts within their rights too, and the
+    /// audit trail names them beside the owner.
+    package var maker: UserID?
 
     package init(
         workspaceID: WorkspaceID, user: User?, client: ClientApplication? = nil, role: Role, scopes: Set<Scope>,

@@ -16,6 +16,9 @@ package struct AuditTrail: Sendable {
         _ change: AuditedChange, as action: String, by caller: Caller, details: [String: String] = [:]
     ) async throws {
         let target = change.target
+        var details = details
+        // A key made for its owner by someone else names both: the owner as the actor, the maker here.
+        if let maker = caller.principal?.maker { details["key_made_by"] = "\(maker)" }
         let event = AuditEvent(
             workspaceID: target.workspace, actor: caller.actor, action: action, targetKind: target.kind,
             targetID: target.id, address: caller.address, details: details, occurredAt: clock.now())

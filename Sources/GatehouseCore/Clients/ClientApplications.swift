@@ -81,6 +81,9 @@ package struct ClientPage: Sendable {
 }
 
 /// The rules for registering, reading, changing, rotating the secret of, and deleting client applications.
+///
+/// A client carries rights — its scopes, reached through its grant types and redirect URIs — so registering it
+/// needs every scope it is given, and every later change, rotation or deletion needs every right it carries.
 package struct ClientApplications: Sendable {
     let store: any ClientStore & AccessStore
     let clock: any WallClock
@@ -164,6 +167,7 @@ package struct ClientApplications: Sendable {
     package func change(_ id: ClientID, _ change: ClientChange, by caller: Caller) async throws -> ClientApplication {
         try caller.require(.clientsWrite)
         let before = try await visibleClient(id, to: caller)
+        try await requireHoldingRights(of: before, by: caller, toDo: "You cannot change the client '\(id)'")
         var client = before
         if let name = change.name { client.name = name.value }
         if let description = change.description {
@@ -209,6 +213,7 @@ package struct ClientApplications: Sendable {
     ) async throws -> (ClientApplication, ClientSecret) {
         try caller.require(.clientsWrite)
         var client = try await visibleClient(id, to: caller)
+        try await requireHoldingRights(of: client, by: caller, toDo: "You cannot rotate the secret of '\(id)'")
         guard let current = client.secret else {
             throw DomainError.invalidInput(
                 field: "client_id", message: "'\(id)' is a public client; public clients have no secret to rotate.")
@@ -235,6 +240,7 @@ package struct ClientApplications: Sendable {
     package func delete(_ id: ClientID, by caller: Caller) async throws -> Int {
         try caller.require(.clientsWrite)
         let client = try await visibleClient(id, to: caller)
+        try await requireHoldingRights(of: client, by: caller, toDo: "You cannot delete the client '\(id)'")
         let keys = try await store.apiKeys(in: client.workspaceID, status: nil, owner: .client(client.id))
         try await audit.record(
             .deleteClient(client), as: "client.deleted", by: caller,
@@ -243,6 +249,14 @@ package struct ClientApplications: Sendable {
     }
 
     // MARK: Rules
+
+    /// Whoever changes, rotates, enables, disables or deletes a client must hold every right it carries
+    /// (`Rights`): its scopes, which its redirect URIs and grant types put within reach, and its service keys'.
+    private func requireHoldingRights(
+        of client: ClientApplication, by caller: Caller, toDo action: @autoclosure () -> String
+    ) async throws {
+        try Rights.require(caller, toHold: try await Rights(store: store).of(client), toDo: action())
+    }
 
     /// `client_credentials` needs a secret; `refresh_token` only makes sense with a grant that issues them.
     private static func check(_ grantTypes: Set<GrantType>, for type: ClientType) throws(DomainError) {
@@ -289,11 +303,12 @@ package struct ClientApplications: Sendable {
         return unique
     }
 
-    /// Optional free text: trimmed, empty means none, at most 1000 characters.
+    /// Optional free text: trimmed, empty means none, at most 1000 characters (and 4000 bytes).
     private static func text(_ raw: String?, field: String) throws(DomainError) -> String? {
         guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= 1000 else {
-            throw .invalidInput(field: field, message: "The \(field) must be at most 1000 characters long.")
+        guard isWithin(trimmed, characters: 1000) else {
+            throw .invalidInput(
+                field: field, message: "The \(field) must be at most 1000 characters (and 4000 bytes) long.")
         }
         return trimmed
     }

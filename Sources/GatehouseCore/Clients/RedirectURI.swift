@@ -20,7 +20,7 @@ package struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
         func refuse(_ rule: String) -> DomainError {
             .invalidInput(field: "redirect_uris", message: "The redirect URI '\(raw.prefix(200))' \(rule)")
         }
-        guard raw.count <= Self.maximumLength else {
+        guard raw.utf8.count <= Self.maximumLength else {
             throw refuse("is longer than \(Self.maximumLength) characters.")
         }
         guard !raw.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else {

@@ -85,4 +85,13 @@ package enum Role: String, CaseIterable, Codable, Sendable {
         }
         self = role
     }
+
+    /// The role a credential bounded by both `self` and `other` acts with, for the one rule that goes by role
+    /// (only a super admin grants administrator roles): a super admin bounded by another role is that role;
+    /// two different lesser roles meet at a plain user.
+    package func bounded(by other: Role) -> Role {
+        if self == other || other == .superAdmin { return self }
+        if self == .superAdmin { return other }
+        return .user
+    }
 }

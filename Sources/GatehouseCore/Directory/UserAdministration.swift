@@ -28,15 +28,17 @@ package struct UserChange: Sendable {
 
 /// The users and departments API's rules: who may read, add and change whom.
 ///
-/// Only a super admin may grant `super_admin` or `admin`, or change an account that holds either, so an
-/// HR admin can manage staff but never take over an administrator.
+/// A role carries rights, so the rights model's rule holds here (`Rights`): adding a user, changing anything of
+/// theirs or giving them a role needs every right of their role, now. Beyond that, only a super admin may grant
+/// `super_admin` or `admin`, or change an account that holds either — a service key holds every scope but never
+/// makes or changes an administrator.
 package struct UserAdministration: Sendable {
-    let store: any DirectoryStore & AuditStore
+    let store: any DirectoryStore & AuditStore & ScopeStore
     let clock: any WallClock
     let directory: Directory
     let trail: AuditTrail
 
-    package init(store: any DirectoryStore & AuditStore, clock: any WallClock, passwords: any PasswordHasher) {
+    package init(store: any DirectoryStore & AuditStore & ScopeStore, clock: any WallClock, passwords: any PasswordHasher) {
         self.store = store
         self.clock = clock
         self.directory = Directory(store: store, clock: clock, passwords: passwords)
@@ -88,7 +90,7 @@ package struct UserAdministration: Sendable {
     package func create(_ input: NewUser, in workspace: WorkspaceID, by caller: Caller) async throws -> User {
         try checkMayAdd(by: caller)
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
-        try checkMayGrant(input.role, by: caller)
+        try await checkMayGrant(input.role, in: workspace, by: caller)
         let user = try await directory.makeUser(input, in: workspace, now: clock.now())
         try await trail.record(
             .insertUser(user), as: "user.created", by: caller,
@@ -104,7 +106,10 @@ package struct UserAdministration: Sendable {
         if Self.privileged.contains(user.role), caller.role != .superAdmin {
             throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
         }
-        if let role = change.role, role != user.role { try checkMayGrant(role, by: caller) }
+        try Rights.require(
+            caller, toHold: try await Rights.of(user.role, in: user.workspaceID, store: store),
+            toDo: "You cannot change \(user.email.value)'s account")
+        if let role = change.role, role != user.role { try await checkMayGrant(role, in: user.workspaceID, by: caller) }
         let changed = try await apply(change, to: &user)
         guard !changed.isEmpty else { return user }
         user.updatedAt = clock.now()
@@ -173,9 +178,12 @@ package struct UserAdministration: Sendable {
 
     private static let privileged: Set<Role> = [.superAdmin, .admin]
 
-    private func checkMayGrant(_ role: Role, by caller: Caller) throws(DomainError) {
+    private func checkMayGrant(_ role: Role, in workspace: WorkspaceID, by caller: Caller) async throws {
         if Self.privileged.contains(role), caller.role != .superAdmin {
-            throw .forbidden("Only a super admin may grant the \(role.rawValue) role.")
+            throw DomainError.forbidden("Only a super admin may grant the \(role.rawValue) role.")
         }
+        try Rights.require(
+            caller, toHold: try await Rights.of(role, in: workspace, store: store),
+            toDo: "You cannot give the \(role.rawValue) role")
     }
 }

@@ -35,7 +35,14 @@ package struct WorkspaceSlug: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A display name: trimmed, 1 to 200 characters, no control characters.
+/// Whether `text` is at most `characters` characters long, and at most four bytes of UTF-8 for each. A
+/// character is a grapheme cluster, which may hold any number of scalars (one letter with 400,000 combining
+/// accents is one character), so the character count alone bounds nothing.
+package func isWithin(_ text: String, characters: Int) -> Bool {
+    text.utf8.count <= characters * 4 && text.count <= characters
+}
+
+/// A display name: trimmed, 1 to 200 characters (and at most 800 bytes), no control characters.
 package struct DisplayName: Hashable, Sendable {
     package let value: String
 
@@ -43,8 +50,9 @@ package struct DisplayName: Hashable, Sendable {
     package init(_ raw: String, field: String = "name") throws(DomainError) {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidInput(field: field, message: "The \(field) must not be empty.") }
-        guard trimmed.count <= 200 else {
-            throw .invalidInput(field: field, message: "The \(field) must be at most 200 characters long.")
+        guard isWithin(trimmed, characters: 200) else {
+            throw .invalidInput(
+                field: field, message: "The \(field) must be at most 200 characters (and 800 bytes) long.")
         }
         guard !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
             throw .invalidInput(field: field, message: "The \(field) must not contain control characters.")

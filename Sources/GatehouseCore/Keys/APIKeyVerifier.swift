@@ -4,7 +4,8 @@ import Foundation
 ///
 /// A key whose shape or checksum is wrong is refused before any store read. A genuine key acts with its
 /// owner's rights at this moment. A user key: the owner's current role bounds its scopes, and a deactivated
-/// owner or one who has not accepted the privacy notice stops it. A service key: every scope of the workspace
+/// owner or one who has not accepted the privacy notice stops it; a key made for its owner by someone else is
+/// bounded by its maker's current role as well, and stops when the maker is deactivated. A service key: every scope of the workspace
 /// bounds it, and a disabled (or deleted) client stops it.
 package struct APIKeyVerifier: CredentialVerifier {
     let store: any KeyVerificationStore
@@ -54,6 +55,9 @@ package struct APIKeyVerifier: CredentialVerifier {
             principal = Principal(
                 workspaceID: record.workspaceID, user: owner, role: owner.role, scopes: rights.scopes(of: owner.role),
                 credential: .apiKey(record.id), rateLimitPerMinute: limit)
+            if let makerID = record.createdBy, makerID != ownerID {
+                try await bound(&principal, byMaker: makerID, rights: rights)
+            }
         case .client(let clientID):
             guard let client = try await store.client(id: clientID), client.workspaceID == record.workspaceID else {
                 throw CredentialRefusal.invalid
@@ -67,6 +71,17 @@ package struct APIKeyVerifier: CredentialVerifier {
         principal.credentialExpiresAt = record.expiresAt
         lastUse?.note(record.id, at: now)
         return (record, principal)
+    }
+
+    /// A key made by one person for another acts within its maker's rights as they are now too, and stops when
+    /// the maker can no longer act: otherwise a key would outlive its maker's demotion or departure.
+    private func bound(_ principal: inout Principal, byMaker makerID: UserID, rights: RoleRights) async throws {
+        guard let maker = try await store.user(id: makerID), maker.workspaceID == principal.workspaceID,
+            maker.isActive
+        else { throw CredentialRefusal.makerDeactivated }
+        principal.scopes.formIntersection(rights.scopes(of: maker.role))
+        principal.role = principal.role.bounded(by: maker.role)
+        principal.maker = maker.id
     }
 
     /// Tries the current pepper first, then older ones, so keys made before a rotation still verify.

@@ -54,7 +54,9 @@ package struct APIKeyChange: Sendable {
 
 /// The rules for generating, listing, changing, revoking and reactivating API keys.
 ///
-/// Nobody can hand out rights they do not hold: a key's possible rights must be within its creator's.
+/// Nobody can hand out rights they do not hold (`Rights`): a key's possible rights must be within its creator's;
+/// a key for someone else needs every right of their role; changing, revoking or reactivating a key needs every
+/// right it could use. A key made for someone else also stays within its maker's rights when used (`APIKeyVerifier`).
 package struct APIKeys: Sendable {
     let store: any AccessStore
     let clock: any WallClock
@@ -77,6 +79,10 @@ package struct APIKeys: Sendable {
     ) async throws -> (APIKey, PlaintextKey) {
         try caller.require(.apiKeysWrite)
         let holder = try await self.holder(owner, visibleTo: caller)
+        if case .user(let id) = owner, id != caller.principal?.user?.id {
+            // A key acts as its owner: making one for someone whose role holds more than you is acting as them.
+            try Rights.require(caller, toHold: holder.held, toDo: "You cannot make a key for \(holder.name)")
+        }
         let possible = try grantable(input.scopes, holder: holder)
         guard caller.holds(possible) else {
             throw DomainError.forbidden(
@@ -130,6 +136,7 @@ package struct APIKeys: Sendable {
     package func change(_ id: APIKeyID, _ change: APIKeyChange, by caller: Caller) async throws -> APIKey {
         try caller.require(.apiKeysWrite)
         var key = try await visibleKey(id, to: caller)
+        try await requireHoldingRights(of: key, by: caller, toDo: "You cannot change this key")
         let now = clock.now()
         if let name = change.name { key.name = name.value }
         if let scopes = change.scopes {
@@ -156,6 +163,8 @@ package struct APIKeys: Sendable {
     package func setStatus(_ status: KeyStatus, of id: APIKeyID, by caller: Caller) async throws -> APIKey {
         try caller.require(.apiKeysWrite)
         var key = try await visibleKey(id, to: caller)
+        try await requireHoldingRights(
+            of: key, by: caller, toDo: "You cannot \(status == .revoked ? "revoke" : "reactivate") this key")
         guard key.status != status else { return key }
         key.status = status
         key.updatedAt = clock.now()
@@ -166,6 +175,13 @@ package struct APIKeys: Sendable {
 
     // MARK: Rules
 
+    /// Whoever changes, revokes or reactivates a key must hold every right it could use now (`Rights`).
+    private func requireHoldingRights(
+        of key: APIKey, by caller: Caller, toDo action: @autoclosure () -> String
+    ) async throws {
+        try Rights.require(caller, toHold: try await Rights(store: store).of(key), toDo: action())
+    }
+
     /// Who a key is for, and what they hold now: a user holds what their role allows; a client application,
     /// for its service keys, holds every scope of its workspace.
     private struct Holder {
@@ -174,6 +190,8 @@ package struct APIKeys: Sendable {
         let rights: RoleRights
         /// How the audit trail names the holder.
         let description: String
+        /// How messages name the holder.
+        let name: String
         /// How messages name what bounds the holder's rights.
         let bound: String
     }
@@ -185,7 +203,7 @@ package struct APIKeys: Sendable {
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
             return Holder(
                 workspace: user.workspaceID, held: rights.scopes(of: user.role), rights: rights,
-                description: "\(user.id)", bound: "The owner's role (\(user.role.rawValue))")
+                description: "\(user.id)", name: user.email.value, bound: "The owner's role (\(user.role.rawValue))")
         case .client(let id):
             guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
                 throw DomainError.notFound("There is no client application '\(id)'.")
@@ -193,7 +211,7 @@ package struct APIKeys: Sendable {
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
             return Holder(
                 workspace: client.workspaceID, held: rights.scopes(of: .superAdmin), rights: rights,
-                description: "client:\(client.id)", bound: "The workspace")
+                description: "client:\(client.id)", name: "the client '\(client.id)'", bound: "The workspace")
         }
     }
 

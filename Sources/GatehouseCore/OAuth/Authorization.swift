@@ -66,7 +66,7 @@ package struct Authorization: Sendable {
             return .redirect(AuthorizationRedirect(error: failure, for: request, issuer: settings.issuer))
         }
         let consent = try await store.consent(of: signedIn.user.id, for: request.client.id)
-        if !request.prompts.contains("consent"), let consent, scopes.isSubset(of: consent.scopes) {
+        if !request.prompts.contains("consent"), let consent, consent.covers(request.client, asking: scopes) {
             return .redirect(try await issueCode(request, scopes: scopes, for: signedIn))
         }
         return interactive ? .consent(scopes) : refusal(.consentRequired, "The user has not consented yet.", request)
@@ -90,11 +90,13 @@ package struct Authorization: Sendable {
         } catch let failure as OAuthFailure {
             return AuthorizationRedirect(error: failure, for: request, issuer: settings.issuer)
         }
-        let previous = try await store.consent(of: signedIn.user.id, for: request.client.id)?.scopes ?? []
+        // Scopes allowed before are kept only while the client is still the one they were allowed to.
+        let previous = try await store.consent(of: signedIn.user.id, for: request.client.id)
+        let kept = previous.map { $0.covers(request.client, asking: []) ? $0.scopes : [] } ?? []
         try await store.save(
             Consent(
                 userID: signedIn.user.id, clientID: request.client.id, workspaceID: request.client.workspaceID,
-                scopes: previous.union(scopes), grantedAt: clock.now()))
+                scopes: kept.union(scopes), terms: ConsentTerms(of: request.client), grantedAt: clock.now()))
         return try await issueCode(request, scopes: scopes, for: signedIn)
     }
 

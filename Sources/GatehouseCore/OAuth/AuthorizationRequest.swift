@@ -20,12 +20,15 @@ package struct AuthorizationRequest: Equatable, Sendable {
     /// The parameters as received, so the sign-in and consent pages can carry the request through.
     package var parameters: [String: String]
 
-    /// The parameters to come back with after signing in: the same request, except that `prompt=login` has
-    /// been satisfied by the sign-in itself.
+    /// The parameters to come back with after signing in: the same request, except that `prompt=login` and
+    /// `max_age` have been satisfied by the sign-in itself. Kept, `max_age=0` would send the browser back to sign
+    /// in for ever, since any sign-in is older than zero seconds by the time the request returns (OIDC Core
+    /// §3.1.2.1 treats it as `prompt=login`). The ID token still carries `auth_time`.
     package var parametersAfterSignIn: [String: String] {
         var parameters = parameters
         let remaining = prompts.subtracting(["login", "select_account"])
         parameters["prompt"] = remaining.isEmpty ? nil : remaining.sorted().joined(separator: " ")
+        parameters["max_age"] = nil
         return parameters
     }
 }

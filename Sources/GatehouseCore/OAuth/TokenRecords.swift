@@ -160,20 +160,63 @@ package struct IssuedTokens: Equatable, Sendable {
     }
 }
 
-/// The scopes a user has allowed a client; asking again for no more than these skips the consent page.
+/// The scopes a user has allowed a client, and the client as it was when they did; asking again for no more
+/// than these, of a client that has not grown since, skips the consent page.
 package struct Consent: Equatable, Sendable {
     package var userID: UserID
     package var clientID: ClientID
     package var workspaceID: WorkspaceID
     package var scopes: Set<Scope>
+    /// The client's registration the user agreed to; nil for a consent stored before Gatehouse kept it, which
+    /// covers no client.
+    package var terms: ConsentTerms?
     package var grantedAt: Date
 
-    package init(userID: UserID, clientID: ClientID, workspaceID: WorkspaceID, scopes: Set<Scope>, grantedAt: Date) {
+    package init(
+        userID: UserID, clientID: ClientID, workspaceID: WorkspaceID, scopes: Set<Scope>, terms: ConsentTerms?,
+        grantedAt: Date
+    ) {
         self.userID = userID
         self.clientID = clientID
         self.workspaceID = workspaceID
         self.scopes = scopes
+        self.terms = terms
         self.grantedAt = grantedAt
+    }
+
+    /// Whether this consent still stands for `client` asking for `requested`: the user allowed every scope, and
+    /// the client has gained no redirect URI, grant type or scope since (rights model: consent covers a client
+    /// as it was when given).
+    package func covers(_ client: ClientApplication, asking requested: Set<Scope>) -> Bool {
+        guard let terms, terms.cover(client) else { return false }
+        return requested.isSubset(of: scopes)
+    }
+}
+
+/// What of a client's registration a consent is given for: where its codes may be sent, which grants may use
+/// them, and which scopes it may ever ask for. When any of these grows, the consent no longer covers it.
+package struct ConsentTerms: Equatable, Sendable {
+    package var redirectURIs: Set<String>
+    package var grantTypes: Set<GrantType>
+    package var scopes: Set<Scope>
+
+    package init(redirectURIs: Set<String>, grantTypes: Set<GrantType>, scopes: Set<Scope>) {
+        self.redirectURIs = redirectURIs
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+    }
+
+    /// The terms `client` offers now.
+    package init(of client: ClientApplication) {
+        self.init(
+            redirectURIs: Set(client.redirectURIs.map(\.value)), grantTypes: client.grantTypes, scopes: client.scopes)
+    }
+
+    /// Whether `client` is still within these terms: it may have shrunk, never grown.
+    package func cover(_ client: ClientApplication) -> Bool {
+        let now = ConsentTerms(of: client)
+        return now.redirectURIs.isSubset(of: redirectURIs) && now.grantTypes.isSubset(of: grantTypes)
+            && now.scopes.isSubset(of: scopes)
     }
 }
 

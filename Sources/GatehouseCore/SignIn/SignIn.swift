@@ -11,7 +11,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 }
 
 /// What sign-in reads and writes.
-package typealias SignInStore = DirectoryStore & SessionStore & RateLimitStore & AuditStore & ScopeStore
+package typealias SignInStore = DirectoryStore & SessionStore & SignInAttemptStore & AuditStore & ScopeStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -38,21 +38,20 @@ package struct SignIn: Sendable {
     /// Checks the email and password and opens a session; returns it with the cookie value, shown only to the
     /// browser. Throws `SignInRefusal`.
     package func signIn(email: String, password: String, address: String?) async throws -> (WebSession, OpaqueToken) {
-        if let wait = try await throttle.retryAfter(email: email, address: address) {
-            throw SignInRefusal.throttled(retryAfter: wait)
-        }
+        // Counted before it is judged, so parallel guesses cannot outrun the count (see `SignInThrottle`).
+        let attempt = try await throttle.admit(email: email, address: address)
         var user: User?
         if let address = try? EmailAddress(email) { user = try await store.user(email: address) }
         guard let user, let hash = user.passwordHash else {
             _ = await passwords.verify(password, against: await decoy.hash)
-            try await throttle.recordFailure(email: email, address: address)
             throw SignInRefusal.wrongCredentials
         }
         guard await passwords.verify(password, against: hash) else {
-            try await throttle.recordFailure(email: email, address: address)
             try await record("user.sign_in_failed", user, address: address)
             throw SignInRefusal.wrongCredentials
         }
+        // The right password is no guess: it does not use up the allowance, whatever follows.
+        try await throttle.forgive(attempt)
         guard user.isActive else { throw SignInRefusal.deactivated }
         let now = clock.now()
         let cookie = OpaqueToken.generate()

@@ -1,17 +1,30 @@
 import Foundation
 
-/// Slows password guessing: after too many failed sign-ins for one account, or from one address, within a
-/// quarter of an hour, further attempts are refused until the window ends. Counted in the store, so every
-/// instance shares the count.
+/// Counts sign-in attempts per account and per address in quarter-hour windows of their own, shared by every
+/// instance on the same database; apart from the per-minute request counts, whose windows live a minute.
+package protocol SignInAttemptStore: Sendable {
+    /// Adds one attempt to `bucket`'s window that starts at `windowStart` and returns the window's count
+    /// including it, in one atomic step: parallel attempts each see a different count.
+    func countAttempt(bucket: String, windowStart: Date) async throws -> Int
+    /// Takes one attempt back out of that window, never below zero: the attempt succeeded.
+    func forgiveAttempt(bucket: String, windowStart: Date) async throws
+}
+
+/// Slows password guessing: at most `perAccount` attempts for one account, and `perAddress` from one address,
+/// are judged within a quarter of an hour; further ones are refused, unjudged, until the window ends.
+///
+/// An attempt is counted before its password is checked, atomically, so parallel guesses cannot all be judged
+/// against one stale count; an attempt that succeeds is taken back out, so signing in does not use up the
+/// allowance.
 package struct SignInThrottle: Sendable {
-    let store: any RateLimitStore
+    let store: any SignInAttemptStore
     let clock: any WallClock
     let perAccount: Int
     let perAddress: Int
     let window: TimeInterval
 
     package init(
-        store: any RateLimitStore, clock: any WallClock, perAccount: Int = 10, perAddress: Int = 50,
+        store: any SignInAttemptStore, clock: any WallClock, perAccount: Int = 10, perAddress: Int = 50,
         window: TimeInterval = 900
     ) {
         self.store = store
@@ -21,25 +34,33 @@ package struct SignInThrottle: Sendable {
         self.window = window
     }
 
-    /// Seconds until another attempt is allowed, or nil when one is allowed now.
-    package func retryAfter(email: String, address: String?) async throws -> Int? {
-        let (start, remaining) = currentWindow()
-        if try await store.requestCount(bucket: Self.accountBucket(email), windowStart: start) >= perAccount {
-            return remaining
-        }
-        if let address,
-            try await store.requestCount(bucket: Self.addressBucket(address), windowStart: start) >= perAddress
-        {
-            return remaining
-        }
-        return nil
+    /// One counted attempt, to be forgiven if it succeeds.
+    package struct Attempt: Sendable {
+        let buckets: [String]
+        let windowStart: Date
     }
 
-    /// Counts a failed attempt against the account and the address.
-    package func recordFailure(email: String, address: String?) async throws {
-        let (start, _) = currentWindow()
-        _ = try await store.countRequest(bucket: Self.accountBucket(email), windowStart: start)
-        if let address { _ = try await store.countRequest(bucket: Self.addressBucket(address), windowStart: start) }
+    /// Counts an attempt against the account and the address, then judges it: the attempt to go on with, or
+    /// `SignInRefusal.throttled` when either is past its limit.
+    package func admit(email: String, address: String?) async throws -> Attempt {
+        let (start, remaining) = currentWindow()
+        let account = try await store.countAttempt(bucket: Self.accountBucket(email), windowStart: start)
+        var buckets = [Self.accountBucket(email)]
+        var overLimit = account > perAccount
+        if let address {
+            let fromAddress = try await store.countAttempt(bucket: Self.addressBucket(address), windowStart: start)
+            buckets.append(Self.addressBucket(address))
+            overLimit = overLimit || fromAddress > perAddress
+        }
+        if overLimit { throw SignInRefusal.throttled(retryAfter: remaining) }
+        return Attempt(buckets: buckets, windowStart: start)
+    }
+
+    /// Takes a successful attempt back out of its windows.
+    package func forgive(_ attempt: Attempt) async throws {
+        for bucket in attempt.buckets {
+            try await store.forgiveAttempt(bucket: bucket, windowStart: attempt.windowStart)
+        }
     }
 
     private func currentWindow() -> (start: Date, remaining: Int) {

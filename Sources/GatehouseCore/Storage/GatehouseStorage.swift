@@ -1,8 +1,8 @@
 /// A whole storage backend: every store protocol, plus its lifecycle.
 ///
 /// `GatehouseStore` provides SQLite and PostgreSQL implementations; one conformance suite runs on both.
-package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, KeyVerificationStore, OAuthStore,
-    ReadinessProbe
+package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, SignInAttemptStore,
+    KeyVerificationStore, OAuthStore, ReadinessProbe
 {
     /// Applies every migration not yet recorded, in order, and returns the versions it applied.
     /// Safe to call on every start and from several processes at once.

@@ -114,6 +114,12 @@ extension APIError {
                 .unauthorized, code: "unauthorized",
                 message: "The client application this key belongs to is disabled; an admin can enable it again.",
                 headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
+        case .makerDeactivated:
+            return APIError(
+                .unauthorized, code: "unauthorized",
+                message: "The person who made this key for its owner is deactivated, so the key no longer works; "
+                    + "its owner or an admin can make a new one.",
+                headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
         case .privacyNoticeNotAccepted:
             return APIError(
                 .forbidden, code: "privacy_notice_not_accepted",

@@ -24,7 +24,7 @@ package struct RateLimitMiddleware: RouterMiddleware {
         guard var principal = context.principal else { return try await next(request, context) }
         var context = context
         var decision = try await limiter.admit(
-            bucket: Self.bucket(principal.credential), limit: principal.rateLimitPerMinute)
+            bucket: Self.bucket(principal), limit: principal.rateLimitPerMinute)
         credentials.cache.observe(decision.credentialEpoch)
         if let readAt = context.credentialEpoch, readAt < decision.credentialEpoch {
             guard let header = request.headers[.authorization],
@@ -57,10 +57,12 @@ package struct RateLimitMiddleware: RouterMiddleware {
         }
     }
 
-    static func bucket(_ credential: CredentialKind) -> String {
-        switch credential {
+    static func bucket(_ principal: Principal) -> String {
+        switch principal.credential {
         case .apiKey(let id): "api_key:\(id)"
-        case .accessToken(_, let grant?, _): "token_grant:\(grant)"
+        // Every grant of one user to one client shares a count, so authorizing again buys no more requests.
+        case .accessToken(_, let grant?, let client):
+            principal.user.map { "token_user:\($0.id):\(client)" } ?? "token_grant:\(grant)"
         // Every token a client issues itself shares the client's count, so minting more buys no more requests.
         case .accessToken(_, nil, let client): "token_client:\(client)"
         case .webSession: "web_session"

@@ -92,28 +92,36 @@ package struct WebCookies: Sendable {
 
     func clearedSession() -> Cookie { cookie(sessionName, "", maxAge: 0) }
 
-    /// The request's CSRF token when it has a well-formed one, or a new one with the cookie to set.
+    /// The token a form of this request carries, and the CSRF cookie to set when the request has no well-formed
+    /// one.
     func csrfToken(of request: Request) -> (token: String, newCookie: Cookie?) {
         if let existing = request.cookies[csrfName]?.value, existing.utf8.count == 43 {
-            return (existing, nil)
+            return (formToken(csrf: existing, session: session(of: request)), nil)
         }
         let cookie = newCSRFCookie()
-        return (cookie.value, cookie)
+        return (formToken(csrf: cookie.value, session: session(of: request)), cookie)
+    }
+
+    /// A form's token is a digest of the CSRF cookie bound to the session cookie, both secret and HttpOnly: a
+    /// sibling host that can plant a CSRF cookie on an http issuer still cannot know the token of the victim's
+    /// session. Before sign-in there is no session, and the token stands on the CSRF cookie alone.
+    private func formToken(csrf: String, session: String?) -> String {
+        SecretDigest(of: "gatehouse-csrf\u{0}\(csrf)\u{0}\(session ?? "")").hex
     }
 
     /// A CSRF cookie with a new token: set at sign-in, so a token planted before it is worth nothing after.
     func newCSRFCookie() -> Cookie { cookie(csrfName, OpaqueToken.generate().value, maxAge: nil) }
 
-    /// Throws `formExpired` unless the form's `csrf_token` equals the CSRF cookie (double submit: another site
-    /// can make the browser send the cookie, but cannot read it to put it in the form).
+    /// Throws `formExpired` unless the form's `csrf_token` is the token of this request's CSRF and session cookies
+    /// (another site can make the browser send the cookies, but cannot read them to put the token in the form).
     func checkCSRF(_ form: [String: String], of request: Request) throws {
         try checkCSRF(form["csrf_token"], of: request)
     }
 
-    /// Throws `formExpired` unless `field` (the form's `csrf_token`) equals the CSRF cookie.
+    /// Throws `formExpired` unless `field` (the form's `csrf_token`) is the token of this request's cookies.
     func checkCSRF(_ field: String?, of request: Request) throws {
-        guard let cookie = request.cookies[csrfName]?.value, let field,
-            constantTimeEquals(Array(cookie.utf8), Array(field.utf8))
+        guard let cookie = request.cookies[csrfName]?.value, cookie.utf8.count == 43, let field,
+            constantTimeEquals(Array(formToken(csrf: cookie, session: session(of: request)).utf8), Array(field.utf8))
         else { throw PageError.formExpired }
     }
 

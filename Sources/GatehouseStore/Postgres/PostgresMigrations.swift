@@ -309,5 +309,24 @@ enum PostgresMigrations {
                 "ALTER TRIGGER revoked_client_tokens_added ON revoked_access_tokens RENAME TO revoked_access_tokens_added",
                 "DROP TABLE access_tokens",
             ]),
+        Migration(
+            version: 9, name: "consent_terms_and_sign_in_attempts",
+            statements: [
+                // A consent covers the client as it was when given: its redirect URIs, grant types and scopes
+                // then. Consents stored before this version have none, and cover no client: users are asked again.
+                "ALTER TABLE consents ADD COLUMN client_redirect_uris text",
+                "ALTER TABLE consents ADD COLUMN client_grant_types text",
+                "ALTER TABLE consents ADD COLUMN client_scopes text",
+                // Failed sign-ins counted per account and per address in quarter-hour windows, apart from the
+                // per-minute request counts: their own table, their own lifetime.
+                """
+                CREATE TABLE sign_in_attempts (
+                    bucket text NOT NULL,
+                    window_start bigint NOT NULL,
+                    count integer NOT NULL,
+                    PRIMARY KEY (bucket, window_start)
+                )
+                """,
+            ]),
     ]
 }

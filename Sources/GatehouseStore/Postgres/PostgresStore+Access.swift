@@ -102,6 +102,33 @@ extension PostgresStore {
         return try found.first?["count"].decode(Int.self) ?? 0
     }
 
+    // MARK: Sign-in attempts
+
+    package func countAttempt(bucket: String, windowStart: Date) async throws -> Int {
+        let start = StoredForm.windowStart(windowStart)
+        let counted = try await rows(
+            """
+            INSERT INTO sign_in_attempts (bucket, window_start, count) VALUES (\(bucket), \(start), 1)
+            ON CONFLICT (bucket, window_start) DO UPDATE SET count = sign_in_attempts.count + 1
+            RETURNING count
+            """)
+        let count = try counted.first?["count"].decode(Int.self) ?? 0
+        if count == 1 {
+            // The first attempt of a window clears the bucket's finished windows.
+            _ = try await rows("DELETE FROM sign_in_attempts WHERE bucket = \(bucket) AND window_start < \(start)")
+        }
+        return count
+    }
+
+    package func forgiveAttempt(bucket: String, windowStart: Date) async throws {
+        let start = StoredForm.windowStart(windowStart)
+        _ = try await rows(
+            """
+            UPDATE sign_in_attempts SET count = count - 1
+            WHERE bucket = \(bucket) AND window_start = \(start) AND count > 0
+            """)
+    }
+
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
@@ -126,7 +153,14 @@ extension PostgresStore {
                 case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
                 case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
                 case .insertClient(let client): ([Self.insertQuery(client)], nil)
-                case .updateClient(let client): ([Self.updateQuery(client)], "client \(client.id)")
+                case .updateClient(let client):
+                    // A disabled client's codes in flight die with it, so enabling it again revives none.
+                    (
+                        (client.isDisabled
+                            ? [
+                                "DELETE FROM authorization_codes WHERE client_id = \(client.id.value) AND consumed_at IS NULL"
+                            ] : []) + [Self.updateQuery(client)], "client \(client.id)"
+                    )
                 case .deleteClient(let client):
                     (Self.deleteHoldingsQueries(of: client) + [Self.deleteQuery(client)], "client \(client.id)")
                 }

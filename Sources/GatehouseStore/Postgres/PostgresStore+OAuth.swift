@@ -110,7 +110,10 @@ extension PostgresStore {
     }
 
     package func revokeGrants(of user: UserID, client: ClientID?, at time: Date) async throws {
-        _ = try await rows(Self.revokeGrantsQuery(of: user, client: client, at: time))
+        try await transaction { connection in
+            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: logger)
+            try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: logger)
+        }
     }
 
     // MARK: Consents
@@ -126,12 +129,17 @@ extension PostgresStore {
     }
 
     package func save(_ consent: Consent) async throws {
+        let terms = StoredForm.terms(consent.terms)
         _ = try await rows(
             """
-            INSERT INTO consents (user_id, client_id, workspace_id, scopes, granted_at)
+            INSERT INTO consents (user_id, client_id, workspace_id, scopes, client_redirect_uris, client_grant_types,
+                client_scopes, granted_at)
             VALUES (\(consent.userID.rawValue), \(consent.clientID.value), \(consent.workspaceID.rawValue),
-                \(StoredForm.scopeSet(consent.scopes)), \(consent.grantedAt))
-            ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at
+                \(StoredForm.scopeSet(consent.scopes)), \(terms.redirectURIs), \(terms.grantTypes), \(terms.scopes),
+                \(consent.grantedAt))
+            ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
+                client_redirect_uris = excluded.client_redirect_uris, client_grant_types = excluded.client_grant_types,
+                client_scopes = excluded.client_scopes, granted_at = excluded.granted_at
             """)
     }
 
@@ -143,6 +151,7 @@ extension PostgresStore {
                 DELETE FROM consents WHERE user_id = \(user.rawValue) AND client_id = \(client.value) RETURNING user_id
                 """, on: connection, logger: logger)
             guard deleted == 1 else { return }
+            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: logger)
             try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: logger)
             withdrawn = true
         }
@@ -207,6 +216,15 @@ extension PostgresStore {
         return queries
     }
 
+    /// Deletes the unused codes of `user` (with `client` only, when given): a code in flight dies with the grants.
+    static func deleteCodesQuery(of user: UserID, client: ClientID?) -> PostgresQuery {
+        """
+        DELETE FROM authorization_codes
+        WHERE user_id = \(user.rawValue) AND (\(client?.value)::text IS NULL OR client_id = \(client?.value))
+            AND consumed_at IS NULL
+        """
+    }
+
     static func revokeGrantsQuery(of user: UserID, client: ClientID?, at time: Date) -> PostgresQuery {
         """
         UPDATE oauth_grants SET revoked_at = \(time)
@@ -219,6 +237,7 @@ extension PostgresStore {
     static func endSessionsAndGrantsQueries(of user: UserID, at time: Date) -> [PostgresQuery] {
         [
             "DELETE FROM web_sessions WHERE user_id = \(user.rawValue)",
+            deleteCodesQuery(of: user, client: nil),
             revokeGrantsQuery(of: user, client: nil, at: time),
         ]
     }
@@ -273,6 +292,10 @@ extension PostgresStore {
             clientID: try ClientID(try row["client_id"].decode(String.self)),
             workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
             scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
+            terms: try StoredForm.terms(
+                redirectURIs: try row["client_redirect_uris"].decode(String?.self),
+                grantTypes: try row["client_grant_types"].decode(String?.self),
+                scopes: try row["client_scopes"].decode(String?.self)),
             grantedAt: try row["granted_at"].decode(Date.self))
     }
 }

@@ -1,6 +1,8 @@
 import Synchronization
 
-/// Per-minute request counts kept in memory, exact for the one process that serves an SQLite database.
+/// Request counts in fixed windows kept in memory, exact for the one process that serves an SQLite database.
+/// Each instance counts windows of one length (a minute for requests, a quarter of an hour for sign-in
+/// attempts), so a later window start means every earlier window has ended.
 ///
 /// One process serves an SQLite file (`SQLiteStore.claimServing()` makes sure of it), so counting in memory is
 /// as exact as counting in the file, and keeps a write transaction off every request's path. A restart starts
@@ -24,7 +26,7 @@ final class RequestWindows: Sendable {
     func count(_ bucket: String, windowStart start: Int64) -> Int {
         state.withLock { state in
             if start > state.newest {
-                // A new minute: windows that have ended go, so memory follows the buckets in use.
+                // A new window: those that have ended go, so memory follows the buckets in use.
                 state.counts = state.counts.filter { $0.key.start >= start }
                 state.newest = start
             }
@@ -32,6 +34,15 @@ final class RequestWindows: Sendable {
             let count = state.counts[window, default: 0] + 1
             state.counts[window] = count
             return count
+        }
+    }
+
+    /// Takes one back out of `bucket`'s window that starts at `start`, never below zero.
+    func forgive(_ bucket: String, windowStart start: Int64) {
+        state.withLock { state in
+            let window = Window(bucket: bucket, start: start)
+            guard let count = state.counts[window] else { return }
+            state.counts[window] = count > 1 ? count - 1 : nil
         }
     }
 

@@ -330,5 +330,14 @@ enum SQLiteMigrations {
                 """,
                 "DROP TABLE access_tokens",
             ]),
+        Migration(
+            version: 9, name: "consent_terms",
+            statements: [
+                // A consent covers the client as it was when given: its redirect URIs, grant types and scopes
+                // then. Consents stored before this version have none, and cover no client: users are asked again.
+                "ALTER TABLE consents ADD COLUMN client_redirect_uris TEXT",
+                "ALTER TABLE consents ADD COLUMN client_grant_types TEXT",
+                "ALTER TABLE consents ADD COLUMN client_scopes TEXT",
+            ]),
     ]
 }

@@ -98,6 +98,16 @@ extension SQLiteStore {
         windows.current(bucket, windowStart: StoredForm.windowStart(windowStart))
     }
 
+    // MARK: Sign-in attempts
+
+    package func countAttempt(bucket: String, windowStart: Date) async throws -> Int {
+        signInWindows.count(bucket, windowStart: StoredForm.windowStart(windowStart))
+    }
+
+    package func forgiveAttempt(bucket: String, windowStart: Date) async throws {
+        signInWindows.forgive(bucket, windowStart: StoredForm.windowStart(windowStart))
+    }
+
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
@@ -117,7 +127,14 @@ extension SQLiteStore {
             case .updateKey(let key): try Self.update(key, db)
             case .insertScope(let definition): try Self.insert(definition, db)
             case .insertClient(let client): try Self.insert(client, db)
-            case .updateClient(let client): try Self.update(client, db)
+            case .updateClient(let client):
+                try Self.update(client, db)
+                // A disabled client's codes in flight die with it, so enabling it again revives none.
+                if client.isDisabled {
+                    try db.cachedExecute(
+                        sql: "DELETE FROM authorization_codes WHERE client_id = ? AND consumed_at IS NULL",
+                        arguments: [client.id.value])
+                }
             case .deleteClient(let client): try Self.delete(client, db)
             }
             try Self.append(event, db)

@@ -156,16 +156,21 @@ extension SQLiteStore {
     }
 
     package func save(_ consent: Consent) async throws {
+        let terms = StoredForm.terms(consent.terms)
         try await write { db in
             try db.cachedExecute(
                 sql: """
-                    INSERT INTO consents (user_id, client_id, workspace_id, scopes, granted_at) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO consents (user_id, client_id, workspace_id, scopes, client_redirect_uris,
+                        client_grant_types, client_scopes, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
+                        client_redirect_uris = excluded.client_redirect_uris,
+                        client_grant_types = excluded.client_grant_types, client_scopes = excluded.client_scopes,
                         granted_at = excluded.granted_at
                     """,
                 arguments: [
                     consent.userID.description, consent.clientID.value, consent.workspaceID.description,
-                    StoredForm.scopeSet(consent.scopes), consent.grantedAt.microsecondsSince1970,
+                    StoredForm.scopeSet(consent.scopes), terms.redirectURIs, terms.grantTypes, terms.scopes,
+                    consent.grantedAt.microsecondsSince1970,
                 ])
         }
     }
@@ -263,7 +268,15 @@ extension SQLiteStore {
         }
     }
 
+    /// Revokes the grants and deletes the unused codes of `user` (with `client` only, when given): a code in
+    /// flight dies with the grants.
     static func revokeGrants(of user: UserID, client: ClientID?, at time: Date, _ db: Database) throws {
+        try db.cachedExecute(
+            sql: """
+                DELETE FROM authorization_codes
+                WHERE user_id = ? AND (? IS NULL OR client_id = ?) AND consumed_at IS NULL
+                """,
+            arguments: [user.description, client?.value, client?.value])
         try db.cachedExecute(
             sql: """
                 UPDATE oauth_grants SET revoked_at = ?
@@ -320,6 +333,9 @@ extension SQLiteStore {
         Consent(
             userID: UserID(try uuid(row["user_id"])), clientID: try ClientID(row["client_id"]),
             workspaceID: WorkspaceID(try uuid(row["workspace_id"])), scopes: try StoredForm.scopeSet(row["scopes"]),
+            terms: try StoredForm.terms(
+                redirectURIs: row["client_redirect_uris"], grantTypes: row["client_grant_types"],
+                scopes: row["client_scopes"]),
             grantedAt: Date(microsecondsSince1970: row["granted_at"]))
     }
 }

@@ -7,6 +7,8 @@ import GatehouseCore
 package final class SQLiteStore: GatehouseStorage {
     let pool: DatabasePool
     let windows = RequestWindows()
+    /// Sign-in attempts, in quarter-hour windows of their own.
+    let signInWindows = RequestWindows()
     let epoch: EpochReader
     let writes: GroupCommit
     /// The lock file held while serving, so a second server on the same file refuses to start.
@@ -20,7 +22,16 @@ package final class SQLiteStore: GatehouseStorage {
     package init(path: String, serving: Bool = false) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // The database holds password hashes and every digest: only the server's own user may read it.
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if !FileManager.default.fileExists(atPath: path) {
+                // SQLite gives the -wal and -shm files the database file's own permissions.
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                else { throw StoreUnavailable("cannot create the SQLite database at \(path)") }
+            }
+        } catch let error as StoreUnavailable {
+            throw error
         } catch {
             throw StoreUnavailable("cannot create the folder \(folder.path) for the SQLite database")
         }

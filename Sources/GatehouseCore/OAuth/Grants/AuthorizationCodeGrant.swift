@@ -1,7 +1,8 @@
 import Foundation
 
 /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): a code is single-use, short-lived and
-/// bound to its client, redirect URI and PKCE challenge. A second use revokes what the first one issued.
+/// bound to its client, redirect URI and PKCE challenge, and to the consent it was issued under. A second use
+/// revokes what the first one issued.
 package struct AuthorizationCodeGrant: GrantHandler {
     package let grantType = GrantType.authorizationCode
     let store: any GrantStore
@@ -28,6 +29,10 @@ package struct AuthorizationCodeGrant: GrantHandler {
         guard let user = try await UserStanding.usable(code.userID, in: code.workspaceID, store: store) else {
             throw OAuthFailure.invalidGrant("The user of this authorization code can no longer sign in.")
         }
+        // A code stands on the user's consent: withdrawn (or outgrown by the client) since, the code is dead too.
+        guard let consent = try await store.consent(of: user.id, for: client.id),
+            consent.covers(client, asking: code.scopes)
+        else { throw OAuthFailure.invalidGrant("The user's consent for this application was withdrawn.") }
         // The role may have changed since the consent; the token follows the user as they are now.
         let rights = try await rights(in: code.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forUser(

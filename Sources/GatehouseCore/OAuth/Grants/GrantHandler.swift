@@ -8,7 +8,7 @@ package protocol GrantHandler: Sendable {
 }
 
 /// What the grant handlers read and write.
-package typealias GrantStore = TokenStore & UserStore & ScopeStore
+package typealias GrantStore = TokenStore & UserStore & ScopeStore & ConsentStore
 
 extension GrantHandler {
     /// What each role of `workspace` may hold now: through `cache` when the endpoint has one (every change to
