@@ -97,6 +97,56 @@ struct SignInPageTests {
         }
     }
 
+    @Test func parallelWrongPasswordsAreJudgedAtMostTenTimes() async throws {
+        // Over a real socket: 200 guesses at once for one account, each counted before its password is checked.
+        try await OAuthWorld.run(framework: .live) { world in
+            let browser = world.browser()
+            let page = try await browser.get("/login")
+            let token = try Browser.field("csrf_token", in: page)
+            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            let body = "csrf_token=\(formEncoded(token))&email=ann%40acme.test&password=wrong-password"
+            let headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<200 {
+                    group.addTask { try await world.api.send(.post, "/login", headers: headers, body: body).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 10, "judged: \(statuses.filter { $0 == .unauthorized }.count)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 190)
+        }
+    }
+
+    @Test func theSignInThrottleOutlivesTheMinuteWindowsOfRequestCounts() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            for _ in 0..<12 { _ = try await browser.signIn("ann@acme.test", password: "wrong-password") }
+            #expect(try await browser.signIn("ann@acme.test", password: "wrong-password").status == .tooManyRequests)
+            // The next minute, an API request starts a new window of request counts.
+            world.api.clock.advance(by: 60)
+            let (_, key) = try await world.api.key(for: world.owner)
+            #expect(try await world.api.call(.get, "/api/v1/me", key: key).status == .ok)
+            for _ in 0..<10 {
+                #expect(try await browser.signIn("ann@acme.test", password: "wrong-password").status == .tooManyRequests)
+            }
+        }
+    }
+
+    @Test func signingInDoesNotUseUpTheAllowance() async throws {
+        try await OAuthWorld.run { world in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<15 {
+                statuses.append(try await world.browser().signIn("ann@acme.test", password: OAuthWorld.password).status)
+            }
+            #expect(statuses == Array(repeating: .seeOther, count: 15))
+            statuses = []
+            for _ in 0..<11 {
+                statuses.append(try await world.browser().signIn("ann@acme.test", password: "wrong").status)
+            }
+            #expect(statuses == Array(repeating: .unauthorized, count: 10) + [.tooManyRequests])
+        }
+    }
+
     @Test func tooManyFailuresFromOneAddressAreThrottledAcrossAccounts() async throws {
         // Over a real socket, so the request has a peer address.
         try await OAuthWorld.run(framework: .live) { world in

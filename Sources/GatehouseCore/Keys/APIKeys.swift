@@ -79,9 +79,10 @@ package struct APIKeys: Sendable {
     ) async throws -> (APIKey, PlaintextKey) {
         try caller.require(.apiKeysWrite)
         let holder = try await self.holder(owner, visibleTo: caller)
-        if case .user(let id) = owner, id != caller.principal?.user?.id {
-            // A key acts as its owner: making one for someone whose role holds more than you is acting as them.
-            try Rights.require(caller, toHold: holder.held, toDo: "You cannot make a key for \(holder.name)")
+        if owner != caller.principal?.user.map({ KeyOwner.user($0.id) }) {
+            // A key acts as its owner: making one for someone (or a client) that holds more than you is acting
+            // as them.
+            try Rights.require(caller, toHold: holder.carried, toDo: "You cannot make a key for \(holder.name)")
         }
         let possible = try grantable(input.scopes, holder: holder)
         guard caller.holds(possible) else {
@@ -187,6 +188,9 @@ package struct APIKeys: Sendable {
     private struct Holder {
         let workspace: WorkspaceID
         let held: Set<Scope>
+        /// What the holder carries, which whoever makes a key for them must hold: a user's role; a client's
+        /// scopes and service keys.
+        let carried: Set<Scope>
         let rights: RoleRights
         /// How the audit trail names the holder.
         let description: String
@@ -202,7 +206,8 @@ package struct APIKeys: Sendable {
             let user = try await store.user(id, visibleTo: caller)
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
             return Holder(
-                workspace: user.workspaceID, held: rights.scopes(of: user.role), rights: rights,
+                workspace: user.workspaceID, held: rights.scopes(of: user.role), carried: rights.scopes(of: user.role),
+                rights: rights,
                 description: "\(user.id)", name: user.email.value, bound: "The owner's role (\(user.role.rawValue))")
         case .client(let id):
             guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
@@ -210,7 +215,8 @@ package struct APIKeys: Sendable {
             }
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
             return Holder(
-                workspace: client.workspaceID, held: rights.scopes(of: .superAdmin), rights: rights,
+                workspace: client.workspaceID, held: rights.scopes(of: .superAdmin),
+                carried: try await Rights(store: store).of(client), rights: rights,
                 description: "client:\(client.id)", name: "the client '\(client.id)'", bound: "The workspace")
         }
     }
