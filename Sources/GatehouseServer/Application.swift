@@ -116,6 +116,18 @@ package func buildApplication(
     return app
 }
 
+/// Every route the application answers, as `METHOD /path` with `{parameter}` captures: what the rights table
+/// test reads, so a new route cannot go undecided.
+package func routeDescriptions(
+    _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies
+) async throws -> [String] {
+    let pages = try await PageRenderer(directory: configuration.templatesDirectory)
+    let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
+    let services = SharedServices(
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords))
+    return buildRouter(configuration, dependencies, pages: pages, services: services).routes.map(\.description)
+}
+
 /// Assembles the routes; middleware first, because a route captures the middleware added before it.
 func buildRouter(
     _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, pages: PageRenderer,

@@ -127,7 +127,7 @@ struct APIResponse: Sendable {
 
 /// Runs `test` against the real application on a fresh store of the backend under test, with a manual clock.
 func withAPI(
-    framework: TestingSetup = .router, trustedProxies: [String] = [],
+    framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
     _ test: @escaping @Sendable (APIWorld) async throws -> Void
 ) async throws {
     let store = try TestBackend.openStore()
@@ -135,7 +135,7 @@ func withAPI(
     let peppers = try Fixture.peppers()
     let lastUse = LastUseRecorder(store: store, clock: clock)
     let configuration = try ServerConfiguration(
-        port: 0, templatesDirectory: templatesDirectory, trustedProxies: trustedProxies)
+        port: 0, templatesDirectory: templatesDirectory, keys: keys, trustedProxies: trustedProxies)
     let dependencies = ApplicationDependencies(
         store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,

@@ -24,10 +24,10 @@ struct OAuthWorld: Sendable {
     /// Runs `test` with `ann@acme.test` (a plain user, privacy notice accepted, password set), the public
     /// client `acme-spa` and the confidential client `acme-web` (secret in `secret`, every grant type).
     static func run(
-        framework: TestingSetup = .router, trustedProxies: [String] = [],
+        framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
-        try await withAPI(framework: framework, trustedProxies: trustedProxies) { api in
+        try await withAPI(framework: framework, trustedProxies: trustedProxies, keys: keys) { api in
             let (workspace, owner) = try await api.workspace()
             var ann = try Fixture.user("ann@acme.test", in: workspace)
             ann.privacyNoticeAcceptedAt = Fixture.epoch

@@ -62,7 +62,8 @@ struct ClientPages {
                 let client = try await clients.change(id, change, by: page.caller)
                 return Response.redirect(to: Notice.location(Self.path(client), "client_saved"), after: .post)
             } catch let error as DomainError {
-                let client = try await clients.client(id, by: page.caller)
+                // The refusal itself is the answer when the page cannot even be shown again.
+                guard let client = try? await clients.client(id, by: page.caller) else { throw error }
                 return try clientPage(client, for: page, edited: form, error: error)
             }
         }

@@ -52,7 +52,9 @@ struct UserPages {
                 let user = try await users.update(id, change, by: page.caller)
                 return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
             } catch let error as DomainError {
-                return try userPage(try await users.user(id, by: page.caller), for: page, edited: form, error: error)
+                // The refusal itself is the answer when the page cannot even be shown again.
+                guard let user = try? await users.user(id, by: page.caller) else { throw error }
+                return try userPage(user, for: page, edited: form, error: error)
             }
         }
         for (action, active) in [("deactivate", false), ("reactivate", true)] {
