@@ -193,7 +193,8 @@ func addOAuthRoutes(
     IntrospectionController(
         clients: clients,
         introspection: Introspection(
-            keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock, cache: cache)
+            keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock, cache: cache),
+        limiter: RateLimiter(store: store, clock: clock), perMinute: configuration.oauth.introspectionsPerMinute
     ).addRoutes(to: router)
     UserInfoController(tokens: services.accessTokens).addRoutes(to: router)
     DiscoveryController(issuer: configuration.oauth.issuer, keys: services.signingKeys).addRoutes(to: router)

@@ -42,7 +42,9 @@ enum StoredForm {
     /// columns hold them; all nil for a consent stored before terms were kept.
     static func terms(_ terms: ConsentTerms?) -> (redirectURIs: String?, grantTypes: String?, scopes: String?) {
         guard let terms else { return (nil, nil, nil) }
-        return (terms.redirectURIs.sorted().joined(separator: "\n"), grantTypes(terms.grantTypes), scopeSet(terms.scopes))
+        return (
+            terms.redirectURIs.sorted().joined(separator: "\n"), grantTypes(terms.grantTypes), scopeSet(terms.scopes)
+        )
     }
 
     static func terms(redirectURIs: String?, grantTypes: String?, scopes: String?) throws -> ConsentTerms? {

@@ -9,7 +9,8 @@ struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clients", abstract: "Register, list, show, change and delete client applications.",
         subcommands: [
-            Create.self, List.self, Show.self, RotateSecret.self, Disable.self, Enable.self, Delete.self,
+            Create.self, List.self, Show.self, RotateSecret.self, Disable.self, Enable.self, ResourceServer.self,
+            Delete.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -33,6 +34,10 @@ struct ClientsCommand: AsyncParsableCommand {
             name: .customLong("no-require-pkce"),
             help: "Let a confidential client of a legacy integration omit PKCE (public clients always need it).")
         var withoutPKCE = false
+        @Flag(
+            name: .customLong("resource-server"),
+            help: "A resource server may introspect any credential of its workspace (confidential clients only).")
+        var resourceServer = false
         @Option(help: "The workspace's slug.") var workspace: String = "default"
         @OptionGroup var database: DatabaseOptions
 
@@ -43,7 +48,8 @@ struct ClientsCommand: AsyncParsableCommand {
                     homepageURL: homepageURL, type: try ClientType(parsing: type),
                     redirectURIs: try RedirectURI.parseAll(redirectURI),
                     grantTypes: grantType.isEmpty ? nil : Set(try grantType.map(GrantType.init(parsing:))),
-                    scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)), requirePKCE: !withoutPKCE)
+                    scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)), requirePKCE: !withoutPKCE,
+                    isResourceServer: resourceServer)
                 let slug = try WorkspaceSlug(workspace)
                 let (client, secret) = try await database.withStore { store in
                     let workspace = try await directory(store).workspace(slug)
@@ -158,6 +164,28 @@ struct ClientsCommand: AsyncParsableCommand {
         }
     }
 
+    struct ResourceServer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "resource-server",
+            abstract: "Mark a confidential client as a resource server, which may introspect any credential of its "
+                + "workspace; --off takes that back (it then learns only about its own tokens and keys).")
+        @Argument(help: "The client_id.") var id: String
+        @Flag(help: "No longer a resource server.") var off = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let id = try ClientID(id)
+                let client = try await database.withStore { store in
+                    try await clients(store).change(id, ClientChange(isResourceServer: !off), by: .commandLine)
+                }
+                print(
+                    "Client application '\(client.id)' "
+                        + (client.isResourceServer ? "is a resource server." : "is not a resource server."))
+            }
+        }
+    }
+
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a client application and every API key it holds.")
@@ -194,6 +222,7 @@ struct ClientsCommand: AsyncParsableCommand {
             "grant types:   \(client.grantTypes.sorted().map(\.rawValue).joined(separator: " "))",
             "scopes:        \(client.scopes.sorted().map(\.name).joined(separator: " "))",
             "PKCE:          \(client.requirePKCE ? "required" : "optional (legacy integration)")",
+            "introspects:   \(client.isResourceServer ? "any credential of its workspace (resource server)" : "its own tokens and keys")",
         ]
         if let description = client.description { lines.append("description:   \(description)") }
         if let homepage = client.homepageURL { lines.append("home page:     \(homepage)") }

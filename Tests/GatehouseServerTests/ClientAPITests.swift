@@ -277,7 +277,10 @@ struct ClientAPITests {
             let (acme, owner) = try await api.workspace()
             let (_, admin) = try await api.key(for: owner)
             let (_, token) = try await api.key(for: try await api.user("ann@acme.test", in: acme))
-            let first = try #require(try await api.registerClient(Self.syncClient, key: admin).string("client_secret"))
+            // A resource server, so its introspection says whether its secret still authenticates it.
+            let registered = try await api.registerClient(
+                #"{"client_id":"acme-sync","name":"Acme Sync","resource_server":true}"#, key: admin)
+            let first = try #require(registered.string("client_secret"))
             #expect(try await api.isActive(token, asClient: "acme-sync", secret: first))
 
             let rotated = try await api.call(

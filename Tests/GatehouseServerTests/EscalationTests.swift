@@ -95,7 +95,8 @@ struct EscalationTests {
         try await withAPI { api in
             let staff = try await Self.staff(api)
             let (revoked, revokedKey) = try await api.key(for: staff.owner)
-            #expect(try await api.call(.post, "/api/v1/api-keys/\(revoked.id)/revoke", key: staff.superKey).status == .ok)
+            #expect(
+                try await api.call(.post, "/api/v1/api-keys/\(revoked.id)/revoke", key: staff.superKey).status == .ok)
             let revive = try await api.call(.post, "/api/v1/api-keys/\(revoked.id)/reactivate", key: staff.adminKey)
             #expect(revive.status == .forbidden, "\(revive.text)")
             #expect(try await api.store.apiKey(id: revoked.id)?.status == .revoked)
@@ -121,7 +122,9 @@ struct EscalationTests {
                     json: #"{"name":"mine","scopes":["users:read"]}"#)
                 #expect(made.status == .forbidden, "\(target.role): \(made.text)")
             }
-            #expect(try await api.store.apiKeys(in: staff.workspace.id, status: nil, owner: .user(staff.owner.id)).count == 1)
+            #expect(
+                try await api.store.apiKeys(in: staff.workspace.id, status: nil, owner: .user(staff.owner.id)).count
+                    == 1)
         }
     }
 
@@ -174,7 +177,8 @@ struct EscalationTests {
             let code = try await world.code(browser: browser)
             let account = try await browser.get("/account")
             let withdrawn = try await browser.post(
-                "/account/applications/acme-spa/withdraw", [("csrf_token", try Browser.field("csrf_token", in: account))])
+                "/account/applications/acme-spa/withdraw",
+                [("csrf_token", try Browser.field("csrf_token", in: account))])
             #expect(withdrawn.status == .seeOther)
             let exchanged = try await world.exchange(code)
             #expect(exchanged.status == .badRequest)
@@ -216,7 +220,8 @@ struct EscalationTests {
             world.api.clock.advance(by: 1)
             let back = try #require(signedIn.headers[.location])
             let next = try await browser.get(back)
-            #expect(next.status == .ok, "the consent page, not the sign-in page again: \(next.headers[.location] ?? "")")
+            #expect(
+                next.status == .ok, "the consent page, not the sign-in page again: \(next.headers[.location] ?? "")")
             let decided = try await browser.decide("allow", on: next)
             let code = try #require(decided.redirectParameters["code"])
             let tokens = try await world.exchange(code)

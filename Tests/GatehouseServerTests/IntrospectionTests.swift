@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import HummingbirdTesting
@@ -21,7 +22,8 @@ struct IntrospectionTests {
         try await withAPI { api in
             let (acme, owner) = try await api.workspace()
             let (_, admin) = try await api.key(for: owner)
-            let created = try await api.registerClient(#"{"client_id":"acme-api","name":"Acme API"}"#, key: admin)
+            let created = try await api.registerClient(
+                #"{"client_id":"acme-api","name":"Acme API","resource_server":true}"#, key: admin)
             let secret = try #require(created.string("client_secret"))
             let ann = try await api.user("ann@acme.test", in: acme)
             let (_, annKey) = try await api.key(for: ann, expiresAt: api.clock.now().addingTimeInterval(86400))
@@ -169,6 +171,110 @@ struct IntrospectionTests {
             world.api.clock.advance(by: 86400)
             let after = try await active()
             #expect(after == false)
+        }
+    }
+
+    @Test func aClientThatIsNoResourceServerLearnsOnlyAboutItsOwnCredentials() async throws {
+        try await OAuthWorld.run { world in
+            let (_, superKey) = try await world.api.key(for: world.owner)
+            let registered = try await world.api.registerClient(
+                #"{"client_id":"acme-batch","name":"Batch","grant_types":["client_credentials"],"scopes":["users:read"]}"#,
+                key: superKey)
+            let secret = try #require(registered.string("client_secret"))
+            let own = try #require(
+                try await world.api.form(
+                    "/oauth/token", [("grant_type", "client_credentials"), ("scope", "users:read")],
+                    basic: ("acme-batch", secret)
+                ).string("access_token"))
+            let ownKey = try #require(
+                try await world.api.call(
+                    .post, "/api/v1/clients/acme-batch/api-keys", key: superKey,
+                    json: #"{"name":"svc","scopes":["users:read"]}"#
+                ).string("key"))
+            let tokens = try await world.tokens()
+            let othersAccess = try #require(tokens.string("access_token"))
+            let othersRefresh = try #require(tokens.string("refresh_token"))
+            let (_, annKey) = try await world.api.key(for: world.ann)
+            for token in [own, ownKey] {
+                #expect(try await world.api.isActive(token, asClient: "acme-batch", secret: secret))
+            }
+            for token in [othersAccess, othersRefresh, annKey, superKey] {
+                #expect(try await world.api.isActive(token, asClient: "acme-batch", secret: secret) == false)
+                // The resource server of the workspace learns about them all.
+                #expect(try await world.isActive(token))
+            }
+        }
+    }
+
+    @Test func introspectingAKeyIsNotUsingIt() async throws {
+        try await Self.withWorld { world in
+            let key = try #require(
+                try await world.api.store.apiKeys(in: world.ann.workspaceID, status: nil, owner: .user(world.ann.id))
+                    .first)
+            for _ in 0..<3 {
+                #expect(try await world.api.isActive(world.annKey, asClient: "acme-api", secret: world.secret))
+            }
+            try await world.api.lastUse.flush(everything: true)
+            #expect(try await world.api.store.apiKey(id: key.id)?.lastUsedAt == nil)
+            // Using it is.
+            #expect(try await world.api.call(.get, "/api/v1/me", key: world.annKey).status == .ok)
+            try await world.api.lastUse.flush(everything: true)
+            #expect(try await world.api.store.apiKey(id: key.id)?.lastUsedAt == world.api.clock.now())
+        }
+    }
+
+    @Test func eachClientMayIntrospectSoManyTimesAMinute() async throws {
+        try await withAPI(configure: { $0.oauth.introspectionsPerMinute = 3 }) { api in
+            let (_, owner) = try await api.workspace()
+            let (_, admin) = try await api.key(for: owner)
+            let secret = try #require(
+                try await api.registerClient(
+                    #"{"client_id":"acme-api","name":"Acme API","resource_server":true}"#, key: admin
+                ).string("client_secret"))
+            for _ in 0..<3 { #expect(try await api.isActive(admin, asClient: "acme-api", secret: secret)) }
+            let refused = try await api.form("/oauth/introspect", [("token", admin)], basic: ("acme-api", secret))
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.json["error"] as? String == "temporarily_unavailable")
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 > 0)
+            api.clock.advance(by: 60)
+            #expect(try await api.isActive(admin, asClient: "acme-api", secret: secret))
+        }
+    }
+
+    @Test func onlySomeoneWhoMayReadKeysAndUsersMakesAResourceServer() async throws {
+        try await withAPI { api in
+            let (acme, owner) = try await api.workspace()
+            let (_, superKey) = try await api.key(for: owner)
+            let integration = try await api.registerClient(
+                #"{"client_id":"acme-int","name":"Integration"}"#, key: superKey)
+            #expect(integration.json["resource_server"] as? Bool == false)
+            let narrow = try #require(
+                try await api.call(
+                    .post, "/api/v1/clients/acme-int/api-keys", key: superKey,
+                    json: #"{"name":"svc","scopes":["clients:read","clients:write"]}"#
+                ).string("key"))
+            let refused = try await api.registerClient(
+                #"{"client_id":"acme-rs","name":"RS","resource_server":true}"#, key: narrow)
+            #expect(refused.status == .forbidden)
+            #expect(refused.error?.message.contains("api_keys:read, users:read") == true)
+            let made = try await api.registerClient(#"{"client_id":"acme-rs","name":"RS"}"#, key: narrow)
+            #expect(made.status == .created)
+            let promoted = try await api.call(
+                .patch, "/api/v1/clients/acme-rs", key: narrow, json: #"{"resource_server":true}"#)
+            #expect(promoted.status == .forbidden)
+            let admin = try await api.user("admin@acme.test", role: .admin, in: acme)
+            let (_, adminKey) = try await api.key(for: admin)
+            let byAdmin = try await api.call(
+                .patch, "/api/v1/clients/acme-rs", key: adminKey, json: #"{"resource_server":true}"#)
+            #expect(byAdmin.status == .ok)
+            #expect(byAdmin.json["resource_server"] as? Bool == true)
+            // Once it is one, the narrow key may not touch it at all.
+            let renamed = try await api.call(.patch, "/api/v1/clients/acme-rs", key: narrow, json: #"{"name":"R"}"#)
+            #expect(renamed.status == .forbidden)
+            let publicOne = try await api.registerClient(
+                #"{"client_id":"acme-spa","name":"SPA","type":"public","resource_server":true}"#, key: superKey)
+            #expect(publicOne.status == .badRequest)
+            #expect(publicOne.error?.message.contains("Only a confidential client") == true)
         }
     }
 

@@ -22,7 +22,8 @@ struct OAuthWorld: Sendable {
     static let issuer = "http://127.0.0.1:0"
 
     /// Runs `test` with `ann@acme.test` (a plain user, privacy notice accepted, password set), the public
-    /// client `acme-spa` and the confidential client `acme-web` (secret in `secret`, every grant type).
+    /// client `acme-spa` and the confidential client `acme-web` (secret in `secret`, every grant type, a resource
+    /// server).
     static func run(
         framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
@@ -40,6 +41,8 @@ struct OAuthWorld: Sendable {
                 "acme-web", in: workspace, redirectURIs: [redirect],
                 scopes: BuiltInScopes.personal.union([.clientsRead, .usersRead]))
             web.name = "Acme Web"
+            // The resource server of the tests: it introspects every credential of the workspace.
+            web.isResourceServer = true
             for client in [spa, web] {
                 try await api.store.apply(
                     .insertClient(client),

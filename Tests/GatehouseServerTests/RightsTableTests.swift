@@ -24,7 +24,9 @@ struct RightsTableTests {
         /// A client's own token (client credentials).
         case clientToken
 
-        static var allCases: [Actor] { Role.allCases.map(Actor.userKey) + [.serviceKey, .narrowedUserToken, .clientToken] }
+        static var allCases: [Actor] {
+            Role.allCases.map(Actor.userKey) + [.serviceKey, .narrowedUserToken, .clientToken]
+        }
 
         var description: String {
             switch self {
@@ -307,8 +309,9 @@ private struct Table {
             let code = try await world.code(
                 OAuthWorld.authorizeQuery(client: "dashboard", scope: scope), browser: browser)
             let answer = try await world.exchange(code, client: "dashboard")
-            #expect(answer.string("scope").map { Set($0.split(separator: " ").map(String.init)) }
-                == Set(narrowed.map(\.name)))
+            #expect(
+                answer.string("scope").map { Set($0.split(separator: " ").map(String.init)) }
+                    == Set(narrowed.map(\.name)))
             return try #require(answer.string("access_token"), "\(answer.text)")
         }
     }
@@ -429,7 +432,8 @@ private struct Table {
     private func snapshot() async throws -> [Int64?] {
         var newest: [Int64?] = []
         for workspace in [world.workspace.id, globex.id] {
-            newest.append(try await api.store.auditEvents(in: workspace, matching: AuditQuery(limit: 1)).first?.sequence)
+            newest.append(
+                try await api.store.auditEvents(in: workspace, matching: AuditQuery(limit: 1)).first?.sequence)
         }
         return newest
     }
@@ -465,7 +469,9 @@ private struct Table {
         case .changeKey, .revokeKey, .reactivateKey:
             let owner = try await user(target, unique, in: workspace)
             var (key, _) = try await api.key(for: owner)
-            if route == .reactivateKey { key = try await operatorKeys.setStatus(.revoked, of: key.id, by: .commandLine) }
+            if route == .reactivateKey {
+                key = try await operatorKeys.setStatus(.revoked, of: key.id, by: .commandLine)
+            }
             return switch route {
             case .changeKey: ("/api/v1/api-keys/\(key.id)", #"{"name":"renamed"}"#)
             case .revokeKey: ("/api/v1/api-keys/\(key.id)/revoke", nil)
@@ -491,6 +497,7 @@ private struct Table {
         async throws -> User
     {
         try await api.user(
-            "t-\(unique)@\(workspace.slug.value).test", role: target == .privileged ? .superAdmin : .user, in: workspace)
+            "t-\(unique)@\(workspace.slug.value).test", role: target == .privileged ? .superAdmin : .user, in: workspace
+        )
     }
 }

@@ -112,7 +112,9 @@ struct SignInPageTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(statuses.filter { $0 == .unauthorized }.count == 10, "judged: \(statuses.filter { $0 == .unauthorized }.count)")
+            #expect(
+                statuses.filter { $0 == .unauthorized }.count == 10,
+                "judged: \(statuses.filter { $0 == .unauthorized }.count)")
             #expect(statuses.filter { $0 == .tooManyRequests }.count == 190)
         }
     }
@@ -127,7 +129,8 @@ struct SignInPageTests {
             let (_, key) = try await world.api.key(for: world.owner)
             #expect(try await world.api.call(.get, "/api/v1/me", key: key).status == .ok)
             for _ in 0..<10 {
-                #expect(try await browser.signIn("ann@acme.test", password: "wrong-password").status == .tooManyRequests)
+                #expect(
+                    try await browser.signIn("ann@acme.test", password: "wrong-password").status == .tooManyRequests)
             }
         }
     }

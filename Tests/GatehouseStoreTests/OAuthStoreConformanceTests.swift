@@ -264,7 +264,9 @@ struct OAuthStoreConformanceTests {
         try await TestBackend.withStore { store async throws in
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<200 {
-                    group.addTask { try await store.countAttempt(bucket: "sign_in:account:a", windowStart: Fixture.epoch) }
+                    group.addTask {
+                        try await store.countAttempt(bucket: "sign_in:account:a", windowStart: Fixture.epoch)
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -280,7 +282,8 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 3)
             // Request counting moving on to later minutes leaves the quarter-hour window alone.
             for minute in 1...3 {
-                _ = try await store.countRequest(bucket: "api_key:x", windowStart: window.addingTimeInterval(60 * Double(minute)))
+                _ = try await store.countRequest(
+                    bucket: "api_key:x", windowStart: window.addingTimeInterval(60 * Double(minute)))
             }
             #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 4)
             // Forgiving never goes below zero.

@@ -32,11 +32,16 @@ package struct Rights: Sendable {
         return held.intersection(chosen)
     }
 
+    /// What a resource server learns by introspection — every credential of its workspace, with its scopes and
+    /// its user — is what reading keys and users shows: whoever makes one must hold both.
+    package static let ofResourceServer: Set<Scope> = [.apiKeysRead, .usersRead]
+
     /// What `client` carries: every scope its tokens may hold (through `client_credentials` on its own, through
-    /// a user's consent at its redirect URIs), and what each of its active service keys could use — enabling a
-    /// disabled client revives them.
+    /// a user's consent at its redirect URIs), what a resource server learns, and what each of its active service
+    /// keys could use — enabling a disabled client revives them.
     package func of(_ client: ClientApplication) async throws -> Set<Scope> {
         var carried = client.scopes
+        if client.isResourceServer { carried.formUnion(Self.ofResourceServer) }
         for key in try await store.apiKeys(in: client.workspaceID, status: .active, owner: .client(client.id)) {
             carried.formUnion(try await of(key))
         }

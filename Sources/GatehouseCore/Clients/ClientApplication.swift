@@ -101,6 +101,9 @@ package struct ClientApplication: Equatable, Sendable {
     /// Whether `/oauth/authorize` insists on PKCE (RFC 7636). Always true for public clients; a confidential
     /// client may turn it off for a legacy integration that cannot send a code challenge.
     package var requirePKCE: Bool
+    /// A resource server, marked so by an admin: it may introspect any credential of its workspace (RFC 7662
+    /// §4). Any other confidential client learns only about its own tokens and keys.
+    package var isResourceServer: Bool
     package var isDisabled: Bool
     /// The user who registered it; nil when an operator did from the command line.
     package var createdBy: UserID?
@@ -111,7 +114,8 @@ package struct ClientApplication: Equatable, Sendable {
         id: ClientID, workspaceID: WorkspaceID, name: String, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType, redirectURIs: [RedirectURI] = [],
         grantTypes: Set<GrantType> = GrantType.defaults, scopes: Set<Scope>, secret: ClientSecretDigests?,
-        requirePKCE: Bool = true, isDisabled: Bool = false, createdBy: UserID?, createdAt: Date, updatedAt: Date
+        requirePKCE: Bool = true, isResourceServer: Bool = false, isDisabled: Bool = false, createdBy: UserID?,
+        createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -125,6 +129,7 @@ package struct ClientApplication: Equatable, Sendable {
         self.scopes = scopes
         self.secret = secret
         self.requirePKCE = requirePKCE
+        self.isResourceServer = isResourceServer
         self.isDisabled = isDisabled
         self.createdBy = createdBy
         self.createdAt = createdAt

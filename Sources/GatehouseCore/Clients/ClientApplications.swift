@@ -15,11 +15,14 @@ package struct NewClientApplication: Sendable {
     package var scopes: Set<Scope>?
     /// Only a confidential client may turn PKCE off.
     package var requirePKCE: Bool
+    /// Only a confidential client may be a resource server, which introspects any credential of its workspace.
+    package var isResourceServer: Bool
 
     package init(
         id: ClientID, name: DisplayName, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType = .confidential, redirectURIs: [RedirectURI] = [],
-        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool = true
+        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool = true,
+        isResourceServer: Bool = false
     ) {
         self.id = id
         self.name = name
@@ -31,6 +34,7 @@ package struct NewClientApplication: Sendable {
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
+        self.isResourceServer = isResourceServer
     }
 }
 
@@ -44,12 +48,13 @@ package struct ClientChange: Sendable {
     package var grantTypes: Set<GrantType>?
     package var scopes: Set<Scope>?
     package var requirePKCE: Bool?
+    package var isResourceServer: Bool?
     package var isDisabled: Bool?
 
     package init(
         name: DisplayName? = nil, description: String?? = nil, logoURL: String?? = nil, homepageURL: String?? = nil,
         redirectURIs: [RedirectURI]? = nil, grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
-        requirePKCE: Bool? = nil, isDisabled: Bool? = nil
+        requirePKCE: Bool? = nil, isResourceServer: Bool? = nil, isDisabled: Bool? = nil
     ) {
         self.name = name
         self.description = description
@@ -59,6 +64,7 @@ package struct ClientChange: Sendable {
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
+        self.isResourceServer = isResourceServer
         self.isDisabled = isDisabled
     }
 }
@@ -117,6 +123,7 @@ package struct ClientApplications: Sendable {
         let grantTypes = input.grantTypes ?? GrantType.defaults
         try Self.check(grantTypes, for: input.type)
         try Self.checkPKCE(input.requirePKCE, for: input.type)
+        try Self.checkResourceServer(input.isResourceServer, for: input.type)
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: workspace))
         let scopes =
             try input.scopes.map { try checked($0, rights: rights, by: caller) } ?? defaultScopes(rights, caller)
@@ -129,8 +136,11 @@ package struct ClientApplications: Sendable {
             homepageURL: try Self.webURL(input.homepageURL, field: "homepage_url"), type: input.type,
             redirectURIs: try Self.checked(input.redirectURIs), grantTypes: grantTypes, scopes: scopes,
             secret: secret.map { ClientSecretDigests(current: $0.digest) }, requirePKCE: input.requirePKCE,
-            createdBy: caller.principal?.user?.id,
+            isResourceServer: input.isResourceServer, createdBy: caller.principal?.user?.id,
             createdAt: now, updatedAt: now)
+        if client.isResourceServer {
+            try Rights.require(caller, toHold: Rights.ofResourceServer, toDo: "You cannot register a resource server")
+        }
         try await audit.record(
             .insertClient(client), as: "client.created", by: caller,
             details: ["name": client.name, "type": client.type.rawValue])
@@ -189,6 +199,14 @@ package struct ClientApplications: Sendable {
         if let requirePKCE = change.requirePKCE {
             try Self.checkPKCE(requirePKCE, for: client.type)
             client.requirePKCE = requirePKCE
+        }
+        if let isResourceServer = change.isResourceServer {
+            try Self.checkResourceServer(isResourceServer, for: client.type)
+            client.isResourceServer = isResourceServer
+            if isResourceServer {
+                try Rights.require(
+                    caller, toHold: Rights.ofResourceServer, toDo: "You cannot make it a resource server")
+            }
         }
         if let isDisabled = change.isDisabled { client.isDisabled = isDisabled }
         guard client != before else { return before }
@@ -338,6 +356,15 @@ package struct ClientApplications: Sendable {
         }
     }
 
+    /// A public client cannot authenticate, so it cannot introspect at all.
+    private static func checkResourceServer(_ isResourceServer: Bool, for type: ClientType) throws(DomainError) {
+        guard !isResourceServer || type == .confidential else {
+            throw .invalidInput(
+                field: "resource_server",
+                message: "Only a confidential client, which has a secret, can be a resource server.")
+        }
+    }
+
     private static func changedFields(_ before: ClientApplication, _ after: ClientApplication) -> [String] {
         var fields: [String] = []
         if before.name != after.name { fields.append("name") }
@@ -348,6 +375,7 @@ package struct ClientApplications: Sendable {
         if before.grantTypes != after.grantTypes { fields.append("grant_types") }
         if before.scopes != after.scopes { fields.append("scopes") }
         if before.requirePKCE != after.requirePKCE { fields.append("require_pkce") }
+        if before.isResourceServer != after.isResourceServer { fields.append("resource_server") }
         if before.isDisabled != after.isDisabled { fields.append("disabled") }
         return fields
     }

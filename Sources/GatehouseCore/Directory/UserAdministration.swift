@@ -38,7 +38,9 @@ package struct UserAdministration: Sendable {
     let directory: Directory
     let trail: AuditTrail
 
-    package init(store: any DirectoryStore & AuditStore & ScopeStore, clock: any WallClock, passwords: any PasswordHasher) {
+    package init(
+        store: any DirectoryStore & AuditStore & ScopeStore, clock: any WallClock, passwords: any PasswordHasher
+    ) {
         self.store = store
         self.clock = clock
         self.directory = Directory(store: store, clock: clock, passwords: passwords)

@@ -36,8 +36,11 @@ package struct APIKeyVerifier: CredentialVerifier {
         try await check(key).principal
     }
 
-    /// The stored key and the principal it stands for now, or a `CredentialRefusal`.
-    package func check(_ key: PlaintextKey) async throws -> (record: APIKey, principal: Principal) {
+    /// The stored key and the principal it stands for now, or a `CredentialRefusal`. A check that is not the
+    /// key's use (introspection, asked by someone else) passes `countingUse: false`, so `last_used_at` stays.
+    package func check(_ key: PlaintextKey, countingUse: Bool = true) async throws -> (
+        record: APIKey, principal: Principal
+    ) {
         let now = clock.now()
         guard let record = try await storedKey(key), record.status == .active, !record.isExpired(at: now) else {
             throw CredentialRefusal.invalid
@@ -69,7 +72,7 @@ package struct APIKeyVerifier: CredentialVerifier {
         }
         if case .only(let chosen) = record.scopes { principal.scopes.formIntersection(chosen) }
         principal.credentialExpiresAt = record.expiresAt
-        lastUse?.note(record.id, at: now)
+        if countingUse { lastUse?.note(record.id, at: now) }
         return (record, principal)
     }
 

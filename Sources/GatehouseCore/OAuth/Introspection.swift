@@ -16,7 +16,7 @@ package struct ActiveCredential: Equatable, Sendable {
     package var issuer: String?
     package var audience: String?
     package var tokenID: String?
-    /// For API keys: which key, so a use is recorded; not part of the answer.
+    /// For API keys: which key; not part of the answer.
     package var keyID: APIKeyID?
 
     package init(
@@ -41,6 +41,11 @@ package struct ActiveCredential: Equatable, Sendable {
 /// Answers a resource server (an authenticated confidential client) asking whether a credential is active
 /// and what it may do: one way to check any credential Gatehouse issues — access tokens, refresh tokens and
 /// API keys.
+///
+/// Who may learn what (RFC 7662 §4): a client an admin has marked as a resource server learns about every
+/// credential of its workspace; any other confidential client only about its own — the tokens issued to it and
+/// its service keys — and gets `active: false` for the rest, as for an unknown token. A public client may not
+/// ask. Asking is not using: a key's `last_used_at` does not move.
 ///
 /// With a cache, the answers for access tokens and API keys are kept at the credential epoch they were read at:
 /// every change that could alter them raises it. Refresh tokens are always read, since using one (which
@@ -73,11 +78,12 @@ package struct Introspection: Sendable {
             active = try await cached(token) { try await accessToken(token) }
         } else if let key = PlaintextKey(parsing: token) {
             active = try await cached(token) { try await apiKey(key) }
-            if let id = active?.keyID { keys.lastUse?.note(id, at: clock.now()) }
         } else {
             active = try await refreshToken(token)
         }
-        guard let active, active.workspaceID == client.workspaceID else { return nil }
+        guard let active, active.workspaceID == client.workspaceID,
+            client.isResourceServer || active.clientID == client.id
+        else { return nil }
         return active
     }
 
@@ -105,7 +111,7 @@ package struct Introspection: Sendable {
     }
 
     private func apiKey(_ key: PlaintextKey) async throws -> ActiveCredential? {
-        guard let (record, principal) = try? await keys.check(key) else { return nil }
+        guard let (record, principal) = try? await keys.check(key, countingUse: false) else { return nil }
         return ActiveCredential(
             tokenType: "api_key", scopes: principal.scopes, clientID: principal.client?.id,
             subject: principal.user?.id, workspaceID: principal.workspaceID, issuedAt: record.createdAt,

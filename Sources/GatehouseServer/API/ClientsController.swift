@@ -104,7 +104,7 @@ extension Parameters {
 struct NewClientBody: RequestBody {
     static let fields = [
         "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris", "grant_types",
-        "scopes", "require_pkce",
+        "scopes", "require_pkce", "resource_server",
     ]
 
     let clientId: String
@@ -117,6 +117,7 @@ struct NewClientBody: RequestBody {
     let grantTypes: [String]?
     let scopes: [String]?
     let requirePkce: Bool?
+    let resourceServer: Bool?
 
     func parsed() throws -> NewClientApplication {
         NewClientApplication(
@@ -124,14 +125,15 @@ struct NewClientBody: RequestBody {
             homepageURL: homepageUrl, type: try type.map(ClientType.init(parsing:)) ?? .confidential,
             redirectURIs: try RedirectURI.parseAll(redirectUris ?? []),
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
-            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce ?? true)
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce ?? true,
+            isResourceServer: resourceServer ?? false)
     }
 }
 
 struct ClientChangeBody: RequestBody {
     static let fields = [
         "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "require_pkce",
-        "disabled",
+        "resource_server", "disabled",
     ]
     static let nullable: Set = ["description", "logo_url", "homepage_url"]
 
@@ -143,10 +145,12 @@ struct ClientChangeBody: RequestBody {
     var grantTypes: [String]?
     var scopes: [String]?
     var requirePkce: Bool?
+    var resourceServer: Bool?
     var disabled: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, requirePkce, disabled
+        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, requirePkce, resourceServer
+        case disabled
     }
 
     init(from decoder: any Decoder) throws {
@@ -159,6 +163,7 @@ struct ClientChangeBody: RequestBody {
         grantTypes = try container.decodeUnlessAbsent([String].self, forKey: .grantTypes)
         scopes = try container.decodeUnlessAbsent([String].self, forKey: .scopes)
         requirePkce = try container.decodeUnlessAbsent(Bool.self, forKey: .requirePkce)
+        resourceServer = try container.decodeUnlessAbsent(Bool.self, forKey: .resourceServer)
         disabled = try container.decodeUnlessAbsent(Bool.self, forKey: .disabled)
     }
 
@@ -167,7 +172,8 @@ struct ClientChangeBody: RequestBody {
             name: try name.map { try DisplayName($0) }, description: description, logoURL: logoUrl,
             homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try RedirectURI.parseAll($0) },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
-            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce, isDisabled: disabled)
+            scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce,
+            isResourceServer: resourceServer, isDisabled: disabled)
     }
 }
 

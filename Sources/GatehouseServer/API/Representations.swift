@@ -168,6 +168,7 @@ struct ClientRepresentation: ResponseEncodable {
     let grantTypes: [String]
     let scopes: [String]
     let requirePkce: Bool
+    let resourceServer: Bool
     let disabled: Bool
     /// After a rotation with a grace period: when the previous secret stops working.
     let previousSecretExpiresAt: Date?
@@ -186,6 +187,7 @@ struct ClientRepresentation: ResponseEncodable {
         grantTypes = client.grantTypes.sorted().map(\.rawValue)
         scopes = client.scopes.sorted().map(\.name)
         requirePkce = client.requirePKCE
+        resourceServer = client.isResourceServer
         disabled = client.isDisabled
         previousSecretExpiresAt = client.secret?.previousExpiresAt
         createdBy = client.createdBy.map { "\($0)" }
@@ -195,7 +197,7 @@ struct ClientRepresentation: ResponseEncodable {
 
     enum CodingKeys: CodingKey {
         case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, grantTypes, scopes, requirePkce
-        case disabled, previousSecretExpiresAt, createdBy, createdAt, updatedAt
+        case resourceServer, disabled, previousSecretExpiresAt, createdBy, createdAt, updatedAt
     }
 
     /// Every field is always present; an unset one is `null`, never missing.
@@ -211,6 +213,7 @@ struct ClientRepresentation: ResponseEncodable {
         try container.encode(grantTypes, forKey: .grantTypes)
         try container.encode(scopes, forKey: .scopes)
         try container.encode(requirePkce, forKey: .requirePkce)
+        try container.encode(resourceServer, forKey: .resourceServer)
         try container.encode(disabled, forKey: .disabled)
         try container.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
         try container.encode(createdBy, forKey: .createdBy)

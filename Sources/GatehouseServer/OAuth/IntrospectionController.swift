@@ -4,15 +4,26 @@ import HTTPTypes
 import Hummingbird
 
 /// `POST /oauth/introspect` (RFC 7662): an authenticated confidential client asks whether a credential —
-/// access token, refresh token or API key — is active. Anything not active in the client's workspace gets
-/// `{"active": false}`, and nothing more.
+/// access token, refresh token or API key — is active. Anything not active, or not the client's to know about
+/// (see `Introspection`), gets `{"active": false}`, and nothing more. Each client may ask `perMinute` times a
+/// minute; past that, 429 with `Retry-After`.
 struct IntrospectionController {
     let clients: ClientAuthenticator
     let introspection: Introspection
+    let limiter: RateLimiter
+    let perMinute: Int
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/introspect") { request, context in
             let (client, token) = try await clients.tokenRequest(request, context: context)
+            let decision = try await limiter.admit(bucket: "introspect:\(client.id)", limit: perMinute)
+            guard decision.allowed else {
+                throw OAuthError(
+                    status: .tooManyRequests, code: "temporarily_unavailable",
+                    description: "This client may introspect \(perMinute) times a minute; "
+                        + "try again in \(decision.resetAfter) seconds.",
+                    headers: [.retryAfter: "\(decision.resetAfter)"])
+            }
             let active: ActiveCredential?
             do {
                 active = try await introspection.introspect(token, by: client)

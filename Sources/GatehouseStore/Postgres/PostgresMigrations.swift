@@ -310,13 +310,15 @@ enum PostgresMigrations {
                 "DROP TABLE access_tokens",
             ]),
         Migration(
-            version: 9, name: "consent_terms_and_sign_in_attempts",
+            version: 9, name: "consent_terms_resource_servers_and_sign_in_attempts",
             statements: [
                 // A consent covers the client as it was when given: its redirect URIs, grant types and scopes
                 // then. Consents stored before this version have none, and cover no client: users are asked again.
                 "ALTER TABLE consents ADD COLUMN client_redirect_uris text",
                 "ALTER TABLE consents ADD COLUMN client_grant_types text",
                 "ALTER TABLE consents ADD COLUMN client_scopes text",
+                // A resource server may introspect any credential of its workspace; other clients only their own.
+                "ALTER TABLE clients ADD COLUMN resource_server boolean NOT NULL DEFAULT false",
                 // Failed sign-ins counted per account and per address in quarter-hour windows, apart from the
                 // per-minute request counts: their own table, their own lifetime.
                 """

@@ -24,13 +24,13 @@ extension PostgresStore {
         """
         INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type, redirect_uris,
             grant_types, scopes, secret_digest, previous_secret_digest, previous_secret_expires_at, require_pkce,
-            is_disabled, created_by, created_at, updated_at)
+            resource_server, is_disabled, created_by, created_at, updated_at)
         VALUES (\(client.id.value), \(client.workspaceID.rawValue), \(client.name), \(client.description),
             \(client.logoURL), \(client.homepageURL), \(client.type.rawValue),
             \(StoredForm.redirectURIs(client.redirectURIs)), \(StoredForm.grantTypes(client.grantTypes)),
             \(StoredForm.scopeSet(client.scopes)), \(client.secret?.current.hex), \(client.secret?.previous?.hex),
-            \(client.secret?.previousExpiresAt), \(client.requirePKCE), \(client.isDisabled),
-            \(client.createdBy?.rawValue),
+            \(client.secret?.previousExpiresAt), \(client.requirePKCE), \(client.isResourceServer),
+            \(client.isDisabled), \(client.createdBy?.rawValue),
             \(client.createdAt), \(client.updatedAt))
         """
     }
@@ -43,7 +43,7 @@ extension PostgresStore {
             grant_types = \(StoredForm.grantTypes(client.grantTypes)), scopes = \(StoredForm.scopeSet(client.scopes)),
             secret_digest = \(client.secret?.current.hex), previous_secret_digest = \(client.secret?.previous?.hex),
             previous_secret_expires_at = \(client.secret?.previousExpiresAt), require_pkce = \(client.requirePKCE),
-            is_disabled = \(client.isDisabled),
+            resource_server = \(client.isResourceServer), is_disabled = \(client.isDisabled),
             updated_at = \(client.updatedAt)
         WHERE client_id = \(client.id.value) AND workspace_id = \(client.workspaceID.rawValue)
         RETURNING client_id
@@ -94,6 +94,7 @@ extension PostgresStore {
                     previousExpiresAt: previousExpiresAt)
             },
             requirePKCE: try row["require_pkce"].decode(Bool.self),
+            isResourceServer: try row["resource_server"].decode(Bool.self),
             isDisabled: try row["is_disabled"].decode(Bool.self),
             createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
             createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self))

@@ -331,13 +331,18 @@ enum SQLiteMigrations {
                 "DROP TABLE access_tokens",
             ]),
         Migration(
-            version: 9, name: "consent_terms",
+            version: 9, name: "consent_terms_and_resource_servers",
             statements: [
                 // A consent covers the client as it was when given: its redirect URIs, grant types and scopes
                 // then. Consents stored before this version have none, and cover no client: users are asked again.
                 "ALTER TABLE consents ADD COLUMN client_redirect_uris TEXT",
                 "ALTER TABLE consents ADD COLUMN client_grant_types TEXT",
                 "ALTER TABLE consents ADD COLUMN client_scopes TEXT",
+                // A resource server may introspect any credential of its workspace; other clients only their own.
+                """
+                ALTER TABLE clients ADD COLUMN resource_server INTEGER NOT NULL DEFAULT 0
+                    CHECK (resource_server IN (0, 1))
+                """,
             ]),
     ]
 }

@@ -28,16 +28,17 @@ extension SQLiteStore {
             sql: """
                 INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type,
                     redirect_uris, grant_types, scopes, secret_digest, previous_secret_digest,
-                    previous_secret_expires_at, require_pkce, is_disabled, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    previous_secret_expires_at, require_pkce, resource_server, is_disabled, created_by, created_at,
+                    updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 client.id.value, client.workspaceID.description, client.name, client.description, client.logoURL,
                 client.homepageURL, client.type.rawValue, StoredForm.redirectURIs(client.redirectURIs),
                 StoredForm.grantTypes(client.grantTypes), StoredForm.scopeSet(client.scopes),
                 client.secret?.current.hex, client.secret?.previous?.hex,
-                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isDisabled,
-                client.createdBy?.description, client.createdAt.microsecondsSince1970,
+                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isResourceServer,
+                client.isDisabled, client.createdBy?.description, client.createdAt.microsecondsSince1970,
                 client.updatedAt.microsecondsSince1970,
             ])
     }
@@ -47,15 +48,17 @@ extension SQLiteStore {
             sql: """
                 UPDATE clients SET name = ?, description = ?, logo_url = ?, homepage_url = ?, redirect_uris = ?,
                     grant_types = ?, scopes = ?, secret_digest = ?, previous_secret_digest = ?,
-                    previous_secret_expires_at = ?, require_pkce = ?, is_disabled = ?, updated_at = ?
+                    previous_secret_expires_at = ?, require_pkce = ?, resource_server = ?, is_disabled = ?,
+                    updated_at = ?
                 WHERE client_id = ? AND workspace_id = ?
                 """,
             arguments: [
                 client.name, client.description, client.logoURL, client.homepageURL,
                 StoredForm.redirectURIs(client.redirectURIs), StoredForm.grantTypes(client.grantTypes),
                 StoredForm.scopeSet(client.scopes), client.secret?.current.hex, client.secret?.previous?.hex,
-                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isDisabled,
-                client.updatedAt.microsecondsSince1970, client.id.value, client.workspaceID.description,
+                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isResourceServer,
+                client.isDisabled, client.updatedAt.microsecondsSince1970, client.id.value,
+                client.workspaceID.description,
             ])
         guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
     }
@@ -98,7 +101,7 @@ extension SQLiteStore {
                     current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
                     previousExpiresAt: previousExpiresAt.map(Date.init(microsecondsSince1970:)))
             },
-            requirePKCE: row["require_pkce"], isDisabled: row["is_disabled"],
+            requirePKCE: row["require_pkce"], isResourceServer: row["resource_server"], isDisabled: row["is_disabled"],
             createdBy: try createdBy.map { UserID(try uuid($0)) },
             createdAt: Date(microsecondsSince1970: row["created_at"]),
             updatedAt: Date(microsecondsSince1970: row["updated_at"]))

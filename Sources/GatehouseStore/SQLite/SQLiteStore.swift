@@ -27,7 +27,8 @@ package final class SQLiteStore: GatehouseStorage {
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             if !FileManager.default.fileExists(atPath: path) {
                 // SQLite gives the -wal and -shm files the database file's own permissions.
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                guard
+                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
                 else { throw StoreUnavailable("cannot create the SQLite database at \(path)") }
             }
         } catch let error as StoreUnavailable {

@@ -58,7 +58,8 @@ struct ClientPages {
                 let change = ClientChange(
                     name: try DisplayName(form["name"] ?? ""), description: .some(form["description"]),
                     logoURL: .some(form["logo_url"]), homepageURL: .some(form["homepage_url"]),
-                    redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")))
+                    redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")),
+                    isResourceServer: form["resource_server"] == "on")
                 let client = try await clients.change(id, change, by: page.caller)
                 return Response.redirect(to: Notice.location(Self.path(client), "client_saved"), after: .post)
             } catch let error as DomainError {
@@ -119,6 +120,7 @@ struct ClientPages {
         if let form {
             for field in ["name", "description", "logo_url", "homepage_url"] { values[field] = form[field] ?? "" }
             values["redirect_uris"] = form.lines("redirect_uris").joined(separator: "\n")
+            values["resource_server"] = form["resource_server"] == "on"
         }
         values["crumbs"] = Self.crumbs
         values["can_write"] = page.holds(.clientsWrite)
@@ -146,7 +148,7 @@ struct ClientPages {
             "client_id": client.id.value, "name": client.name, "description": client.description ?? "",
             "logo_url": client.logoURL ?? "", "homepage_url": client.homepageURL ?? "",
             "type": client.type.rawValue, "confidential": client.type == .confidential,
-            "disabled": client.isDisabled, "path": path(client),
+            "disabled": client.isDisabled, "resource_server": client.isResourceServer, "path": path(client),
             "redirect_uris": client.redirectURIs.map(\.value).joined(separator: "\n"),
             "redirect_list": client.redirectURIs.map(\.value),
             "grant_types": client.grantTypes.map(\.rawValue).sorted().joined(separator: ", "),
