@@ -28,7 +28,7 @@ package struct ServerConfiguration: Sendable {
         host: String = defaultHost, port: Int = defaultPort,
         database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
         templatesDirectory: String = "Templates", keys: APIKeySettings? = nil,
-        accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = []
+        accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = [], introspectionsPerMinute: Int? = nil
     ) throws(DomainError) {
         guard (0...65535).contains(port) else {
             throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
@@ -44,6 +44,14 @@ package struct ServerConfiguration: Sendable {
         self.templatesDirectory = templatesDirectory
         if let keys { self.keys = keys } else { self.keys = try APIKeySettings() }
         self.oauth = try OAuthSettings(issuer: self.issuer.absoluteString, accessTokenLifetime: accessTokenLifetime)
+        if let introspectionsPerMinute {
+            guard OAuthSettings.introspectionLimits.contains(introspectionsPerMinute) else {
+                throw .invalidInput(
+                    field: "introspection_rate_limit",
+                    message: "The introspection rate limit must be between 1 and 10000000 requests a minute.")
+            }
+            self.oauth.introspectionsPerMinute = introspectionsPerMinute
+        }
         self.trustedProxies = Set(
             try trustedProxies.map { text throws(DomainError) in
                 guard let address = ClientAddressMiddleware.normalizedIPAddress(text) else {

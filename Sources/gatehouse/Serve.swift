@@ -36,6 +36,11 @@ struct Serve: AsyncParsableCommand {
     var accessTokenLifetime: Int?
 
     @Option(
+        help: "Introspection requests a minute for each client (env GATEHOUSE_INTROSPECTION_RATE_LIMIT; default 60000)."
+    )
+    var introspectionRateLimit: Int?
+
+    @Option(
         help: ArgumentHelp(
             "A load balancer or proxy whose X-Forwarded-For names the client, by IP address; repeat for several "
                 + "(env GATEHOUSE_TRUSTED_PROXIES, comma-separated; default none).", valueName: "address"))
@@ -91,7 +96,20 @@ struct Serve: AsyncParsableCommand {
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
             keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
-            accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies())
+            accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies(),
+            introspectionsPerMinute: try introspectionLimit())
+    }
+
+    private func introspectionLimit() throws -> Int? {
+        guard
+            let text = introspectionRateLimit.map(String.init)
+                ?? Environment.value("GATEHOUSE_INTROSPECTION_RATE_LIMIT")
+        else { return nil }
+        guard let value = Int(text) else {
+            throw DomainError.invalidInput(
+                field: "introspection_rate_limit", message: "The introspection rate limit '\(text)' is not a number.")
+        }
+        return value
     }
 
     private func trustedProxies() -> [String] {

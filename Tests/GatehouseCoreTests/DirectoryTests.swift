@@ -96,6 +96,42 @@ struct DirectoryTests {
         }
     }
 
+    /// A caller acting as `role`, holding `scopes`.
+    private func caller(_ role: Role, _ scopes: Set<Scope>, in workspace: Workspace) throws -> Caller {
+        let user = try Fixture.user("\(role.rawValue)-caller@acme.test", in: workspace, role: role)
+        return Caller(
+            Principal(
+                workspaceID: workspace.id, user: user, role: role, scopes: scopes, credential: .webSession,
+                rateLimitPerMinute: 0), address: nil)
+    }
+
+    @Test func aRoleIsGivenOnlyByWhoHoldsEveryRightOfIt() async throws {
+        let acme = try await acme()
+        let hr = try caller(.hrAdmin, BuiltInScopes.scopes(of: .hrAdmin), in: acme)
+        // An HR admin holds what a plain user and another HR admin hold, not what an admin holds.
+        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: hr)
+        _ = try await users.create(Fixture.newUser("hr2@acme.test", role: .hrAdmin), in: acme.id, by: hr)
+        await #expect(throws: DomainError.self) {
+            _ = try await users.create(Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: hr)
+        }
+        // A credential narrowed to users:write holds none of a plain user's personal rights.
+        let narrowed = try caller(.hrAdmin, [.usersWrite], in: acme)
+        await #expect {
+            _ = try await users.create(Fixture.newUser("bob@acme.test"), in: acme.id, by: narrowed)
+        } throws: { error in
+            (error as? DomainError)?.message.contains("email, openid, profile") == true
+        }
+        #expect(try await store.user(email: EmailAddress("bob@acme.test")) == nil)
+    }
+
+    @Test func aBoundedRoleIsTheLesserOfTheTwo() {
+        #expect(Role.superAdmin.bounded(by: .admin) == .admin)
+        #expect(Role.admin.bounded(by: .superAdmin) == .admin)
+        #expect(Role.hrAdmin.bounded(by: .hrAdmin) == .hrAdmin)
+        #expect(Role.hrAdmin.bounded(by: .admin) == .user)
+        #expect(Role.user.bounded(by: .superAdmin) == .user)
+    }
+
     @Test func deactivatingAndActivatingAUserIsRecordedWithTheTime() async throws {
         let acme = try await acme()
         let ann = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine)

@@ -4,6 +4,19 @@ import Testing
 
 @Suite("Parsed values")
 struct ValueTests {
+    @Test func aNameIsBoundedByBytesAsWellAsCharacters() throws {
+        // One letter with 400,000 combining accents is one character.
+        let accented = "a" + String(repeating: "\u{0301}", count: 400_000)
+        #expect(accented.count == 1)
+        #expect {
+            try DisplayName(accented)
+        } throws: { error in
+            (error as? DomainError)?.message == "The name must be at most 200 characters (and 800 bytes) long."
+        }
+        #expect(try DisplayName(String(repeating: "é", count: 200)).value.count == 200)
+        #expect(throws: DomainError.self) { try DisplayName(String(repeating: "é", count: 201)) }
+    }
+
     @Test func emailIsTrimmedAndLowerCased() throws {
         #expect(try EmailAddress("  Ann.Lee@Example.COM ").value == "ann.lee@example.com")
     }

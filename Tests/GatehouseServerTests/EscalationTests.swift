@@ -56,6 +56,30 @@ struct EscalationTests {
         }
     }
 
+    @Test func aClientCarriesTheRightsOfItsServiceKeys() async throws {
+        try await withAPI { api in
+            let staff = try await Self.staff(api)
+            let created = try await api.registerClient(
+                #"{"client_id":"plain","name":"Plain","scopes":["profile"]}"#, key: staff.superKey)
+            #expect(created.status == .created)
+            // The super admin gives it a service key with every right of the workspace.
+            let key = try await api.call(
+                .post, "/api/v1/clients/plain/api-keys", key: staff.superKey, json: #"{"name":"all"}"#)
+            #expect(key.status == .created)
+            for body in [#"{"disabled":true}"#, #"{"name":"Renamed"}"#] {
+                let answer = try await api.call(.patch, "/api/v1/clients/plain", key: staff.adminKey, json: body)
+                #expect(answer.status == .forbidden, "\(body): \(answer.text)")
+                #expect(answer.error?.message.contains("audit:read") == true)
+            }
+            // Revoked by the super admin, the key no longer counts.
+            let keyID = try #require(key.string("id"))
+            #expect(try await api.call(.post, "/api/v1/api-keys/\(keyID)/revoke", key: staff.superKey).status == .ok)
+            #expect(
+                try await api.call(.patch, "/api/v1/clients/plain", key: staff.adminKey, json: #"{"name":"Renamed"}"#)
+                    .status == .ok)
+        }
+    }
+
     @Test func aClientThatGainsARedirectURIOrGrantTypeMustAskForConsentAgain() async throws {
         try await OAuthWorld.run { world in
             let (_, superKey) = try await world.api.key(for: world.owner)

@@ -97,6 +97,24 @@ struct SignInPageTests {
         }
     }
 
+    @Test func aCSRFTokenIsBoundToItsSession() async throws {
+        try await OAuthWorld.run { world in
+            let victim = try await world.signedIn()
+            let attacker = try await world.signedIn()
+            let attackersToken = try Browser.field("csrf_token", in: try await attacker.get("/account"))
+            // A sibling host plants the attacker's CSRF cookie in the victim's browser and posts the attacker's
+            // token: with a plain double-submit cookie that would pass.
+            victim.setCookie("gatehouse_csrf", attacker.cookies["gatehouse_csrf"])
+            let forged = try await victim.post("/logout", [("csrf_token", attackersToken)])
+            #expect(forged.status == .forbidden)
+            #expect(try await victim.get("/account").status == .ok, "still signed in")
+            // The victim's own page carries the token of the victim's session, which works.
+            let own = try Browser.field("csrf_token", in: try await victim.get("/account"))
+            #expect(own != attackersToken)
+            #expect(try await victim.post("/logout", [("csrf_token", own)]).status == .seeOther)
+        }
+    }
+
     @Test func parallelWrongPasswordsAreJudgedAtMostTenTimes() async throws {
         // Over a real socket: 200 guesses at once for one account, each counted before its password is checked.
         try await OAuthWorld.run(framework: .live) { world in

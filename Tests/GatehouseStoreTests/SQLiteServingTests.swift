@@ -13,6 +13,20 @@ struct SQLiteServingTests {
         return folder.appendingPathComponent("gatehouse.sqlite").path
     }
 
+    @Test func theDatabaseIsReadableByItsOwnerAlone() async throws {
+        let path = Self.freshPath()
+        let store = try SQLiteStore(path: path, serving: true)
+        try await store.migrate()
+        func mode(_ path: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        #expect(try mode(URL(fileURLWithPath: path).deletingLastPathComponent().path) == 0o700)
+        for file in [path, path + "-wal", path + "-shm"] {
+            #expect(FileManager.default.fileExists(atPath: file), "\(file)")
+            #expect(try mode(file) & 0o077 == 0, "\(file) is readable by others")
+        }
+    }
+
     @Test func aSecondServerOnTheSameFileIsRefusedUntilTheFirstHasGone() throws {
         let path = Self.freshPath()
         var first: SQLiteStore? = try SQLiteStore(path: path, serving: true)

@@ -165,8 +165,12 @@ package struct UserAdministration: Sendable {
         return changed
     }
 
-    /// Records that the user accepted the privacy notice; their credentials work from then on.
+    /// Records that the user accepted the privacy notice; their credentials work from then on. Only the user
+    /// themselves accepts it, or the operator recording an acceptance made elsewhere.
     package func acceptPrivacyNotice(_ id: UserID, by caller: Caller) async throws -> User {
+        if let principal = caller.principal, principal.user?.id != id {
+            throw DomainError.forbidden("Only the person themselves can accept the privacy notice.")
+        }
         var user = try await store.user(id, visibleTo: caller)
         guard user.privacyNoticeAcceptedAt == nil else { return user }
         let now = clock.now()

@@ -14,9 +14,12 @@ package struct OAuthSettings: Sendable {
     package var sessionLifetime: TimeInterval
     /// How long a browser stays signed in without being used: 30 minutes.
     package var sessionIdleTimeout: TimeInterval
-    /// How many introspection requests one client may make a minute: 6,000 (100 a second), so a busy resource
-    /// server is served while no client can try credentials at the speed of the server.
-    package var introspectionsPerMinute: Int = 6000
+    /// How many introspection requests one client may make a minute: 60,000 (1,000 a second) by default, so a
+    /// busy resource server is served while no one client can take the whole server.
+    package var introspectionsPerMinute: Int = 60_000
+
+    /// The introspection limits an operator may set.
+    package static let introspectionLimits: ClosedRange<Int> = 1...10_000_000
 
     package static let accessTokenLifetimes: ClosedRange<TimeInterval> = 60...86_400
 
