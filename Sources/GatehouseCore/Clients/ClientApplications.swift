@@ -124,6 +124,9 @@ package struct ClientApplications: Sendable {
         try Self.check(grantTypes, for: input.type)
         try Self.checkPKCE(input.requirePKCE, for: input.type)
         try Self.checkResourceServer(input.isResourceServer, for: input.type)
+        if input.isResourceServer {
+            try Rights.require(caller, toHold: Rights.ofResourceServer, toDo: "You cannot register a resource server")
+        }
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: workspace))
         let scopes =
             try input.scopes.map { try checked($0, rights: rights, by: caller) } ?? defaultScopes(rights, caller)
@@ -138,9 +141,6 @@ package struct ClientApplications: Sendable {
             secret: secret.map { ClientSecretDigests(current: $0.digest) }, requirePKCE: input.requirePKCE,
             isResourceServer: input.isResourceServer, createdBy: caller.principal?.user?.id,
             createdAt: now, updatedAt: now)
-        if client.isResourceServer {
-            try Rights.require(caller, toHold: Rights.ofResourceServer, toDo: "You cannot register a resource server")
-        }
         try await audit.record(
             .insertClient(client), as: "client.created", by: caller,
             details: ["name": client.name, "type": client.type.rawValue])

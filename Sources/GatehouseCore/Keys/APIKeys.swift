@@ -79,6 +79,11 @@ package struct APIKeys: Sendable {
     ) async throws -> (APIKey, PlaintextKey) {
         try caller.require(.apiKeysWrite)
         let holder = try await self.holder(owner, visibleTo: caller)
+        if case .user = owner, let principal = caller.principal, principal.user == nil {
+            // Its maker bounds a key made for someone else, and a client is no one: it could not be held to account.
+            throw DomainError.forbidden(
+                "A key that acts as a person is made by a person (or the operator), not by a client's credential.")
+        }
         if owner != caller.principal?.user.map({ KeyOwner.user($0.id) }) {
             // A key acts as its owner: making one for someone (or a client) that holds more than you is acting
             // as them.

@@ -153,14 +153,7 @@ extension PostgresStore {
                 case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
                 case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
                 case .insertClient(let client): ([Self.insertQuery(client)], nil)
-                case .updateClient(let client):
-                    // A disabled client's codes in flight die with it, so enabling it again revives none.
-                    (
-                        (client.isDisabled
-                            ? [
-                                "DELETE FROM authorization_codes WHERE client_id = \(client.id.value) AND consumed_at IS NULL"
-                            ] : []) + [Self.updateQuery(client)], "client \(client.id)"
-                    )
+                case .updateClient(let client): (Self.updateQueries(client), "client \(client.id)")
                 case .deleteClient(let client):
                     (Self.deleteHoldingsQueries(of: client) + [Self.deleteQuery(client)], "client \(client.id)")
                 }

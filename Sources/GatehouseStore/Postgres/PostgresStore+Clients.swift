@@ -35,6 +35,14 @@ extension PostgresStore {
         """
     }
 
+    /// The update, last (it names the record), after deleting the codes in flight of a client being disabled:
+    /// they die with it, so enabling it again revives none.
+    static func updateQueries(_ client: ClientApplication) -> [PostgresQuery] {
+        let codes: PostgresQuery =
+            "DELETE FROM authorization_codes WHERE client_id = \(client.id.value) AND consumed_at IS NULL"
+        return (client.isDisabled ? [codes] : []) + [updateQuery(client)]
+    }
+
     /// Returns the updated row's id, so an update of a missing client is noticed.
     static func updateQuery(_ client: ClientApplication) -> PostgresQuery {
         """
