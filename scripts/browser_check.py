@@ -213,6 +213,11 @@ def run(admin, base, args, redirect_uri):
     admin.press("I have copied it — continue")
     check("continuing leads to the client's page", admin.path() == "/admin/clients/reports-dashboard", admin.path())
     check("the secret is not on the client's page", secret not in admin.driver.page_source)
+    admin.click(admin.driver.find_element(By.CSS_SELECTOR, "input[name=resource_server]"), navigates=False)
+    admin.press("Save")
+    check("ticking Resource server and saving marks the client so",
+          "The client application is saved." in admin.text() and "resource server" in admin.text(), admin.text())
+    admin.shot("resource-server")
     admin.open("/admin/clients")
     check("the client is listed", "Reports Dashboard" in admin.text())
     admin.shot("clients")
@@ -315,6 +320,11 @@ def run(admin, base, args, redirect_uri):
         check("the code is exchanged for tokens with the copied secret",
               tokens.status_code == 200 and "id_token" in tokens.json(), tokens.text)
         check("her user key works now that she accepted the notice", api(base, user_key).status_code == 200)
+        described = requests.post(base + "/oauth/introspect", data={"token": user_key},
+                                  auth=("reports-dashboard", secret), timeout=10)
+        check("the resource server learns about her key by introspection",
+              described.json().get("active") is True and described.json().get("token_type") == "api_key",
+              described.text)
 
         print("-- a plain user is refused the admin pages")
         user.open("/account")
