@@ -5,8 +5,8 @@ import Foundation
 /// A key whose shape or checksum is wrong is refused before any store read. A genuine key acts with its
 /// owner's rights at this moment. A user key: the owner's current role bounds its scopes, and a deactivated
 /// owner or one who has not accepted the privacy notice stops it; a key made for its owner by someone else is
-/// bounded by its maker's current role as well, and stops when the maker is deactivated. A service key: every scope of the workspace
-/// bounds it, and a disabled (or deleted) client stops it.
+/// bounded by its maker's current role as well, and stops when the maker is deactivated. A service key: every
+/// scope of the workspace bounds it, and a disabled (or deleted) client stops it.
 package struct APIKeyVerifier: CredentialVerifier {
     let store: any KeyVerificationStore
     let peppers: KeyPeppers

@@ -56,7 +56,8 @@ package struct APIKeyChange: Sendable {
 ///
 /// Nobody can hand out rights they do not hold (`Rights`): a key's possible rights must be within its creator's;
 /// a key for someone else needs every right of their role; changing, revoking or reactivating a key needs every
-/// right it could use. A key made for someone else also stays within its maker's rights when used (`APIKeyVerifier`).
+/// right it could use. A key made for someone else also stays within its maker's rights when used
+/// (`APIKeyVerifier`).
 package struct APIKeys: Sendable {
     let store: any AccessStore
     let clock: any WallClock
