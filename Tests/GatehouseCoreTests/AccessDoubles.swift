@@ -19,10 +19,6 @@ final class MemoryRateLimitStore: RateLimitStore {
     }
 
     func credentialEpoch() async throws -> Int64 { epoch.withLock { $0 } }
-
-    func requestCount(bucket: String, windowStart: Date) async throws -> Int {
-        counts.withLock { $0["\(bucket)@\(windowStart.timeIntervalSince1970)"] ?? 0 }
-    }
 }
 
 /// Serves one key and its owner (a user or a client), and counts every read, to prove which checks need none.

@@ -14,7 +14,6 @@ struct CredentialCacheTests {
         func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
             CountedRequest(count: 1, credentialEpoch: epoch.withLock { $0 })
         }
-        func requestCount(bucket: String, windowStart: Date) async throws -> Int { 0 }
         func credentialEpoch() async throws -> Int64 { epoch.withLock { $0 } }
         func raise() { epoch.withLock { $0 += 1 } }
     }

@@ -52,8 +52,6 @@ package protocol RateLimitStore: Sendable {
     /// A counter the store raises, in the same transaction, with every change by any process that can alter what
     /// an API key or access token may do: keys, users, clients, scope definitions, revoked grants and tokens.
     func credentialEpoch() async throws -> Int64
-    /// The count of `bucket`'s window that starts at `windowStart`, without adding to it.
-    func requestCount(bucket: String, windowStart: Date) async throws -> Int
 }
 
 /// A change to one record that the audit trail records together with it.

@@ -95,13 +95,6 @@ extension PostgresStore {
         try await rows("SELECT value FROM credential_epoch WHERE id = 1").first?["value"].decode(Int64.self) ?? 0
     }
 
-    package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
-        let start = StoredForm.windowStart(windowStart)
-        let found = try await rows(
-            "SELECT count FROM rate_limit_windows WHERE bucket = \(bucket) AND window_start = \(start)")
-        return try found.first?["count"].decode(Int.self) ?? 0
-    }
-
     // MARK: Sign-in attempts
 
     package func countAttempt(bucket: String, windowStart: Date) async throws -> Int {

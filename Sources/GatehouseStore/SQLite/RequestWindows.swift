@@ -45,9 +45,4 @@ final class RequestWindows: Sendable {
             state.counts[window] = count > 1 ? count - 1 : nil
         }
     }
-
-    /// The count of `bucket`'s window that starts at `start`, without adding to it.
-    func current(_ bucket: String, windowStart start: Int64) -> Int {
-        state.withLock { $0.counts[Window(bucket: bucket, start: start)] ?? 0 }
-    }
 }

@@ -94,10 +94,6 @@ extension SQLiteStore {
         try epoch.read()
     }
 
-    package func requestCount(bucket: String, windowStart: Date) async throws -> Int {
-        windows.current(bucket, windowStart: StoredForm.windowStart(windowStart))
-    }
-
     // MARK: Sign-in attempts
 
     package func countAttempt(bucket: String, windowStart: Date) async throws -> Int {
