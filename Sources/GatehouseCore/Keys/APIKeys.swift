@@ -88,7 +88,8 @@ package struct APIKeys: Sendable {
         if owner != caller.principal?.user.map({ KeyOwner.user($0.id) }) {
             // A key acts as its owner: making one for someone (or a client) that holds more than you is acting
             // as them.
-            try Rights.require(caller, toHold: holder.carried, toDo: "You cannot make a key for \(holder.name)")
+            try Rights.require(
+                caller, toHold: try await carried(by: holder), toDo: "You cannot make a key for \(holder.name)")
         }
         let possible = try grantable(input.scopes, holder: holder)
         guard caller.holds(possible) else {
@@ -194,9 +195,8 @@ package struct APIKeys: Sendable {
     private struct Holder {
         let workspace: WorkspaceID
         let held: Set<Scope>
-        /// What the holder carries, which whoever makes a key for them must hold: a user's role; a client's
-        /// scopes and service keys.
-        let carried: Set<Scope>
+        /// The client, for a service key's holder.
+        let client: ClientApplication?
         let rights: RoleRights
         /// How the audit trail names the holder.
         let description: String
@@ -212,8 +212,7 @@ package struct APIKeys: Sendable {
             let user = try await store.user(id, visibleTo: caller)
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: user.workspaceID))
             return Holder(
-                workspace: user.workspaceID, held: rights.scopes(of: user.role), carried: rights.scopes(of: user.role),
-                rights: rights,
+                workspace: user.workspaceID, held: rights.scopes(of: user.role), client: nil, rights: rights,
                 description: "\(user.id)", name: user.email.value, bound: "The owner's role (\(user.role.rawValue))")
         case .client(let id):
             guard let client = try await store.client(id: id), caller.canSee(client.workspaceID) else {
@@ -221,10 +220,16 @@ package struct APIKeys: Sendable {
             }
             let rights = RoleRights(custom: try await store.scopeDefinitions(in: client.workspaceID))
             return Holder(
-                workspace: client.workspaceID, held: rights.scopes(of: .superAdmin),
-                carried: try await Rights(store: store).of(client), rights: rights,
+                workspace: client.workspaceID, held: rights.scopes(of: .superAdmin), client: client, rights: rights,
                 description: "client:\(client.id)", name: "the client '\(client.id)'", bound: "The workspace")
         }
+    }
+
+    /// What the holder carries, which whoever makes a key for them must hold: a user's role; a client's scopes
+    /// and service keys. Read only when a key is made, since a client's takes a listing of its keys.
+    private func carried(by holder: Holder) async throws -> Set<Scope> {
+        guard let client = holder.client else { return holder.held }
+        return try await Rights(store: store).of(client)
     }
 
     /// The rights a key with `scopes` could ever use for its holder now, after checking every scope exists
