@@ -27,19 +27,19 @@ struct FormDecodingTests {
         for sample in samples {
             let expected = Self.foundation(sample)
             if let expected, expected.contains("\u{FFFD}") {
-                #expect(OAuthRequest.formDecode(sample[...]) == nil, "\(sample): not UTF-8, refused")
+                #expect(FormEncoded.decode(sample[...]) == nil, "\(sample): not UTF-8, refused")
             } else {
-                #expect(OAuthRequest.formDecode(sample[...]) == expected, "\(sample)")
+                #expect(FormEncoded.decode(sample[...]) == expected, "\(sample)")
             }
         }
-        #expect(OAuthRequest.formDecode("a%FEb"[...]) == nil)
-        #expect(OAuthRequest.formDecode("é%FE"[...]) == nil)
+        #expect(FormEncoded.decode("a%FEb"[...]) == nil)
+        #expect(FormEncoded.decode("é%FE"[...]) == nil)
     }
 
     @Test func blanksAreTrimmedFromBothEnds() {
-        #expect(OAuthRequest.trimmedBlanks(" \t a b \t ") == "a b")
-        #expect(OAuthRequest.trimmedBlanks("ab") == "ab")
-        #expect(OAuthRequest.trimmedBlanks(" \t ") == "")
-        #expect(OAuthRequest.trimmedBlanks("") == "")
+        #expect(FormEncoded.trimmedBlanks(" \t a b \t ") == "a b")
+        #expect(FormEncoded.trimmedBlanks("ab") == "ab")
+        #expect(FormEncoded.trimmedBlanks(" \t ") == "")
+        #expect(FormEncoded.trimmedBlanks("") == "")
     }
 }

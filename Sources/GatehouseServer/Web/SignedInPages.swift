@@ -145,11 +145,7 @@ struct WebForm {
     let pairs: [(name: String, value: String)]
 
     static func read(_ request: Request, context: AppRequestContext) async throws -> WebForm {
-        guard let body = try await OAuthRequest.formBody(request, context: context) else {
-            throw PageError.badRequest("The form must be sent as application/x-www-form-urlencoded.")
-        }
-        guard let pairs = OAuthRequest.pairs(body) else { throw PageError.badRequest("The form is not valid.") }
-        return WebForm(pairs: pairs)
+        WebForm(pairs: try await FormEncoded.body(of: request, context: context).pairs)
     }
 
     /// The field's value with surrounding white space removed; nil when absent or blank.

@@ -49,6 +49,9 @@ struct PageErrorMiddleware: RouterMiddleware {
             var response = try pages.page("error", error.values, status: error.status)
             response.headers.append(contentsOf: error.headers)
             return response
+        } catch let error as FormError {
+            let page = PageError.badRequest(error.message)
+            return try pages.page("error", page.values, status: page.status)
         } catch let error as DomainError {
             let page = PageError(error)
             return try pages.page("error", page.values, status: page.status)
@@ -132,23 +135,13 @@ package struct WebCookies: Sendable {
 
 /// Reading what a browser sends: form bodies and query strings, each parameter at most once.
 enum WebInput {
+    /// The form's fields, each at most once. A `FormError` becomes a bad-request page (`PageErrorMiddleware`).
     static func form(_ request: Request, context: AppRequestContext) async throws -> [String: String] {
-        guard let body = try await OAuthRequest.formBody(request, context: context) else {
-            throw PageError.badRequest("The form must be sent as application/x-www-form-urlencoded.")
-        }
-        return try parse(body)
+        try await FormEncoded.body(of: request, context: context).singleValued()
     }
 
     static func query(_ request: Request) throws -> [String: String] {
-        try parse(request.uri.query ?? "")
-    }
-
-    private static func parse(_ text: String) throws -> [String: String] {
-        do {
-            return try OAuthRequest.parse(text)
-        } catch let error as OAuthError {
-            throw PageError.badRequest(error.description)
-        }
+        try FormEncoded.query(of: request).singleValued()
     }
 
     /// A local path to come back to after signing in: it must start with one `/`, so it can never send the
