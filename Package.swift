@@ -57,7 +57,6 @@ let package = Package(
             name: "GatehouseServer",
             dependencies: [
                 "GatehouseCore",
-                "GatehouseStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

@@ -17,6 +17,9 @@ package struct AppRequestContext: RequestContext {
     package var principal: Principal?
     /// The credential epoch `principal` was read at; the rate limiter checks it against the store's.
     package var credentialEpoch: Int64?
+    /// The Bearer credential `principal` was verified from, kept so the rate limiter can verify it again when the
+    /// epoch has moved, without reading the header a second time.
+    package var bearerCredential: String?
     /// The client's IP address, for the audit trail and the sign-in throttle: the peer's, or behind a trusted
     /// proxy the one it forwarded (`ClientAddressMiddleware`).
     package var remoteAddress: String?

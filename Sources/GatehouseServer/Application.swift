@@ -1,6 +1,5 @@
 import Foundation
 import GatehouseCore
-import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -140,12 +139,15 @@ func buildRouter(
     }
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
+    let allowed = AllowedMethods()
+    router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
     router.add(middleware: BodyLimitMiddleware(limit: AppRequestContext.maximumBodySize))
     HealthController(store: dependencies.store).addRoutes(to: router)
     HomeController(pages: pages, issuer: configuration.issuer).addRoutes(to: router)
     addAPIRoutes(to: router, configuration, dependencies, services: services)
     addOAuthRoutes(to: router, configuration, dependencies, services: services)
     addPageRoutes(to: router, configuration, dependencies, pages: pages, services: services)
+    allowed.learn(router)
     return router
 }
 
@@ -217,7 +219,7 @@ func addPageRoutes(
         .add(middleware: RedirectInsteadMiddleware())
     AuthorizeController(
         authorization: Authorization(store: store, clock: clock, settings: configuration.oauth),
-        sessions: sessions, scopes: store, pages: pages
+        sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
 

@@ -1,12 +1,10 @@
 import Foundation
 import GatehouseCore
-import GatehouseStore
 
 /// Everything `gatehouse serve` needs, parsed and checked before anything starts.
 package struct ServerConfiguration: Sendable {
     package var host: String
     package var port: Int
-    package var database: DatabaseLocation
     /// The public base URL clients reach Gatehouse at; tokens and metadata name it.
     package var issuer: URL
     /// The folder holding the `*.mustache` templates.
@@ -25,8 +23,7 @@ package struct ServerConfiguration: Sendable {
     package static let defaultPort = 8080
 
     package init(
-        host: String = defaultHost, port: Int = defaultPort,
-        database: DatabaseLocation = .sqlite(path: DatabaseLocation.defaultSQLitePath), issuer: URL? = nil,
+        host: String = defaultHost, port: Int = defaultPort, issuer: URL? = nil,
         templatesDirectory: String = "Templates", keys: APIKeySettings? = nil,
         accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = [], introspectionsPerMinute: Int? = nil
     ) throws(DomainError) {
@@ -35,7 +32,6 @@ package struct ServerConfiguration: Sendable {
         }
         self.host = host
         self.port = port
-        self.database = database
         if let issuer {
             self.issuer = try Self.checkedIssuer(issuer)
         } else {

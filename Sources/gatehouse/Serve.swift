@@ -64,13 +64,12 @@ struct Serve: AsyncParsableCommand {
             }
             let logger = Logger(label: "gatehouse")
             let configuration = try serverConfiguration()
-            let store = try StoreFactory.open(
-                configuration.database, logger: Logger(label: "gatehouse.store"), serving: true)
+            let location = try database.location()
+            let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
-                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: configuration.database),
-                signingKeySecret: try signingKeySecret.secret(for: configuration.database))
-            logger.info(
-                "starting", metadata: ["database": "\(configuration.database)", "issuer": "\(configuration.issuer)"])
+                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: location),
+                signingKeySecret: try signingKeySecret.secret(for: location))
+            logger.info("starting", metadata: ["database": "\(location)", "issuer": "\(configuration.issuer)"])
             logger.debug("tasks run on the event loops: \(onEventLoops)")
             let app = try await buildApplication(configuration, dependencies, logger: logger)
             do {
@@ -92,7 +91,6 @@ struct Serve: AsyncParsableCommand {
         return try ServerConfiguration(
             host: host ?? Environment.value("GATEHOUSE_HOST") ?? ServerConfiguration.defaultHost,
             port: port ?? ServerConfiguration.defaultPort,
-            database: try database.location(),
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
             keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),

@@ -20,12 +20,42 @@ struct ErrorShapeTests {
         }
     }
 
-    @Test func aWrongMethodOnAKnownRouteIsAlsoJSON() async throws {
+    @Test func aWrongMethodOnAKnownPathIs405WithAllow() async throws {
         try await withApplication { client async throws in
-            try await client.execute(uri: "/healthz", method: .delete) { response async throws in
-                // Hummingbird's router answers an unrouted method like an unknown path.
+            // RFC 9110 §15.5.6: 405 names the methods the path answers in Allow, in the JSON error shape.
+            let cases: [(uri: String, method: HTTPRequest.Method, allow: String)] = [
+                ("/healthz", .delete, "GET"),
+                ("/oauth/token", .get, "POST"),
+                ("/oauth/userinfo", .put, "GET, POST"),
+                ("/api/v1/users/\(UUID())", .post, "GET, PATCH"),
+                ("/api/v1/clients/acme-web/secret", .get, "POST"),
+                ("/admin/clients/acme-web", .delete, "GET, POST"),
+                ("/login/", .put, "GET, POST"),
+            ]
+            for (uri, method, allow) in cases {
+                try await client.execute(uri: uri, method: method) { response async throws in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                    #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                    #expect(try response.decoded(ErrorBody.self).error == "method_not_allowed")
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                }
+            }
+        }
+    }
+
+    @Test func aKnownMethodStillReachesItsRouteAndAnUnknownPathStays404() async throws {
+        try await withApplication { client async throws in
+            // A route's own 404 (no such user) is not turned into 405, and an unknown path stays 404.
+            for (uri, method) in [("/api/v1/users/\(UUID())", HTTPRequest.Method.get), ("/no/such/path", .delete)] {
+                try await client.execute(uri: uri, method: method) { response async throws in
+                    #expect([.notFound, .unauthorized].contains(response.status), "\(method) \(uri)")
+                    #expect(response.headers[.allow] == nil)
+                }
+            }
+            try await client.execute(uri: "/assets/no-such-file.css", method: .get) { response async throws in
                 #expect(response.status == .notFound)
-                #expect(try response.decoded(ErrorBody.self).error == "not_found")
+                #expect(response.headers[.allow] == nil)
             }
         }
     }

@@ -17,10 +17,16 @@ package enum AuthorizationStep: Equatable, Sendable {
     case signIn
     /// Accept the privacy notice first.
     case acceptPrivacyNotice
-    /// Allow or deny these scopes on the consent page.
-    case consent(Set<Scope>)
+    /// Allow or deny these scopes on the consent page, in name order, each with what it lets the client do.
+    case consent([DescribedScope])
     /// Go back to the client, with a code or an error.
     case redirect(AuthorizationRedirect)
+}
+
+/// A scope as a person is asked to allow it.
+package struct DescribedScope: Equatable, Sendable {
+    package var scope: Scope
+    package var description: String
 }
 
 /// What the authorization endpoint reads and writes.
@@ -69,7 +75,18 @@ package struct Authorization: Sendable {
         if !request.prompts.contains("consent"), let consent, consent.covers(request.client, asking: scopes) {
             return .redirect(try await issueCode(request, scopes: scopes, for: signedIn))
         }
-        return interactive ? .consent(scopes) : refusal(.consentRequired, "The user has not consented yet.", request)
+        guard interactive else { return refusal(.consentRequired, "The user has not consented yet.", request) }
+        return .consent(try await described(scopes, in: request.client.workspaceID))
+    }
+
+    /// `scopes` as the consent page lists them: each with its description, built-in or the workspace's own.
+    private func described(_ scopes: Set<Scope>, in workspace: WorkspaceID) async throws -> [DescribedScope] {
+        let custom = try await store.scopeDefinitions(in: workspace)
+        return scopes.sorted().map { scope in
+            DescribedScope(
+                scope: scope,
+                description: BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? "")
+        }
     }
 
     /// The user allowed the consent page: remember it and issue the code. The request is checked again,

@@ -1,5 +1,5 @@
-/// The error codes of RFC 6749 (§4.1.2.1, §5.2), RFC 7009 and OpenID Connect Core (§3.1.2.6) that Gatehouse
-/// answers with.
+/// The error codes of RFC 6749 (§4.1.2.1, §5.2), RFC 6750 (§3.1), RFC 7009 and OpenID Connect Core (§3.1.2.6)
+/// that Gatehouse answers with: the only codes an OAuth endpoint can send.
 package enum OAuthErrorCode: String, Sendable {
     case invalidRequest = "invalid_request"
     case invalidClient = "invalid_client"
@@ -15,6 +15,11 @@ package enum OAuthErrorCode: String, Sendable {
     case interactionRequired = "interaction_required"
     case requestNotSupported = "request_not_supported"
     case requestURINotSupported = "request_uri_not_supported"
+    /// The authorization server cannot take the request now (RFC 6749 §4.1.2.1); Gatehouse answers it with 429.
+    case temporarilyUnavailable = "temporarily_unavailable"
+    /// A protected resource's refusals of a Bearer token (RFC 6750 §3.1).
+    case invalidToken = "invalid_token"
+    case insufficientScope = "insufficient_scope"
 }
 
 /// An OAuth request refused by the rules, in RFC 6749's words: a code for the client's code and a

@@ -4,8 +4,9 @@ import HTTPTypes
 import Hummingbird
 
 /// The one authenticator of `/api/v1`: reads `Authorization: Bearer <credential>` (RFC 6750 §2.1), has it
-/// verified (API keys and OAuth access tokens, through this instance's credential cache) and puts the principal
-/// and the epoch it was read at on the context. Every failure is thrown for `APIError` to put on the wire.
+/// verified (API keys and OAuth access tokens, through this instance's credential cache) and puts the principal,
+/// the epoch it was read at and the credential itself on the context. Every failure is thrown for `APIError` to
+/// put on the wire.
 package struct BearerAuthenticator: RouterMiddleware {
     package typealias Context = AppRequestContext
     let credentials: CachedCredentials
@@ -23,6 +24,7 @@ package struct BearerAuthenticator: RouterMiddleware {
         var context = context
         context.principal = principal
         context.credentialEpoch = epoch
+        context.bearerCredential = bearer
         return try await next(request, context)
     }
 

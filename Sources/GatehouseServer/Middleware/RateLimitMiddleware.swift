@@ -27,9 +27,7 @@ package struct RateLimitMiddleware: RouterMiddleware {
             bucket: Self.bucket(principal), limit: principal.rateLimitPerMinute)
         credentials.cache.observe(decision.credentialEpoch)
         if let readAt = context.credentialEpoch, readAt < decision.credentialEpoch {
-            guard let header = request.headers[.authorization],
-                let bearer = BearerAuthenticator.bearerCredential(header),
-                let current = try await credentials.fresh(for: bearer)
+            guard let bearer = context.bearerCredential, let current = try await credentials.fresh(for: bearer)
             else { throw CredentialRefusal.invalid }
             principal = current.principal
             context.principal = principal

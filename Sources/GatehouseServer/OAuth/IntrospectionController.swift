@@ -19,7 +19,7 @@ struct IntrospectionController {
             let decision = try await limiter.admit(bucket: "introspect:\(client.id)", limit: perMinute)
             guard decision.allowed else {
                 throw OAuthError(
-                    status: .tooManyRequests, code: "temporarily_unavailable",
+                    status: .tooManyRequests, code: .temporarilyUnavailable,
                     description: "This client may introspect \(perMinute) times a minute; "
                         + "try again in \(decision.resetAfter) seconds.",
                     headers: [.retryAfter: "\(decision.resetAfter)"])

@@ -9,37 +9,49 @@ struct UserInfoController {
     let tokens: AccessTokenVerifier
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("oauth/userinfo") { request, context in try await userInfo(request, context) }
-        router.post("oauth/userinfo") { request, context in try await userInfo(request, context) }
+        let userInfo = router.group().add(middleware: AccessTokenAuthenticator(tokens: tokens))
+        userInfo.get("oauth/userinfo", use: claims)
+        userInfo.post("oauth/userinfo", use: claims)
     }
 
-    private func userInfo(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            throw OAuthError(
-                status: .unauthorized, code: "invalid_request", description: "Send the access token as a Bearer token.",
-                headers: [.wwwAuthenticate: #"Bearer realm="gatehouse""#])
-        }
-        let invalid = OAuthError(
-            status: .unauthorized, code: "invalid_token",
-            description: "The access token is invalid, expired or revoked, or its user cannot sign in.",
-            headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="invalid_token""#])
-        guard let token = BearerAuthenticator.bearerCredential(header) else { throw invalid }
-        let principal: Principal
-        do {
-            principal = try await tokens.check(token).principal
-        } catch is CredentialRefusal {
-            throw invalid
-        }
-        guard let user = principal.user, principal.scopes.contains(.openid) else {
-            throw OAuthError(
-                status: .forbidden, code: "insufficient_scope",
-                description: "userinfo needs a user's access token with the openid scope.",
-                headers: [.wwwAuthenticate: #"Bearer realm="gatehouse", error="insufficient_scope", scope="openid""#])
+    @Sendable private func claims(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let principal = context.principal, let user = principal.user, principal.scopes.contains(.openid) else {
+            throw OAuthError.bearer(
+                .forbidden, .insufficientScope, "userinfo needs a user's access token with the openid scope.",
+                scope: "openid")
         }
         let claims = UserInfoClaims(
             sub: "\(user.id)", name: principal.scopes.contains(.profile) ? user.name : nil,
             email: principal.scopes.contains(.email) ? user.email.value : nil)
         return try claims.noStoreResponse(from: request, context: context)
+    }
+}
+
+/// The authenticator of a protected resource that takes only access tokens and answers in RFC 6750 §3's
+/// shape (`/oauth/userinfo`): it puts the token's principal on the context, or throws the challenge.
+struct AccessTokenAuthenticator: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let tokens: AccessTokenVerifier
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw OAuthError.bearer(
+                .unauthorized, .invalidRequest, "Send the access token as a Bearer token.", namingTheError: false)
+        }
+        let invalid = OAuthError.bearer(
+            .unauthorized, .invalidToken,
+            "The access token is invalid, expired or revoked, or its user cannot sign in.")
+        guard let token = BearerAuthenticator.bearerCredential(header) else { throw invalid }
+        var context = context
+        do {
+            context.principal = try await tokens.check(token).principal
+        } catch is CredentialRefusal {
+            throw invalid
+        }
+        context.bearerCredential = token
+        return try await next(request, context)
     }
 }
 

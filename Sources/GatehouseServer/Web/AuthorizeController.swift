@@ -9,7 +9,6 @@ import Hummingbird
 struct AuthorizeController {
     let authorization: Authorization
     let sessions: WebSessions
-    let scopes: any ScopeStore
     let pages: PageRenderer
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
@@ -54,7 +53,7 @@ struct AuthorizeController {
                 let back = WebInput.url("/oauth/authorize", checked.parameters)
                 return Response.redirect(to: sessions.signInLocation(returningTo: back), after: method)
             }
-            return try await consentPage(checked, scopes: granted, for: signedIn, request: request)
+            return try consentPage(checked, scopes: granted, for: signedIn, request: request)
         case .redirect(let redirect):
             return Response.redirect(to: redirect.location, after: method)
         }
@@ -78,13 +77,9 @@ struct AuthorizeController {
     static let formFields: Set<String> = ["csrf_token", "decision"]
 
     private func consentPage(
-        _ request: AuthorizationRequest, scopes granted: Set<Scope>, for signedIn: SignedInUser, request http: Request
-    ) async throws -> Response {
-        let custom = try await scopes.scopeDefinitions(in: request.client.workspaceID)
-        let described = granted.sorted().map { scope -> [String: String] in
-            let text = BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? ""
-            return ["name": scope.name, "description": text]
-        }
+        _ request: AuthorizationRequest, scopes: [DescribedScope], for signedIn: SignedInUser, request http: Request
+    ) throws -> Response {
+        let described = scopes.map { ["name": $0.scope.name, "description": $0.description] }
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: http)
         var values: [String: Any] = [
             "title": "Allow \(request.client.name)?",
