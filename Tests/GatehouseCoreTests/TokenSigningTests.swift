@@ -144,12 +144,35 @@ struct TokenSigningTests {
         let vectors = [
             "": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy",
         ]
-        for (text, expected) in vectors { #expect(encoded(Array(text.utf8)) == expected) }
+        for (text, expected) in vectors {
+            #expect(encoded(Array(text.utf8)) == expected)
+            #expect(Base64URL.decode(expected) == Array(text.utf8))
+        }
         // The two characters that differ from base64 (§5).
         #expect(encoded([0xFB, 0xFF, 0xBF]) == "-_-_")
+        #expect(Base64URL.decode("-_-_") == [0xFB, 0xFF, 0xBF])
+        // Both ways agree with Foundation's base64, its alphabet changed and its padding dropped, on every length
+        // up to 40 and every byte value (a fixed linear sequence, so a failure repeats).
+        var state: UInt32 = 20_261_202
         for length in 0..<40 {
-            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
-            #expect(Data(base64URLEncoded: encoded(bytes)) == Data(bytes))
+            let bytes = (0..<length).map { _ in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return UInt8(truncatingIfNeeded: state >> 24)
+            }
+            let foundation = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(encoded(bytes) == foundation)
+            #expect(Base64URL.decode(foundation) == bytes)
         }
+        #expect(Base64URL.decode(encoded(Array(0...255))) == Array(0...255))
+    }
+
+    @Test func base64URLDecodingRefusesWhatNoEncoderWrites() {
+        // Padding, the base64 characters `+` and `/`, white space, a length no encoding has, and left-over bits
+        // that are not zero ("Zh" would be "f" with a stray bit).
+        for text in ["Zg==", "Zm8=", "+/+/", "Zm 9v", "Z", "Zm9vY", "Zh", "Zm9", "é"] {
+            #expect(Base64URL.decode(text) == nil, "\(text)")
+        }
+        #expect(Base64URL.decode("Zm8") == Array("fo".utf8))
     }
 }

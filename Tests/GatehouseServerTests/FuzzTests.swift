@@ -217,7 +217,8 @@ struct FuzzTests {
 }
 
 /// Makes inputs from valid ones, repeatably: SplitMix64 for the randomness, and the mutations a fuzzer makes.
-struct Mutator {
+/// It is also the seeded generator of every test that draws random samples.
+struct Mutator: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

@@ -42,39 +42,3 @@ package struct ES256TokenSigner: Sendable {
         return String(decoding: token, as: UTF8.self)
     }
 }
-
-/// Base64url without padding (RFC 4648 §5), as JWS writes every part.
-package enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// Appends the encoding of `bytes` to `output`.
-    package static func append(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
-        let encoded: Void? = bytes.withContiguousStorageIfAvailable { append(buffer: $0, to: &output) }
-        if encoded == nil { Array(bytes).withUnsafeBufferPointer { append(buffer: $0, to: &output) } }
-    }
-
-    private static func append(buffer bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        output.reserveCapacity(output.count + (bytes.count * 4 + 2) / 3)
-        var index = 0
-        while bytes.count - index >= 3 {
-            let (a, b, c) = (bytes[index], bytes[index + 1], bytes[index + 2])
-            index += 3
-            output.append(alphabet[Int(a >> 2)])
-            output.append(alphabet[Int((a & 0x03) << 4 | b >> 4)])
-            output.append(alphabet[Int((b & 0x0F) << 2 | c >> 6)])
-            output.append(alphabet[Int(c & 0x3F)])
-        }
-        switch bytes.count - index {
-        case 2:
-            let (a, b) = (bytes[index], bytes[index + 1])
-            output.append(alphabet[Int(a >> 2)])
-            output.append(alphabet[Int((a & 0x03) << 4 | b >> 4)])
-            output.append(alphabet[Int((b & 0x0F) << 2)])
-        case 1:
-            let a = bytes[index]
-            output.append(alphabet[Int(a >> 2)])
-            output.append(alphabet[Int((a & 0x03) << 4)])
-        default: break
-        }
-    }
-}

@@ -132,12 +132,3 @@ package final class SigningKeyRing: Sendable {
         return try? JSONDecoder().decode(Header.self, from: data)
     }
 }
-
-extension Data {
-    /// Decodes unpadded base64url (RFC 4648 §5).
-    package init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        self.init(base64Encoded: base64)
-    }
-}

@@ -33,12 +33,3 @@ package enum SecretGenerator {
         Data(randomBytes(byteCount)).base64URLEncodedString()
     }
 }
-
-extension Data {
-    /// Base64url without padding (RFC 4648 §5), as OAuth and JOSE use it.
-    package func base64URLEncodedString() -> String {
-        var text: [UInt8] = []
-        Base64URL.append(self, to: &text)
-        return String(decoding: text, as: UTF8.self)
-    }
-}
