@@ -68,18 +68,130 @@ enum HotFunctions {
         let token = try signer.sign(claims, type: "at+jwt")
 
         print("Gatehouse hot functions, mean time of one call")
-        report("parse an API key and check its checksum", await nanoseconds { _ = PlaintextKey(parsing: plaintext.value) })
-        report("digest an API key under the pepper (HMAC-SHA256)", await nanoseconds { _ = peppers.current.digest(plaintext) })
-        report("digest a bearer credential for the cache (SHA-256)", await nanoseconds { _ = SecretDigest(of: plaintext.value) })
-        report("find a principal in the credential cache", await nanoseconds {
-            _ = cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
-        })
+        report(
+            "parse an API key and check its checksum", await nanoseconds { _ = PlaintextKey(parsing: plaintext.value) })
+        report(
+            "digest an API key under the pepper (HMAC-SHA256)",
+            await nanoseconds { _ = peppers.current.digest(plaintext) })
+        report(
+            "digest a bearer credential for the cache (SHA-256)",
+            await nanoseconds { _ = SecretDigest(of: plaintext.value) })
+        report(
+            "find a principal in the credential cache",
+            await nanoseconds {
+                _ = cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
+            })
         report("sign an access token (ES256)", try await nanoseconds { _ = try signer.sign(claims, type: "at+jwt") })
-        report("verify an access token (ES256, JWTKit)", try await nanoseconds {
-            _ = try await verifier.verify(token, as: BenchClaims.self)
-        })
+        report(
+            "verify an access token (ES256, JWTKit)",
+            try await nanoseconds {
+                _ = try await verifier.verify(token, as: BenchClaims.self)
+            })
         report("(an empty call: the harness's own cost)", await nanoseconds {})
     }
 }
 
+/// A user as `/api/v1/users` writes it, twice: with camelCase coding keys that the writer converts to
+/// snake_case (as the representations are written now), and with snake_case raw values that need no strategy.
+struct UserByStrategy: Encodable {
+    var id = "\(UUID())"
+    var email = "ada.lovelace@example.com"
+    var name = "Ada Lovelace"
+    var employeeId: String? = "E-1815"
+    var title: String? = nil
+    var departmentId: String? = "\(UUID())"
+    var managerId: String? = nil
+    var role = "admin"
+    var active = true
+    var privacyNoticeAcceptedAt: Date? = Date()
+    var createdAt = Date()
+    var updatedAt = Date()
+
+    enum CodingKeys: CodingKey {
+        case id, email, name, employeeId, title, departmentId, managerId, role, active, privacyNoticeAcceptedAt
+        case createdAt, updatedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(employeeId, forKey: .employeeId)
+        try container.encode(title, forKey: .title)
+        try container.encode(departmentId, forKey: .departmentId)
+        try container.encode(managerId, forKey: .managerId)
+        try container.encode(role, forKey: .role)
+        try container.encode(active, forKey: .active)
+        try container.encode(privacyNoticeAcceptedAt, forKey: .privacyNoticeAcceptedAt)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+struct UserBySnakeKeys: Encodable {
+    var user = UserByStrategy()
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, title, role, active
+        case employeeId = "employee_id", departmentId = "department_id", managerId = "manager_id"
+        case privacyNoticeAcceptedAt = "privacy_notice_accepted_at"
+        case createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(user.id, forKey: .id)
+        try container.encode(user.email, forKey: .email)
+        try container.encode(user.name, forKey: .name)
+        try container.encode(user.employeeId, forKey: .employeeId)
+        try container.encode(user.title, forKey: .title)
+        try container.encode(user.departmentId, forKey: .departmentId)
+        try container.encode(user.managerId, forKey: .managerId)
+        try container.encode(user.role, forKey: .role)
+        try container.encode(user.active, forKey: .active)
+        try container.encode(user.privacyNoticeAcceptedAt, forKey: .privacyNoticeAcceptedAt)
+        try container.encode(user.createdAt, forKey: .createdAt)
+        try container.encode(user.updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// What decides whether Gatehouse keeps a JSON writer of its own (issue 20): the same bodies written by
+/// Foundation's `JSONEncoder`, with the key strategy and with snake_case coding keys, and by `JSONWriter`.
+enum JSONWriters {
+    static func run() async throws {
+        let byStrategy = JSONEncoder()
+        byStrategy.keyEncodingStrategy = .convertToSnakeCase
+        byStrategy.dateEncodingStrategy = .iso8601
+        byStrategy.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let byKeys = JSONEncoder()
+        byKeys.dateEncodingStrategy = .iso8601
+        byKeys.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let custom = JSONWriter()
+        let user = UserByStrategy()
+        let snakeUser = UserBySnakeKeys(user: user)
+        let listing = ["users": Array(repeating: user, count: 20)]
+        let snakeListing = ["users": Array(repeating: snakeUser, count: 20)]
+        let claims = AccessTokenClaims(
+            iss: "https://gatehouse.example", sub: "\(UUID())", aud: "https://gatehouse.example",
+            clientID: "bench-web", scope: "clients:read profile", exp: 1_800_000_900, iat: 1_800_000_000,
+            jti: UUID().uuidString, workspaceID: "\(UUID())", authTime: nil)
+
+        print("\nJSON bodies, mean time of one encoding")
+        report("user: Foundation, convertToSnakeCase", try await nanoseconds { _ = try byStrategy.encode(user) })
+        report("user: Foundation, snake_case CodingKeys", try await nanoseconds { _ = try byKeys.encode(snakeUser) })
+        report("user: JSONWriter", try await nanoseconds { _ = try custom.encode(user) })
+        report("20 users: Foundation, convertToSnakeCase", try await nanoseconds { _ = try byStrategy.encode(listing) })
+        report(
+            "20 users: Foundation, snake_case CodingKeys",
+            try await nanoseconds {
+                _ = try byKeys.encode(snakeListing)
+            })
+        report("20 users: JSONWriter", try await nanoseconds { _ = try custom.encode(listing) })
+        report("access-token claims: Foundation", try await nanoseconds { _ = try byKeys.encode(claims) })
+        report("access-token claims: JSONWriter", try await nanoseconds { _ = try custom.encode(claims) })
+    }
+}
+
 try await HotFunctions.run()
+try await JSONWriters.run()

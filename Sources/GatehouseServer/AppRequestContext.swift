@@ -39,7 +39,8 @@ package struct AppRequestContext: RequestContext {
         return decoder
     }
 
-    /// JSON out: snake_case keys, ISO 8601 dates, sorted keys so output is stable, slashes unescaped.
+    /// JSON out, by `JSONWriter`: snake_case keys, ISO 8601 dates, sorted keys so output is stable, slashes
+    /// unescaped.
     package var responseEncoder: JSONResponseEncoder { JSONResponseEncoder() }
 
     /// The domain's view of who is asking. Only routes behind the authenticator call it.

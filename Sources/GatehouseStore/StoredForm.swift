@@ -80,9 +80,7 @@ enum StoredForm {
 
     /// Audit details as a JSON object with sorted keys.
     static func details(_ details: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? JSONWriter().string(details)) ?? "{}"
     }
 
     static func details(_ text: String) -> [String: String] {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import Testing
 
 @testable import GatehouseServer
@@ -17,7 +18,7 @@ struct FormDecodingTests {
             "%C3%28", "%FF", "%00x", "é+%C3%A9", "a%2Bb", "+%2B+", "%f0%9f%8e%89", "%F0%9F%8E", "key%3Dvalue%26x",
             "https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1",
         ]
-        var generator = Mutator(seed: FuzzTests.seed)
+        var generator = SplitMix64(seed: FuzzTests.seed)
         let alphabet = Array("aZ09+%%%fFeE2C8-._~é")
         for _ in 0..<2000 {
             let length = Int.random(in: 0..<12, using: &generator)

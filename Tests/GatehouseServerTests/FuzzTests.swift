@@ -217,11 +217,10 @@ struct FuzzTests {
 }
 
 /// Makes inputs from valid ones, repeatably: SplitMix64 for the randomness, and the mutations a fuzzer makes.
-/// It is also the seeded generator of every test that draws random samples.
-struct Mutator: RandomNumberGenerator {
-    private var state: UInt64
+struct Mutator {
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// Bytes that trip parsers: escapes, separators, quotes, control characters, multi-byte UTF-8.
     static let awkward: [[UInt8]] = [
@@ -240,13 +239,7 @@ struct Mutator: RandomNumberGenerator {
         text.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }
 

@@ -102,3 +102,18 @@ package enum Fixture {
     /// bcrypt at its minimum cost, so tests stay fast while exercising the real algorithm.
     package static let fastPasswords = BcryptPasswordHasher(cost: 4)
 }
+
+/// SplitMix64: the seeded generator of every test that draws random samples, so a failure repeats from its seed.
+package struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    package init(seed: UInt64) { state = seed }
+
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

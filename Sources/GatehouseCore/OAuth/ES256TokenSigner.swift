@@ -1,12 +1,6 @@
 import Crypto
 import Foundation
 
-/// Claims that write themselves as a JWT payload: the same members their `Codable` form has, so a token's
-/// claims decode back to what was signed (a test holds every claims type to that).
-package protocol JWTClaimsWriting {
-    func writeClaims(to object: inout JSONObjectWriter)
-}
-
 /// Signs compact JWS tokens (RFC 7515 §7.1) with ES256 (RFC 7518 §3.4): the header names the key and the
 /// token's type, the signature is the 64-byte `r ‖ s`.
 ///
@@ -22,23 +16,25 @@ package struct ES256TokenSigner: Sendable {
         self.kid = kid
     }
 
-    /// `header.claims.signature`, each part base64url without padding; `type` is the `typ` header.
-    package func sign(_ claims: some JWTClaimsWriting, type: String) throws -> String {
-        var header = JSONObjectWriter(capacity: 128)
-        header.member("alg", "ES256")
-        header.member("kid", kid)
-        header.member("typ", type)
-        var payload = JSONObjectWriter()
-        claims.writeClaims(to: &payload)
-
+    /// `header.claims.signature`, each part base64url without padding; `type` is the `typ` header. Header and
+    /// claims are written by `JSONWriter`, from the claims' own coding keys.
+    package func sign(_ claims: some Encodable, type: String) throws -> String {
+        let writer = JSONWriter()
         var token: [UInt8] = []
         token.reserveCapacity(512)
-        Base64URL.append(header.finish(), to: &token)
+        Base64URL.append(try writer.encode(Header(alg: "ES256", kid: kid, typ: type)), to: &token)
         token.append(UInt8(ascii: "."))
-        Base64URL.append(payload.finish(), to: &token)
+        Base64URL.append(try writer.encode(claims), to: &token)
         let signature = try key.signature(for: token)
         token.append(UInt8(ascii: "."))
         Base64URL.append(signature.rawRepresentation, to: &token)
         return String(decoding: token, as: UTF8.self)
+    }
+
+    /// The JOSE header (RFC 7515 §4.1).
+    private struct Header: Encodable {
+        let alg: String
+        let kid: String
+        let typ: String
     }
 }

@@ -53,7 +53,7 @@ package final class SigningKeyRing: Sendable {
     }
 
     /// Signs `claims` with the current key; `type` is the JOSE `typ` header (`at+jwt` for access tokens).
-    package func sign(_ claims: some JWTClaimsWriting, type: String) async throws -> String {
+    package func sign(_ claims: some Encodable, type: String) async throws -> String {
         try await keys().signer.sign(claims, type: type)
     }
 

@@ -60,23 +60,6 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
     }
 }
 
-extension AccessTokenClaims: JWTClaimsWriting {
-    package func writeClaims(to object: inout JSONObjectWriter) {
-        object.member("iss", iss)
-        object.member("sub", sub)
-        object.member("aud", aud)
-        object.member("client_id", clientID)
-        object.member("scope", scope)
-        object.member("exp", exp)
-        object.member("iat", iat)
-        object.member("jti", jti)
-        object.member("workspace_id", workspaceID)
-        object.member("auth_time", authTime)
-        object.member("gty", grantType)
-        object.member("grant_id", grantID)
-    }
-}
-
 /// The claims of an OpenID Connect ID token (Core §2), plus the profile and email claims its scopes allow.
 package struct IDTokenClaims: JWTPayload, Equatable {
     package var iss: String
@@ -112,21 +95,6 @@ package struct IDTokenClaims: JWTPayload, Equatable {
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
-extension IDTokenClaims: JWTClaimsWriting {
-    package func writeClaims(to object: inout JSONObjectWriter) {
-        object.member("iss", iss)
-        object.member("sub", sub)
-        object.member("aud", aud)
-        object.member("azp", azp)
-        object.member("exp", exp)
-        object.member("iat", iat)
-        object.member("auth_time", authTime)
-        object.member("nonce", nonce)
-        object.member("name", name)
-        object.member("email", email)
-    }
 }
 
 extension Date {

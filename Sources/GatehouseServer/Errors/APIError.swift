@@ -36,11 +36,9 @@ package struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys  // "error" first, as documented
-        var response = try encoder.encode(
-            Body(error: code, message: message, retry_after_seconds: retryAfterSeconds), from: request, context: context
-        )
+        // Sorted keys put "error" first, as documented.
+        var response = try Response.json(
+            Body(error: code, message: message, retry_after_seconds: retryAfterSeconds))
         response.status = status
         response.headers.append(contentsOf: headers)
         response.headers[.cacheControl] = "no-store"

@@ -62,10 +62,7 @@ package struct OAuthError: Error, Sendable {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        var response = try encoder.encode(
-            Body(error: code.rawValue, error_description: description), from: request, context: context)
+        var response = try Response.json(Body(error: code.rawValue, error_description: description))
         response.status = status
         response.headers.append(contentsOf: headers)
         response.headers[.cacheControl] = "no-store"
