@@ -27,8 +27,8 @@ struct AccessStoreConformanceTests {
             expiresAt: date.addingTimeInterval(86400))
     }
 
-    @Test func aKeyIsFoundByIdAndByDigestWithEveryField() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aKeyIsFoundByIdAndByDigestWithEveryField(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (_, owner) = try await Self.seeded(store)
             let key = try Self.key(for: owner, scopes: .only([.usersRead, .profile]))
             try await store.insert(key)
@@ -40,8 +40,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func aKeyUpdateChangesStatusScopesExpiryAndLimit() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aKeyUpdateChangesStatusScopesExpiryAndLimit(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (_, owner) = try await Self.seeded(store)
             var key = try Self.key(for: owner)
             try await store.insert(key)
@@ -59,8 +59,10 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func keysAreListedNewestFirstAndFilteredByStatusAndOwner() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func keysAreListedNewestFirstAndFilteredByStatusAndOwner(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let (acme, owner) = try await Self.seeded(store)
             let ann = try Fixture.user("ann@acme.test", in: acme)
             try await store.insert(ann)
@@ -83,8 +85,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func lastUseOnlyMovesForward() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func lastUseOnlyMovesForward(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (_, owner) = try await Self.seeded(store)
             let first = try Self.key(for: owner, name: "first")
             let second = try Self.key(for: owner, name: "second")
@@ -98,8 +100,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func aDigestIsUnique() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aDigestIsUnique(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (_, owner) = try await Self.seeded(store)
             let key = try Self.key(for: owner)
             try await store.insert(key)
@@ -109,8 +111,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func scopeDefinitionsAreUniquePerWorkspace() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func scopeDefinitionsAreUniquePerWorkspace(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (acme, _) = try await Self.seeded(store)
             let (globex, _) = try await Self.seeded(store, slug: "globex")
             let okrs = ScopeDefinition(
@@ -130,8 +132,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func requestsAreCountedPerBucketAndWindow() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func requestsAreCountedPerBucketAndWindow(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
             #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 1)
             #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 2)
@@ -142,8 +144,8 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func concurrentRequestsAreCountedExactly() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func concurrentRequestsAreCountedExactly(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<100 {
@@ -155,8 +157,10 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func theCredentialEpochRisesWithEveryChangeThatCanAlterACredentialAndOnlyThen() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func theCredentialEpochRisesWithEveryChangeThatCanAlterACredentialAndOnlyThen(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
             let (acme, owner) = try await Self.seeded(store)
             let event = AuditEvent(
                 workspaceID: acme.id, actor: .commandLine, action: "x", targetKind: "x", targetID: "x", address: nil,
@@ -202,13 +206,15 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func eachRiseOfTheCredentialEpochIsToldAsItHappensOnPostgreSQL() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func eachRiseOfTheCredentialEpochIsToldAsItHappensOnPostgreSQL(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let (acme, owner) = try await Self.seeded(store)
             let heard = Mutex<[CredentialEpochSignal]>([])
             let watching = Task { await store.watchCredentialEpoch { signal in heard.withLock { $0.append(signal) } } }
             defer { watching.cancel() }
-            guard TestBackend.name == "postgres" else {
+            guard backend == .postgres else {
                 // One process serves an SQLite file: nothing to hear, and the watch just waits.
                 try await Task.sleep(for: .milliseconds(50))
                 #expect(heard.withLock { $0 }.isEmpty)
@@ -234,8 +240,8 @@ struct AccessStoreConformanceTests {
         #expect(condition())
     }
 
-    @Test func auditEventsAreReadNewestFirstFilteredAndPaged() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func auditEventsAreReadNewestFirstFilteredAndPaged(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (acme, owner) = try await Self.seeded(store)
             let (globex, _) = try await Self.seeded(store, slug: "globex")
             let actor = AuditActor(user: owner.id, credential: "api_key:x")
@@ -272,8 +278,10 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test func aChangeAndItsAuditEventAreStoredTogetherOrNotAtAll() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aChangeAndItsAuditEventAreStoredTogetherOrNotAtAll(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let (acme, owner) = try await Self.seeded(store)
             func event(_ action: String) -> AuditEvent {
                 AuditEvent(

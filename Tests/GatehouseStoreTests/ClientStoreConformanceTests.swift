@@ -28,8 +28,8 @@ struct ClientStoreConformanceTests {
         return client
     }
 
-    @Test func aClientIsReadBackWithEveryField() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aClientIsReadBackWithEveryField(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (workspace, _) = try await AccessStoreConformanceTests.seeded(store)
             let client = try Self.fullClient(in: workspace)
             try await store.apply(.insertClient(client), recording: Self.event("client.created", client))
@@ -41,8 +41,8 @@ struct ClientStoreConformanceTests {
         }
     }
 
-    @Test func aClientIDIsUniqueAcrossWorkspaces() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aClientIDIsUniqueAcrossWorkspaces(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (acme, _) = try await AccessStoreConformanceTests.seeded(store)
             let (globex, _) = try await AccessStoreConformanceTests.seeded(store, slug: "globex")
             let (first, _) = try Fixture.client("shared-name", in: acme)
@@ -57,8 +57,8 @@ struct ClientStoreConformanceTests {
         }
     }
 
-    @Test func anUpdateReplacesSettingsAndSecrets() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func anUpdateReplacesSettingsAndSecrets(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let (workspace, _) = try await AccessStoreConformanceTests.seeded(store)
             var client = try Self.fullClient(in: workspace)
             try await store.apply(.insertClient(client), recording: Self.event("client.created", client))
@@ -83,8 +83,10 @@ struct ClientStoreConformanceTests {
         }
     }
 
-    @Test func deletingAClientDeletesItsServiceKeysAndNothingElse() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func deletingAClientDeletesItsServiceKeysAndNothingElse(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let (workspace, owner) = try await AccessStoreConformanceTests.seeded(store)
             let (client, _) = try Fixture.client("acme-sync", in: workspace)
             try await store.apply(.insertClient(client), recording: Self.event("client.created", client))
@@ -113,8 +115,10 @@ struct ClientStoreConformanceTests {
         }
     }
 
-    @Test func clientsArePagedInClientIDOrderWithinTheirWorkspace() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func clientsArePagedInClientIDOrderWithinTheirWorkspace(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let (acme, _) = try await AccessStoreConformanceTests.seeded(store)
             let (globex, _) = try await AccessStoreConformanceTests.seeded(store, slug: "globex")
             // Byte order: digits, then '-', '.', '_' and letters as ASCII sorts them.

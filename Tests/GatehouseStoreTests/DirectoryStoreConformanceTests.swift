@@ -4,12 +4,12 @@ import GatehouseStore
 import GatehouseTestSupport
 import Testing
 
-/// The contract every storage backend keeps. Runs on SQLite, and on PostgreSQL when scripts/test sets
-/// GATEHOUSE_TEST_DATABASE.
+/// The contract every storage backend keeps. Each test runs on every backend of `Backend.all`: SQLite, and
+/// PostgreSQL wherever it is installed.
 @Suite("Directory store conformance")
 struct DirectoryStoreConformanceTests {
-    @Test func aWorkspaceAndItsFirstUserAreStoredTogether() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func aWorkspaceAndItsFirstUserAreStoredTogether(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             let owner = try Fixture.user("owner@acme.test", in: acme, role: .superAdmin)
             try await store.insert(acme, firstUser: owner)
@@ -20,8 +20,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func aTakenSlugRollsBackTheWholeWorkspace() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func aTakenSlugRollsBackTheWholeWorkspace(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             try await store.insert(acme, firstUser: try Fixture.user("owner@acme.test", in: acme))
             let copy = try Fixture.workspace("acme")
@@ -32,8 +32,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func aTakenEmailRollsBackTheWholeWorkspace() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func aTakenEmailRollsBackTheWholeWorkspace(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             try await store.insert(acme, firstUser: try Fixture.user("owner@acme.test", in: acme))
             let globex = try Fixture.workspace("globex")
@@ -44,8 +44,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func usersAreFoundByIdAndEmailAndListedByEmail() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func usersAreFoundByIdAndEmailAndListedByEmail(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             try await store.insert(acme, firstUser: try Fixture.user("zed@acme.test", in: acme))
             let ann = try Fixture.user("ann@acme.test", in: acme)
@@ -57,8 +57,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func usersOfOneWorkspaceAreNotListedInAnother() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func usersOfOneWorkspaceAreNotListedInAnother(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             let globex = try Fixture.workspace("globex")
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
@@ -67,8 +67,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func aSecondUserWithTheSameEmailIsAViolation() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func aSecondUserWithTheSameEmailIsAViolation(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
             await #expect(throws: UniqueViolation(.userEmail)) {
@@ -77,8 +77,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func anUpdateKeepsEveryField() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func anUpdateKeepsEveryField(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             let boss = try Fixture.user("boss@acme.test", in: acme, role: .admin)
             try await store.insert(acme, firstUser: boss)
@@ -101,8 +101,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func updatingAMissingUserSaysSo() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func updatingAMissingUserSaysSo(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
             await #expect(throws: RecordNotFound.self) {
@@ -111,8 +111,10 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func aManagerFromAnotherWorkspaceIsRefusedByTheStoreToo() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func aManagerFromAnotherWorkspaceIsRefusedByTheStoreToo(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             let globex = try Fixture.workspace("globex")
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
@@ -125,8 +127,8 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
-    @Test func departmentsAreUniqueByNameWithinAWorkspace() async throws {
-        try await TestBackend.withStore { store in
+    @Test(arguments: Backend.all) func departmentsAreUniqueByNameWithinAWorkspace(_ backend: Backend) async throws {
+        try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
             let globex = try Fixture.workspace("globex")
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
@@ -148,36 +150,36 @@ struct DirectoryStoreConformanceTests {
 
 @Suite("Migrations")
 struct MigrationTests {
-    @Test func migratingTwiceAppliesNothingTheSecondTime() async throws {
-        try await TestBackend.withStore(migrate: false) { store async throws in
+    @Test(arguments: Backend.all) func migratingTwiceAppliesNothingTheSecondTime(_ backend: Backend) async throws {
+        try await backend.withStore(migrate: false) { store async throws in
             #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
             #expect(try await store.migrate() == [])
         }
     }
 
-    @Test func instancesMigratingAtOnceApplyEachVersionOnce() async throws {
-        let location = try TestBackend.freshLocation()
+    @Test(arguments: Backend.all) func instancesMigratingAtOnceApplyEachVersionOnce(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
         let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    try await TestBackend.withStore(at: location, migrate: false) { try await $0.migrate() }
+                    try await backend.withStore(at: location, migrate: false) { try await $0.migrate() }
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
         #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9])
-        try await TestBackend.withStore(at: location, migrate: false) { store async throws in
+        try await backend.withStore(at: location, migrate: false) { store async throws in
             #expect(try await store.allWorkspaces().isEmpty)
         }
     }
 
-    @Test func theStoreSurvivesReopening() async throws {
-        let location = try TestBackend.freshLocation()
+    @Test(arguments: Backend.all) func theStoreSurvivesReopening(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
         let acme = try Fixture.workspace("acme")
-        try await TestBackend.withStore(at: location) { store async throws in
+        try await backend.withStore(at: location) { store async throws in
             try await store.insert(acme, firstUser: try Fixture.user("ann@acme.test", in: acme))
         }
-        try await TestBackend.withStore(at: location) { store async throws in
+        try await backend.withStore(at: location) { store async throws in
             #expect(try await store.allWorkspaces() == [acme])
         }
     }

@@ -41,8 +41,8 @@ struct OAuthStoreConformanceTests {
                 issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
     }
 
-    @Test func signingKeysRotateRetiringTheCurrentOne() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func signingKeysRotateRetiringTheCurrentOne(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let secret = try Fixture.signingKeySecret()
             let first = try secret.generateKey(at: Fixture.epoch)
             try await store.rotateSigningKeys(to: first)
@@ -57,8 +57,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func aCodeIsReadBackAndRedeemedOnlyOnce() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aCodeIsReadBackAndRedeemedOnlyOnce(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let (token, code) = Self.code(seed)
             try await store.insert(code)
@@ -78,8 +78,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func concurrentRedemptionsOfOneCodeLetExactlyOneThrough() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func concurrentRedemptionsOfOneCodeLetExactlyOneThrough(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let (_, code) = Self.code(seed)
             try await store.insert(code)
@@ -96,8 +98,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func aRefreshTokenRotatesOnlyOnce() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aRefreshTokenRotatesOnlyOnce(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let grant = GrantID()
             let first = Self.tokens(seed, grant: grant, new: true)
@@ -114,8 +116,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func anAccessTokenIsRevokedByItsIDAloneAndOnlyOnce() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func anAccessTokenIsRevokedByItsIDAloneAndOnlyOnce(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let expiry = Fixture.epoch.addingTimeInterval(900)
             #expect(try await store.isAccessTokenRevoked(id: "0198a5c2-jti") == false)
@@ -130,8 +132,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func grantsAreRevokedOneAtATimeOrAllOfAUser() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func grantsAreRevokedOneAtATimeOrAllOfAUser(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let one = try #require(Self.tokens(seed, grant: GrantID(), new: true).newGrant)
             let two = try #require(Self.tokens(seed, grant: GrantID(), new: true).newGrant)
@@ -148,8 +150,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func consentsAreReplacedAndWithdrawingRevokesTheClientsGrantsAndCodes() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func consentsAreReplacedAndWithdrawingRevokesTheClientsGrantsAndCodes(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let consent = Consent(
                 userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
@@ -175,8 +179,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func aConsentStoredWithoutTermsReadsBackWithout() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func aConsentStoredWithoutTermsReadsBackWithout(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let old = Consent(
                 userID: seed.user.id, clientID: seed.client.id, workspaceID: seed.workspace.id, scopes: [.openid],
@@ -188,8 +192,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func revokingAUsersGrantsAndDisablingAClientKillTheirCodesInFlight() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func revokingAUsersGrantsAndDisablingAClientKillTheirCodesInFlight(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let (first, firstCode) = Self.code(seed)
             try await store.insert(firstCode)
@@ -205,8 +211,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func sessionsAreStoredByDigestRecordTheirLastUseAndEndWithDeactivation() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func sessionsAreStoredByDigestRecordTheirLastUseAndEndWithDeactivation(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let cookie = OpaqueToken.generate()
             let session = WebSession(
@@ -240,8 +248,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func deletingAClientDeletesItsCodesTokensGrantsAndConsents() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func deletingAClientDeletesItsCodesTokensGrantsAndConsents(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)
             let (token, code) = Self.code(seed)
             try await store.insert(code)
@@ -260,8 +270,8 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func parallelSignInAttemptsEachGetTheirOwnCount() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func parallelSignInAttemptsEachGetTheirOwnCount(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<200 {
                     group.addTask {
@@ -274,8 +284,10 @@ struct OAuthStoreConformanceTests {
         }
     }
 
-    @Test func signInAttemptsAreForgivenAndLiveInWindowsOfTheirOwn() async throws {
-        try await TestBackend.withStore { store async throws in
+    @Test(arguments: Backend.all) func signInAttemptsAreForgivenAndLiveInWindowsOfTheirOwn(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
             let window = Fixture.epoch
             for _ in 0..<3 { _ = try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) }
             try await store.forgiveAttempt(bucket: "sign_in:account:b", windowStart: window)

@@ -2,40 +2,127 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 import Logging
+import Testing
 
-/// The backend the storage and HTTP tests run on: SQLite in a temporary file, or the PostgreSQL server
-/// named by `GATEHOUSE_TEST_DATABASE` (scripts/test starts a throwaway one), each test in a fresh schema.
-package enum TestBackend {
-    /// "sqlite" or "postgres", for test names and messages.
-    package static var name: String { postgresURL == nil ? "sqlite" : "postgres" }
+#if canImport(Glibc)
+    import Glibc
+#endif
 
-    static var postgresURL: String? {
-        guard let url = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_DATABASE"], !url.isEmpty else { return nil }
-        return url
-    }
+/// A storage backend the conformance suites run on, as a test argument: every suite runs on each backend
+/// `Backend.all` holds, in one `swift test`, so a developer sees both wherever PostgreSQL is installed.
+package enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
 
-    /// A location nobody else uses: a new SQLite file, or a new PostgreSQL schema.
-    package static func freshLocation() throws -> DatabaseLocation {
+    /// SQLite always; PostgreSQL when a server is at hand (`TestPostgres`), or when `GATEHOUSE_REQUIRE_POSTGRES=1`
+    /// says its absence must fail rather than pass unseen.
+    package static let all: [Backend] =
+        TestPostgres.url != nil || ProcessInfo.processInfo.environment["GATEHOUSE_REQUIRE_POSTGRES"] == "1"
+        ? [.sqlite, .postgres] : [.sqlite]
+
+    package var testDescription: String { rawValue }
+
+    /// A location nobody else uses: a new SQLite file, or a new schema on the test PostgreSQL server.
+    package func freshLocation() throws -> DatabaseLocation {
         let unique = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        if let url = postgresURL {
+        switch self {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-tests-\(unique)")
+            return .sqlite(path: folder.appendingPathComponent("gatehouse.sqlite").path)
+        case .postgres:
+            guard let url = TestPostgres.url else {
+                throw TestPostgres.Missing()
+            }
             let separator = url.contains("?") ? "&" : "?"
             return try DatabaseLocation(parsing: "\(url)\(separator)schema=t_\(unique)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-tests-\(unique)")
-        return .sqlite(path: folder.appendingPathComponent("gatehouse.sqlite").path)
     }
 
     /// Opens a store without running its background work: for code that runs it itself, as the server does.
-    package static func openStore(at location: DatabaseLocation? = nil) throws -> any GatehouseStorage {
-        try StoreFactory.open(try location ?? freshLocation(), logger: quietLogger)
+    package func openStore(at location: DatabaseLocation? = nil) throws -> any GatehouseStorage {
+        try StoreFactory.open(try location ?? freshLocation(), logger: TestBackend.quietLogger)
     }
 
     /// Opens a store at a fresh location, runs its background work, migrates it and hands it to `body`.
-    package static func withStore<T: Sendable>(
+    package func withStore<T: Sendable>(
         at location: DatabaseLocation? = nil, migrate: Bool = true,
         _ body: @Sendable (any GatehouseStorage) async throws -> T
     ) async throws -> T {
         try await openStore(at: location).whileRunning(migrate: migrate, body)
+    }
+}
+
+/// The PostgreSQL server of the tests: the one `GATEHOUSE_TEST_DATABASE` names (scripts/test starts one), or else a
+/// throwaway cluster this test process starts itself when PostgreSQL's binaries are installed, with
+/// scripts/lib/postgres.sh, and stops when it exits. Each test works in a schema of its own.
+package enum TestPostgres {
+    package struct Missing: Error, CustomStringConvertible {
+        package var description: String {
+            "GATEHOUSE_REQUIRE_POSTGRES=1, but no PostgreSQL server could be started (apt-get install postgresql)."
+        }
+    }
+
+    /// The server's URL, or nil without one. Started at most once per process, on first use.
+    package static let url: String? = {
+        if let url = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_DATABASE"], !url.isEmpty { return url }
+        return startThrowawayCluster()
+    }()
+
+    private static let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../scripts/lib/postgres.sh").standardized.path
+
+    private static func startThrowawayCluster() -> String? {
+        guard
+            let output = run(
+                ". '\(library)' && postgres_available && start_throwaway_postgres >&2 && "
+                    + #"printf '%s\n%s\n' "$GATEHOUSE_PG_URL" "$PG_TMP""#)
+        else { return nil }
+        let lines = output.split(separator: "\n").map(String.init)
+        guard lines.count == 2 else { return nil }
+        clusterFolder = strdup(lines[1])
+        atexit {
+            guard let folder = TestPostgres.clusterFolder else { return }
+            _ = TestPostgres.run(
+                ". '\(TestPostgres.library)' && PG_TMP='\(String(cString: folder))' stop_throwaway_postgres")
+        }
+        return lines[0]
+    }
+
+    /// The throwaway cluster's folder, for the exit handler (a C string: nothing else can reach it there).
+    nonisolated(unsafe) private static var clusterFolder: UnsafeMutablePointer<CChar>?
+
+    /// Runs `script` with bash; its standard output when it succeeds. The output goes through a file, not a
+    /// pipe, which a server the script starts would hold open; and `system` waits with `waitpid`, where
+    /// Foundation's `Process` waited on a run loop that never heard of the exit from inside a test.
+    private static func run(_ script: String) -> String? {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-bash-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let quoted =
+            "'" + "{ \(script); } > '\(file.path)' 2>/dev/null".replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        guard system("/bin/bash -c \(quoted)") == 0, let data = try? Data(contentsOf: file) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The backend the HTTP suites run on: SQLite, or PostgreSQL when `GATEHOUSE_TEST_BACKEND=postgres` (scripts/test
+/// runs them once on each). The storage conformance suites take `Backend` as a test argument instead.
+package enum TestBackend {
+    package static let backend: Backend =
+        ProcessInfo.processInfo.environment["GATEHOUSE_TEST_BACKEND"] == "postgres" ? .postgres : .sqlite
+
+    /// "sqlite" or "postgres", for test names and messages.
+    package static var name: String { backend.rawValue }
+
+    package static func freshLocation() throws -> DatabaseLocation { try backend.freshLocation() }
+
+    package static func openStore(at location: DatabaseLocation? = nil) throws -> any GatehouseStorage {
+        try backend.openStore(at: location)
+    }
+
+    package static func withStore<T: Sendable>(
+        at location: DatabaseLocation? = nil, migrate: Bool = true,
+        _ body: @Sendable (any GatehouseStorage) async throws -> T
+    ) async throws -> T {
+        try await backend.withStore(at: location, migrate: migrate, body)
     }
 
     /// A logger that only reports errors, so test output stays readable.
