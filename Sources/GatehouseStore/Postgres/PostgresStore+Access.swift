@@ -15,7 +15,7 @@ extension PostgresStore {
     }
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
-        try await rows("SELECT * FROM api_keys WHERE id = \(id.rawValue)").first.map(Self.apiKey)
+        try await rows("SELECT * FROM api_keys WHERE id = \(id.rawValue)").first.map(StoredForm.apiKey)
     }
 
     package func apiKey(digest: KeyDigest) async throws -> APIKey? {
@@ -23,7 +23,7 @@ extension PostgresStore {
             """
             SELECT * FROM api_keys WHERE secret_digest = \(digest.hex) AND pepper_version = \(digest.pepperVersion)
             """
-        ).first.map(Self.apiKey)
+        ).first.map(StoredForm.apiKey)
     }
 
     package func apiKeys(in workspace: WorkspaceID, status: KeyStatus?, owner: KeyOwner?) async throws -> [APIKey] {
@@ -39,7 +39,7 @@ extension PostgresStore {
                 AND (\(ownerClient)::text IS NULL OR owner_client_id = \(ownerClient))
             ORDER BY created_at DESC, id
             """
-        ).map(Self.apiKey)
+        ).map(StoredForm.apiKey)
     }
 
     package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
@@ -165,7 +165,7 @@ extension PostgresStore {
         return try await rows(
             """
             SELECT sequence, workspace_id, actor_user_id, actor_credential, action, target_kind, target_id, address,
-                details::text AS details_text, occurred_at
+                details::text AS details, occurred_at
             FROM audit_events
             WHERE workspace_id = \(workspace.rawValue)
                 AND (\(query.action)::text IS NULL OR action = \(query.action))
@@ -175,18 +175,7 @@ extension PostgresStore {
             ORDER BY sequence DESC
             LIMIT \(query.limit)
             """
-        ).map { row in
-            AuditEvent(
-                sequence: try row["sequence"].decode(Int64.self),
-                workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-                actor: AuditActor(
-                    user: try row["actor_user_id"].decode(UUID?.self).map(UserID.init),
-                    credential: try row["actor_credential"].decode(String.self)),
-                action: try row["action"].decode(String.self), targetKind: try row["target_kind"].decode(String.self),
-                targetID: try row["target_id"].decode(String.self), address: try row["address"].decode(String?.self),
-                details: StoredForm.details(try row["details_text"].decode(String.self)),
-                occurredAt: try row["occurred_at"].decode(Date.self))
-        }
+        ).map(StoredForm.auditEvent)
     }
 
     // MARK: Statements
@@ -234,27 +223,4 @@ extension PostgresStore {
         """
     }
 
-    // MARK: Rows
-
-    private static func apiKey(_ row: PostgresRandomAccessRow) throws -> APIKey {
-        guard let status = KeyStatus(rawValue: try row["status"].decode(String.self)) else {
-            throw StoreUnavailable("malformed API key row in the database")
-        }
-        let owner = try StoredForm.owner(
-            kind: try row["owner_kind"].decode(String.self), user: try row["owner_user_id"].decode(UUID?.self),
-            client: try row["owner_client_id"].decode(String?.self))
-        return APIKey(
-            id: APIKeyID(try row["id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)), owner: owner,
-            name: try row["name"].decode(String.self), prefix: try row["prefix"].decode(String.self),
-            lastFour: try row["last_four"].decode(String.self),
-            digest: KeyDigest(
-                hex: try row["secret_digest"].decode(String.self),
-                pepperVersion: try row["pepper_version"].decode(Int.self)),
-            scopes: try StoredForm.scopes(try row["scopes"].decode(String?.self)), status: status,
-            rateLimitPerMinute: try row["rate_limit_per_minute"].decode(Int?.self),
-            createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
-            createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self),
-            expiresAt: try row["expires_at"].decode(Date?.self), lastUsedAt: try row["last_used_at"].decode(Date?.self))
-    }
 }

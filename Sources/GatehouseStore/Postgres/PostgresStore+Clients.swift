@@ -4,7 +4,7 @@ import PostgresNIO
 
 extension PostgresStore {
     package func client(id: ClientID) async throws -> ClientApplication? {
-        try await rows("SELECT * FROM clients WHERE client_id = \(id.value)").first.map(Self.client)
+        try await rows("SELECT * FROM clients WHERE client_id = \(id.value)").first.map(StoredForm.client)
     }
 
     package func clients(
@@ -15,7 +15,7 @@ extension PostgresStore {
             SELECT * FROM clients WHERE workspace_id = \(workspace.rawValue) AND client_id > \(cursor?.value ?? "")
             ORDER BY client_id LIMIT \(limit)
             """
-        ).map(Self.client)
+        ).map(StoredForm.client)
     }
 
     // MARK: Statements
@@ -79,32 +79,4 @@ extension PostgresStore {
         """
     }
 
-    // MARK: Rows
-
-    private static func client(_ row: PostgresRandomAccessRow) throws -> ClientApplication {
-        guard let type = ClientType(rawValue: try row["type"].decode(String.self)) else {
-            throw StoreUnavailable("malformed client row in the database")
-        }
-        let previous = try row["previous_secret_digest"].decode(String?.self)
-        let previousExpiresAt = try row["previous_secret_expires_at"].decode(Date?.self)
-        return ClientApplication(
-            id: try ClientID(try row["client_id"].decode(String.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            name: try row["name"].decode(String.self), description: try row["description"].decode(String?.self),
-            logoURL: try row["logo_url"].decode(String?.self),
-            homepageURL: try row["homepage_url"].decode(String?.self),
-            type: type, redirectURIs: try StoredForm.redirectURIs(try row["redirect_uris"].decode(String.self)),
-            grantTypes: try StoredForm.grantTypes(try row["grant_types"].decode(String.self)),
-            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
-            secret: try row["secret_digest"].decode(String?.self).map {
-                ClientSecretDigests(
-                    current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
-                    previousExpiresAt: previousExpiresAt)
-            },
-            requirePKCE: try row["require_pkce"].decode(Bool.self),
-            isResourceServer: try row["resource_server"].decode(Bool.self),
-            isDisabled: try row["is_disabled"].decode(Bool.self),
-            createdBy: try row["created_by"].decode(UUID?.self).map(UserID.init),
-            createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self))
-    }
 }

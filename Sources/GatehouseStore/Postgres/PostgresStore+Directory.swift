@@ -11,15 +11,15 @@ extension PostgresStore {
     }
 
     package func workspace(id: WorkspaceID) async throws -> Workspace? {
-        try await rows("SELECT * FROM workspaces WHERE id = \(id.rawValue)").first.map(Self.workspace)
+        try await rows("SELECT * FROM workspaces WHERE id = \(id.rawValue)").first.map(StoredForm.workspace)
     }
 
     package func workspace(slug: WorkspaceSlug) async throws -> Workspace? {
-        try await rows("SELECT * FROM workspaces WHERE slug = \(slug.value)").first.map(Self.workspace)
+        try await rows("SELECT * FROM workspaces WHERE slug = \(slug.value)").first.map(StoredForm.workspace)
     }
 
     package func allWorkspaces() async throws -> [Workspace] {
-        try await rows("SELECT * FROM workspaces ORDER BY created_at, slug").map(Self.workspace)
+        try await rows("SELECT * FROM workspaces ORDER BY created_at, slug").map(StoredForm.workspace)
     }
 
     package func insert(_ user: User) async throws {
@@ -32,15 +32,16 @@ extension PostgresStore {
     }
 
     package func user(id: UserID) async throws -> User? {
-        try await rows("SELECT * FROM users WHERE id = \(id.rawValue)").first.map(Self.user)
+        try await rows("SELECT * FROM users WHERE id = \(id.rawValue)").first.map(StoredForm.user)
     }
 
     package func user(email: EmailAddress) async throws -> User? {
-        try await rows("SELECT * FROM users WHERE email = \(email.value)").first.map(Self.user)
+        try await rows("SELECT * FROM users WHERE email = \(email.value)").first.map(StoredForm.user)
     }
 
     package func users(in workspace: WorkspaceID) async throws -> [User] {
-        try await rows("SELECT * FROM users WHERE workspace_id = \(workspace.rawValue) ORDER BY email").map(Self.user)
+        try await rows("SELECT * FROM users WHERE workspace_id = \(workspace.rawValue) ORDER BY email").map(
+            StoredForm.user)
     }
 
     package func insert(_ department: Department) async throws {
@@ -53,17 +54,17 @@ extension PostgresStore {
     }
 
     package func department(id: DepartmentID) async throws -> Department? {
-        try await rows("SELECT * FROM departments WHERE id = \(id.rawValue)").first.map(Self.department)
+        try await rows("SELECT * FROM departments WHERE id = \(id.rawValue)").first.map(StoredForm.department)
     }
 
     package func department(named name: String, in workspace: WorkspaceID) async throws -> Department? {
         try await rows("SELECT * FROM departments WHERE workspace_id = \(workspace.rawValue) AND name = \(name)")
-            .first.map(Self.department)
+            .first.map(StoredForm.department)
     }
 
     package func departments(in workspace: WorkspaceID) async throws -> [Department] {
         try await rows("SELECT * FROM departments WHERE workspace_id = \(workspace.rawValue) ORDER BY name")
-            .map(Self.department)
+            .map(StoredForm.department)
     }
 
     // MARK: Rows
@@ -99,33 +100,4 @@ extension PostgresStore {
         """
     }
 
-    private static func workspace(_ row: PostgresRandomAccessRow) throws -> Workspace {
-        Workspace(
-            id: WorkspaceID(try row["id"].decode(UUID.self)), name: try row["name"].decode(String.self),
-            slug: try WorkspaceSlug(try row["slug"].decode(String.self)),
-            createdAt: try row["created_at"].decode(Date.self))
-    }
-
-    private static func user(_ row: PostgresRandomAccessRow) throws -> User {
-        User(
-            id: UserID(try row["id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            email: EmailAddress(stored: try row["email"].decode(String.self)),
-            name: try row["name"].decode(String.self),
-            employeeID: try row["employee_id"].decode(String?.self), title: try row["title"].decode(String?.self),
-            departmentID: try row["department_id"].decode(UUID?.self).map(DepartmentID.init),
-            managerID: try row["manager_id"].decode(UUID?.self).map(UserID.init),
-            role: try Role(parsing: try row["role"].decode(String.self)),
-            isActive: try row["is_active"].decode(Bool.self),
-            privacyNoticeAcceptedAt: try row["privacy_notice_accepted_at"].decode(Date?.self),
-            passwordHash: try row["password_hash"].decode(String?.self).map(PasswordHash.init(encoded:)),
-            createdAt: try row["created_at"].decode(Date.self), updatedAt: try row["updated_at"].decode(Date.self))
-    }
-
-    private static func department(_ row: PostgresRandomAccessRow) throws -> Department {
-        Department(
-            id: DepartmentID(try row["id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            name: try row["name"].decode(String.self), createdAt: try row["created_at"].decode(Date.self))
-    }
 }

@@ -41,7 +41,7 @@ extension PostgresStore {
     }
 
     package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
-        try await rows("SELECT * FROM authorization_codes WHERE digest = \(digest.hex)").first.map(Self.code)
+        try await rows("SELECT * FROM authorization_codes WHERE digest = \(digest.hex)").first.map(StoredForm.code)
     }
 
     package func redeem(_ code: AuthorizationCode, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
@@ -59,7 +59,7 @@ extension PostgresStore {
     }
 
     package func grant(id: GrantID) async throws -> TokenGrant? {
-        try await rows("SELECT * FROM oauth_grants WHERE id = \(id.rawValue)").first.map(Self.grant)
+        try await rows("SELECT * FROM oauth_grants WHERE id = \(id.rawValue)").first.map(StoredForm.grant)
     }
 
     package func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)? {
@@ -69,7 +69,7 @@ extension PostgresStore {
             SELECT g.*, t.digest, t.grant_id, t.scopes AS refresh_scopes, t.issued_at, t.expires_at, t.used_at
             FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.digest = \(digest.hex)
             """
-        ).first.map { row in (try Self.refreshToken(row), try Self.grant(row)) }
+        ).first.map { row in (try StoredForm.refreshToken(row), try StoredForm.grant(row)) }
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
@@ -120,12 +120,12 @@ extension PostgresStore {
 
     package func consent(of user: UserID, for client: ClientID) async throws -> Consent? {
         try await rows("SELECT * FROM consents WHERE user_id = \(user.rawValue) AND client_id = \(client.value)")
-            .first.map(Self.consent)
+            .first.map(StoredForm.consent)
     }
 
     package func consents(of user: UserID) async throws -> [Consent] {
         try await rows("SELECT * FROM consents WHERE user_id = \(user.rawValue) ORDER BY client_id COLLATE \"C\"")
-            .map(Self.consent)
+            .map(StoredForm.consent)
     }
 
     package func save(_ consent: Consent) async throws {
@@ -249,53 +249,4 @@ extension PostgresStore {
         return count
     }
 
-    // MARK: Rows
-
-    private static func code(_ row: PostgresRandomAccessRow) throws -> AuthorizationCode {
-        AuthorizationCode(
-            digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
-            grantID: GrantID(try row["grant_id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            clientID: try ClientID(try row["client_id"].decode(String.self)),
-            userID: UserID(try row["user_id"].decode(UUID.self)),
-            redirectURI: try row["redirect_uri"].decode(String?.self),
-            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
-            challenge: try row["code_challenge"].decode(String?.self).map(CodeChallenge.init(stored:)),
-            nonce: try row["nonce"].decode(String?.self), authTime: try row["auth_time"].decode(Date.self),
-            issuedAt: try row["issued_at"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
-            consumedAt: try row["consumed_at"].decode(Date?.self))
-    }
-
-    private static func grant(_ row: PostgresRandomAccessRow) throws -> TokenGrant {
-        TokenGrant(
-            id: GrantID(try row["id"].decode(UUID.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            clientID: try ClientID(try row["client_id"].decode(String.self)),
-            userID: try row["user_id"].decode(UUID?.self).map(UserID.init),
-            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
-            authTime: try row["auth_time"].decode(Date?.self), createdAt: try row["created_at"].decode(Date.self),
-            revokedAt: try row["revoked_at"].decode(Date?.self))
-    }
-
-    private static func refreshToken(_ row: PostgresRandomAccessRow) throws -> RefreshToken {
-        RefreshToken(
-            digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
-            grantID: GrantID(try row["grant_id"].decode(UUID.self)),
-            scopes: try StoredForm.scopeSet(try row["refresh_scopes"].decode(String.self)),
-            issuedAt: try row["issued_at"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
-            usedAt: try row["used_at"].decode(Date?.self))
-    }
-
-    private static func consent(_ row: PostgresRandomAccessRow) throws -> Consent {
-        Consent(
-            userID: UserID(try row["user_id"].decode(UUID.self)),
-            clientID: try ClientID(try row["client_id"].decode(String.self)),
-            workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-            scopes: try StoredForm.scopeSet(try row["scopes"].decode(String.self)),
-            terms: try StoredForm.terms(
-                redirectURIs: try row["client_redirect_uris"].decode(String?.self),
-                grantTypes: try row["client_grant_types"].decode(String?.self),
-                scopes: try row["client_scopes"].decode(String?.self)),
-            grantedAt: try row["granted_at"].decode(Date.self))
-    }
 }

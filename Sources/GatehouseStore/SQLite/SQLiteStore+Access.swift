@@ -15,7 +15,7 @@ extension SQLiteStore {
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description], Self.apiKey)
+            try db.cachedRow(sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.description], StoredForm.apiKey)
         }
     }
 
@@ -23,7 +23,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM api_keys WHERE secret_digest = ? AND pepper_version = ?",
-                arguments: [digest.hex, digest.pepperVersion], Self.apiKey)
+                arguments: [digest.hex, digest.pepperVersion], StoredForm.apiKey)
         }
     }
 
@@ -47,7 +47,7 @@ extension SQLiteStore {
         sql += " ORDER BY created_at DESC, id"
         let query = sql
         let values = arguments
-        return try await read { db in try db.cachedRows(sql: query, arguments: values, Self.apiKey) }
+        return try await read { db in try db.cachedRows(sql: query, arguments: values, StoredForm.apiKey) }
     }
 
     package func recordLastUse(_ uses: [APIKeyID: Date]) async throws {
@@ -161,16 +161,7 @@ extension SQLiteStore {
         let statement = sql
         let values = arguments
         return try await read { db in
-            try db.cachedRows(sql: statement, arguments: values) { row in
-                let actorUser: String? = row["actor_user_id"]
-                return AuditEvent(
-                    sequence: row["sequence"], workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
-                    actor: AuditActor(
-                        user: try actorUser.map { UserID(try Self.uuid($0)) }, credential: row["actor_credential"]),
-                    action: row["action"], targetKind: row["target_kind"], targetID: row["target_id"],
-                    address: row["address"], details: StoredForm.details(row["details"]),
-                    occurredAt: Date(microsecondsSince1970: row["occurred_at"]))
-            }
+            try db.cachedRows(sql: statement, arguments: values, StoredForm.auditEvent)
         }
     }
 
@@ -236,29 +227,4 @@ extension SQLiteStore {
             ])
     }
 
-    // MARK: Rows
-
-    private static func apiKey(_ row: Row) throws -> APIKey {
-        let createdBy: String? = row["created_by"]
-        let expiresAt: Int64? = row["expires_at"]
-        let lastUsedAt: Int64? = row["last_used_at"]
-        let ownerUser: String? = row["owner_user_id"]
-        guard let status = KeyStatus(rawValue: row["status"]) else {
-            throw StoreUnavailable("malformed API key row in the database")
-        }
-        return APIKey(
-            id: APIKeyID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            owner: try StoredForm.owner(
-                kind: row["owner_kind"], user: try ownerUser.map { try uuid($0) }, client: row["owner_client_id"]),
-            name: row["name"], prefix: row["prefix"],
-            lastFour: row["last_four"],
-            digest: KeyDigest(hex: row["secret_digest"], pepperVersion: row["pepper_version"]),
-            scopes: try StoredForm.scopes(row["scopes"]), status: status,
-            rateLimitPerMinute: row["rate_limit_per_minute"],
-            createdBy: try createdBy.map { UserID(try uuid($0)) },
-            createdAt: Date(microsecondsSince1970: row["created_at"]),
-            updatedAt: Date(microsecondsSince1970: row["updated_at"]),
-            expiresAt: expiresAt.map(Date.init(microsecondsSince1970:)),
-            lastUsedAt: lastUsedAt.map(Date.init(microsecondsSince1970:)))
-    }
 }

@@ -5,7 +5,7 @@ import GatehouseCore
 extension SQLiteStore {
     package func client(id: ClientID) async throws -> ClientApplication? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value], Self.client)
+            try db.cachedRow(sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id.value], StoredForm.client)
         }
     }
 
@@ -17,7 +17,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT * FROM clients WHERE workspace_id = ? AND client_id > ? ORDER BY client_id LIMIT ?
                     """,
-                arguments: [workspace.description, cursor?.value ?? "", limit], Self.client)
+                arguments: [workspace.description, cursor?.value ?? "", limit], StoredForm.client)
         }
     }
 
@@ -80,30 +80,4 @@ extension SQLiteStore {
         guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
     }
 
-    // MARK: Rows
-
-    private static func client(_ row: Row) throws -> ClientApplication {
-        let createdBy: String? = row["created_by"]
-        let secret: String? = row["secret_digest"]
-        let previous: String? = row["previous_secret_digest"]
-        let previousExpiresAt: Int64? = row["previous_secret_expires_at"]
-        guard let type = ClientType(rawValue: row["type"]) else {
-            throw StoreUnavailable("malformed client row in the database")
-        }
-        return ClientApplication(
-            id: try ClientID(row["client_id"]), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            name: row["name"], description: row["description"], logoURL: row["logo_url"],
-            homepageURL: row["homepage_url"], type: type,
-            redirectURIs: try StoredForm.redirectURIs(row["redirect_uris"]),
-            grantTypes: try StoredForm.grantTypes(row["grant_types"]), scopes: try StoredForm.scopeSet(row["scopes"]),
-            secret: secret.map {
-                ClientSecretDigests(
-                    current: SecretDigest(storedHex: $0), previous: previous.map(SecretDigest.init(storedHex:)),
-                    previousExpiresAt: previousExpiresAt.map(Date.init(microsecondsSince1970:)))
-            },
-            requirePKCE: row["require_pkce"], isResourceServer: row["resource_server"], isDisabled: row["is_disabled"],
-            createdBy: try createdBy.map { UserID(try uuid($0)) },
-            createdAt: Date(microsecondsSince1970: row["created_at"]),
-            updatedAt: Date(microsecondsSince1970: row["updated_at"]))
-    }
 }

@@ -9,19 +9,21 @@ extension SQLiteStore {
 
     package func workspace(id: WorkspaceID) async throws -> Workspace? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description], Self.workspace)
+            try db.cachedRow(
+                sql: "SELECT * FROM workspaces WHERE id = ?", arguments: [id.description], StoredForm.workspace)
         }
     }
 
     package func workspace(slug: WorkspaceSlug) async throws -> Workspace? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value], Self.workspace)
+            try db.cachedRow(
+                sql: "SELECT * FROM workspaces WHERE slug = ?", arguments: [slug.value], StoredForm.workspace)
         }
     }
 
     package func allWorkspaces() async throws -> [Workspace] {
         try await read { db in
-            try db.cachedRows(sql: "SELECT * FROM workspaces ORDER BY created_at, slug", Self.workspace)
+            try db.cachedRows(sql: "SELECT * FROM workspaces ORDER BY created_at, slug", StoredForm.workspace)
         }
     }
 
@@ -35,13 +37,13 @@ extension SQLiteStore {
 
     package func user(id: UserID) async throws -> User? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description], Self.user)
+            try db.cachedRow(sql: "SELECT * FROM users WHERE id = ?", arguments: [id.description], StoredForm.user)
         }
     }
 
     package func user(email: EmailAddress) async throws -> User? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value], Self.user)
+            try db.cachedRow(sql: "SELECT * FROM users WHERE email = ?", arguments: [email.value], StoredForm.user)
         }
     }
 
@@ -49,7 +51,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: "SELECT * FROM users WHERE workspace_id = ? ORDER BY email",
-                arguments: [workspace.description], Self.user)
+                arguments: [workspace.description], StoredForm.user)
         }
     }
 
@@ -67,7 +69,7 @@ extension SQLiteStore {
     package func department(id: DepartmentID) async throws -> Department? {
         try await read { db in
             try db.cachedRow(
-                sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description], Self.department)
+                sql: "SELECT * FROM departments WHERE id = ?", arguments: [id.description], StoredForm.department)
         }
     }
 
@@ -75,7 +77,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM departments WHERE workspace_id = ? AND name = ?",
-                arguments: [workspace.description, name], Self.department)
+                arguments: [workspace.description, name], StoredForm.department)
         }
     }
 
@@ -83,7 +85,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: "SELECT * FROM departments WHERE workspace_id = ? ORDER BY name",
-                arguments: [workspace.description], Self.department)
+                arguments: [workspace.description], StoredForm.department)
         }
     }
 
@@ -129,34 +131,6 @@ extension SQLiteStore {
                 user.isActive, user.privacyNoticeAcceptedAt?.microsecondsSince1970, user.passwordHash?.encoded,
                 user.createdAt.microsecondsSince1970, user.updatedAt.microsecondsSince1970,
             ])
-    }
-
-    private static func workspace(_ row: Row) throws -> Workspace {
-        Workspace(
-            id: WorkspaceID(try uuid(row["id"])), name: row["name"], slug: try WorkspaceSlug(row["slug"]),
-            createdAt: Date(microsecondsSince1970: row["created_at"]))
-    }
-
-    private static func user(_ row: Row) throws -> User {
-        let departmentID: String? = row["department_id"]
-        let managerID: String? = row["manager_id"]
-        let accepted: Int64? = row["privacy_notice_accepted_at"]
-        let hash: String? = row["password_hash"]
-        return User(
-            id: UserID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            email: EmailAddress(stored: row["email"]), name: row["name"], employeeID: row["employee_id"],
-            title: row["title"], departmentID: try departmentID.map { DepartmentID(try uuid($0)) },
-            managerID: try managerID.map { UserID(try uuid($0)) }, role: try Role(parsing: row["role"]),
-            isActive: row["is_active"], privacyNoticeAcceptedAt: accepted.map(Date.init(microsecondsSince1970:)),
-            passwordHash: hash.map(PasswordHash.init(encoded:)),
-            createdAt: Date(microsecondsSince1970: row["created_at"]),
-            updatedAt: Date(microsecondsSince1970: row["updated_at"]))
-    }
-
-    private static func department(_ row: Row) throws -> Department {
-        Department(
-            id: DepartmentID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            name: row["name"], createdAt: Date(microsecondsSince1970: row["created_at"]))
     }
 
     static func uuid(_ text: String) throws -> UUID {

@@ -54,7 +54,7 @@ extension SQLiteStore {
     package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
         try await read { db in
             try db.cachedRow(
-                sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex], Self.code)
+                sql: "SELECT * FROM authorization_codes WHERE digest = ?", arguments: [digest.hex], StoredForm.code)
         }
     }
 
@@ -70,14 +70,15 @@ extension SQLiteStore {
 
     package func grant(id: GrantID) async throws -> TokenGrant? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description], Self.grant)
+            try db.cachedRow(
+                sql: "SELECT * FROM oauth_grants WHERE id = ?", arguments: [id.description], StoredForm.grant)
         }
     }
 
     package func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)? {
         try await read { db in
             try db.cachedRow(sql: Self.refreshTokenWithGrant, arguments: [digest.hex]) { row in
-                (try Self.refreshToken(row), try Self.grant(row))
+                (try StoredForm.refreshToken(row), try StoredForm.grant(row))
             }
         }
     }
@@ -143,7 +144,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRow(
                 sql: "SELECT * FROM consents WHERE user_id = ? AND client_id = ?",
-                arguments: [user.description, client.value], Self.consent)
+                arguments: [user.description, client.value], StoredForm.consent)
         }
     }
 
@@ -151,7 +152,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: "SELECT * FROM consents WHERE user_id = ? ORDER BY client_id", arguments: [user.description],
-                Self.consent)
+                StoredForm.consent)
         }
     }
 
@@ -291,51 +292,4 @@ extension SQLiteStore {
         try revokeGrants(of: user.id, client: nil, at: time, db)
     }
 
-    // MARK: Rows
-
-    private static func code(_ row: Row) throws -> AuthorizationCode {
-        let challenge: String? = row["code_challenge"]
-        let consumedAt: Int64? = row["consumed_at"]
-        return AuthorizationCode(
-            digest: SecretDigest(storedHex: row["digest"]), grantID: GrantID(try uuid(row["grant_id"])),
-            workspaceID: WorkspaceID(try uuid(row["workspace_id"])), clientID: try ClientID(row["client_id"]),
-            userID: UserID(try uuid(row["user_id"])), redirectURI: row["redirect_uri"],
-            scopes: try StoredForm.scopeSet(row["scopes"]), challenge: challenge.map(CodeChallenge.init(stored:)),
-            nonce: row["nonce"], authTime: Date(microsecondsSince1970: row["auth_time"]),
-            issuedAt: Date(microsecondsSince1970: row["issued_at"]),
-            expiresAt: Date(microsecondsSince1970: row["expires_at"]),
-            consumedAt: consumedAt.map(Date.init(microsecondsSince1970:)))
-    }
-
-    private static func grant(_ row: Row) throws -> TokenGrant {
-        let userID: String? = row["user_id"]
-        let authTime: Int64? = row["auth_time"]
-        let revokedAt: Int64? = row["revoked_at"]
-        return TokenGrant(
-            id: GrantID(try uuid(row["id"])), workspaceID: WorkspaceID(try uuid(row["workspace_id"])),
-            clientID: try ClientID(row["client_id"]), userID: try userID.map { UserID(try uuid($0)) },
-            scopes: try StoredForm.scopeSet(row["scopes"]), authTime: authTime.map(Date.init(microsecondsSince1970:)),
-            createdAt: Date(microsecondsSince1970: row["created_at"]),
-            revokedAt: revokedAt.map(Date.init(microsecondsSince1970:)))
-    }
-
-    private static func refreshToken(_ row: Row) throws -> RefreshToken {
-        let usedAt: Int64? = row["used_at"]
-        return RefreshToken(
-            digest: SecretDigest(storedHex: row["digest"]), grantID: GrantID(try uuid(row["grant_id"])),
-            scopes: try StoredForm.scopeSet(row["refresh_scopes"]),
-            issuedAt: Date(microsecondsSince1970: row["issued_at"]),
-            expiresAt: Date(microsecondsSince1970: row["expires_at"]),
-            usedAt: usedAt.map(Date.init(microsecondsSince1970:)))
-    }
-
-    private static func consent(_ row: Row) throws -> Consent {
-        Consent(
-            userID: UserID(try uuid(row["user_id"])), clientID: try ClientID(row["client_id"]),
-            workspaceID: WorkspaceID(try uuid(row["workspace_id"])), scopes: try StoredForm.scopeSet(row["scopes"]),
-            terms: try StoredForm.terms(
-                redirectURIs: row["client_redirect_uris"], grantTypes: row["client_grant_types"],
-                scopes: row["client_scopes"]),
-            grantedAt: Date(microsecondsSince1970: row["granted_at"]))
-    }
 }
