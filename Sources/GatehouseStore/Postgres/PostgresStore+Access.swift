@@ -130,33 +130,34 @@ extension PostgresStore {
 
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await transaction { connection in
-            // An update names what it changes, so that changing nothing is noticed.
-            let (queries, updating): ([PostgresQuery], String?) =
-                switch change {
-                case .insertWorkspace(let workspace, let firstUser):
-                    ([Self.insertQuery(workspace), Self.insertQuery(firstUser)], nil)
-                case .insertUser(let user): ([Self.insertQuery(user)], nil)
-                case .updateUser(let user): ([Self.updateQuery(user)], "user \(user.id)")
-                case .deactivateUser(let user):
-                    (
-                        Self.endSessionsAndGrantsQueries(of: user.id, at: event.occurredAt) + [Self.updateQuery(user)],
-                        "user \(user.id)"
-                    )
-                case .insertKey(let key): ([Self.insertQuery(key)], nil)
-                case .updateKey(let key): ([Self.updateQuery(key)], "api key \(key.id)")
-                case .insertScope(let definition): ([Self.insertQuery(definition)], nil)
-                case .insertClient(let client): ([Self.insertQuery(client)], nil)
-                case .updateClient(let client): (Self.updateQueries(client), "client \(client.id)")
-                case .deleteClient(let client):
-                    (Self.deleteHoldingsQueries(of: client) + [Self.deleteQuery(client)], "client \(client.id)")
+            for step in change.steps(at: event.occurredAt) {
+                let (queries, record) = Self.queries(step)
+                for (index, query) in queries.enumerated() {
+                    let changed = try await Self.count(query, on: connection, logger: logger)
+                    // An update or deletion names its record in its last query, so that changing nothing is noticed.
+                    if let record, index == queries.count - 1, changed != 1 { throw RecordNotFound(record) }
                 }
-            for (index, query) in queries.enumerated() {
-                var changed = 0
-                for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
-                // The last query is the one that names the record.
-                if let updating, index == queries.count - 1, changed != 1 { throw RecordNotFound(updating) }
             }
             try await connection.query(Self.appendQuery(event), logger: logger)
+        }
+    }
+
+    /// One step of an audited change in PostgreSQL's dialect, and the record its last query must change.
+    static func queries(_ step: StoreStep) -> (queries: [PostgresQuery], record: String?) {
+        switch step {
+        case .insertWorkspace(let workspace): ([insertQuery(workspace)], nil)
+        case .insertUser(let user): ([insertQuery(user)], nil)
+        case .updateUser(let user): ([updateQuery(user)], "user \(user.id)")
+        case .endSessionsAndGrants(let user, let time): (endSessionsAndGrantsQueries(of: user, at: time), nil)
+        case .insertKey(let key): ([insertQuery(key)], nil)
+        case .updateKey(let key): ([updateQuery(key)], "api key \(key.id)")
+        case .insertScope(let definition): ([insertQuery(definition)], nil)
+        case .insertClient(let client): ([insertQuery(client)], nil)
+        case .updateClient(let client): ([updateQuery(client)], "client \(client.id)")
+        case .deleteCodesInFlight(let client):
+            (["DELETE FROM authorization_codes WHERE client_id = \(client.value) AND consumed_at IS NULL"], nil)
+        case .deleteHoldings(let client): (deleteHoldingsQueries(of: client), nil)
+        case .deleteClient(let client): ([deleteQuery(client)], "client \(client.id)")
         }
     }
 

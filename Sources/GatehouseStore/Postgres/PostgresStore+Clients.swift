@@ -35,14 +35,6 @@ extension PostgresStore {
         """
     }
 
-    /// The update, last (it names the record), after deleting the codes in flight of a client being disabled:
-    /// they die with it, so enabling it again revives none.
-    static func updateQueries(_ client: ClientApplication) -> [PostgresQuery] {
-        let codes: PostgresQuery =
-            "DELETE FROM authorization_codes WHERE client_id = \(client.id.value) AND consumed_at IS NULL"
-        return (client.isDisabled ? [codes] : []) + [updateQuery(client)]
-    }
-
     /// Returns the updated row's id, so an update of a missing client is noticed.
     static func updateQuery(_ client: ClientApplication) -> PostgresQuery {
         """
@@ -58,9 +50,7 @@ extension PostgresStore {
         """
     }
 
-    /// What deleting a client deletes first, so the client_id can be reused without inheriting anything:
-    /// its refresh tokens, grants, codes, consents and keys. (Its access tokens name a grant that is gone, or,
-    /// when they are its own, were issued before the new client's creation: see `AccessTokenVerifier`.)
+    /// What a client holds (`StoreStep.deleteHoldings`).
     static func deleteHoldingsQueries(of client: ClientApplication) -> [PostgresQuery] {
         let id = client.id.value
         return [

@@ -67,7 +67,7 @@ extension PostgresStore {
             .map(StoredForm.department)
     }
 
-    // MARK: Rows
+    // MARK: Statements
 
     static func insertQuery(_ workspace: Workspace) -> PostgresQuery {
         """

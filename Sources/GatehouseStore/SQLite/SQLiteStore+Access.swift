@@ -112,28 +112,29 @@ extension SQLiteStore {
 
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await write { db in
-            switch change {
-            case .insertWorkspace(let workspace, let firstUser): try Self.insert(workspace, firstUser: firstUser, db)
-            case .insertUser(let user): try Self.insert(user, db)
-            case .updateUser(let user): try Self.update(user, db)
-            case .deactivateUser(let user):
-                try Self.update(user, db)
-                try Self.endSessionsAndGrants(of: user, at: event.occurredAt, db)
-            case .insertKey(let key): try Self.insert(key, db)
-            case .updateKey(let key): try Self.update(key, db)
-            case .insertScope(let definition): try Self.insert(definition, db)
-            case .insertClient(let client): try Self.insert(client, db)
-            case .updateClient(let client):
-                try Self.update(client, db)
-                // A disabled client's codes in flight die with it, so enabling it again revives none.
-                if client.isDisabled {
-                    try db.cachedExecute(
-                        sql: "DELETE FROM authorization_codes WHERE client_id = ? AND consumed_at IS NULL",
-                        arguments: [client.id.value])
-                }
-            case .deleteClient(let client): try Self.delete(client, db)
-            }
+            for step in change.steps(at: event.occurredAt) { try Self.write(step, db) }
             try Self.append(event, db)
+        }
+    }
+
+    /// One step of an audited change, in SQLite's dialect.
+    static func write(_ step: StoreStep, _ db: Database) throws {
+        switch step {
+        case .insertWorkspace(let workspace): try insert(workspace, db)
+        case .insertUser(let user): try insert(user, db)
+        case .updateUser(let user): try update(user, db)
+        case .endSessionsAndGrants(let user, let time): try endSessionsAndGrants(of: user, at: time, db)
+        case .insertKey(let key): try insert(key, db)
+        case .updateKey(let key): try update(key, db)
+        case .insertScope(let definition): try insert(definition, db)
+        case .insertClient(let client): try insert(client, db)
+        case .updateClient(let client): try update(client, db)
+        case .deleteCodesInFlight(let client):
+            try db.cachedExecute(
+                sql: "DELETE FROM authorization_codes WHERE client_id = ? AND consumed_at IS NULL",
+                arguments: [client.value])
+        case .deleteHoldings(let client): try deleteHoldings(of: client, db)
+        case .deleteClient(let client): try delete(client, db)
         }
     }
 

@@ -66,7 +66,7 @@ extension SQLiteStore {
     /// Deletes the client's refresh tokens, grants, codes, consents and keys first, so the client_id can be
     /// reused without inheriting anything. (Its access tokens name a grant that is gone, or, when they are its
     /// own, were issued before the new client's creation: see `AccessTokenVerifier`.)
-    static func delete(_ client: ClientApplication, _ db: Database) throws {
+    static func deleteHoldings(of client: ClientApplication, _ db: Database) throws {
         let id = client.id.value
         let grants = "SELECT id FROM oauth_grants WHERE client_id = ?"
         try db.cachedExecute(sql: "DELETE FROM refresh_tokens WHERE grant_id IN (\(grants))", arguments: [id])
@@ -74,6 +74,9 @@ extension SQLiteStore {
         try db.cachedExecute(sql: "DELETE FROM authorization_codes WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM consents WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM api_keys WHERE owner_client_id = ?", arguments: [id])
+    }
+
+    static func delete(_ client: ClientApplication, _ db: Database) throws {
         try db.cachedExecute(
             sql: "DELETE FROM clients WHERE client_id = ? AND workspace_id = ?",
             arguments: [client.id.value, client.workspaceID.description])

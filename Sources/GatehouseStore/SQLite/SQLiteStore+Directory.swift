@@ -89,16 +89,20 @@ extension SQLiteStore {
         }
     }
 
-    // MARK: Rows
+    // MARK: Statements
 
     static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {
+        try insert(workspace, db)
+        try insert(firstUser, db)
+    }
+
+    static func insert(_ workspace: Workspace, _ db: Database) throws {
         try db.cachedExecute(
             sql: "INSERT INTO workspaces (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
             arguments: [
                 workspace.id.description, workspace.name, workspace.slug.value,
                 workspace.createdAt.microsecondsSince1970,
             ])
-        try insert(firstUser, db)
     }
 
     static func update(_ user: User, _ db: Database) throws {

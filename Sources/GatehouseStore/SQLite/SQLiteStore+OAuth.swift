@@ -287,9 +287,9 @@ extension SQLiteStore {
     }
 
     /// What deactivating a user ends besides the account: their sessions and every grant they hold.
-    static func endSessionsAndGrants(of user: User, at time: Date, _ db: Database) throws {
-        try db.cachedExecute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.id.description])
-        try revokeGrants(of: user.id, client: nil, at: time, db)
+    static func endSessionsAndGrants(of user: UserID, at time: Date, _ db: Database) throws {
+        try db.cachedExecute(sql: "DELETE FROM web_sessions WHERE user_id = ?", arguments: [user.description])
+        try revokeGrants(of: user, client: nil, at: time, db)
     }
 
 }

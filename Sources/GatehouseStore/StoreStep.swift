@@ -1,0 +1,45 @@
+import Foundation
+import GatehouseCore
+
+/// One write of an audited change. What each `AuditedChange` writes, and in which order, is decided here once for
+/// both stores (`AuditedChange.steps(at:)`); a store only says how it writes each step in its dialect, all in
+/// the transaction that appends the change's audit event.
+enum StoreStep {
+    case insertWorkspace(Workspace)
+    case insertUser(User)
+    /// Changes exactly the one user, or throws `RecordNotFound`; so do the other updates and the deletion.
+    case updateUser(User)
+    /// The user's web sessions end, and every grant they hold is revoked with its codes in flight.
+    case endSessionsAndGrants(UserID, at: Date)
+    case insertKey(APIKey)
+    case updateKey(APIKey)
+    case insertScope(ScopeDefinition)
+    case insertClient(ClientApplication)
+    case updateClient(ClientApplication)
+    /// The client's codes in flight, which die when it is disabled, so enabling it again revives none.
+    case deleteCodesInFlight(ClientID)
+    /// Everything the client holds, so its client_id can be reused without inheriting anything: refresh tokens,
+    /// grants, codes, consents and keys. (Its access tokens name a grant that is gone, or, when they are its
+    /// own, were issued before a new client's creation: see `AccessTokenVerifier`.)
+    case deleteHoldings(ClientApplication)
+    case deleteClient(ClientApplication)
+}
+
+extension AuditedChange {
+    /// The writes of this change, in order; `time` is the change's, for what it revokes.
+    func steps(at time: Date) -> [StoreStep] {
+        switch self {
+        case .insertWorkspace(let workspace, let firstUser): [.insertWorkspace(workspace), .insertUser(firstUser)]
+        case .insertUser(let user): [.insertUser(user)]
+        case .updateUser(let user): [.updateUser(user)]
+        case .deactivateUser(let user): [.updateUser(user), .endSessionsAndGrants(user.id, at: time)]
+        case .insertKey(let key): [.insertKey(key)]
+        case .updateKey(let key): [.updateKey(key)]
+        case .insertScope(let definition): [.insertScope(definition)]
+        case .insertClient(let client): [.insertClient(client)]
+        case .updateClient(let client):
+            [.updateClient(client)] + (client.isDisabled ? [.deleteCodesInFlight(client.id)] : [])
+        case .deleteClient(let client): [.deleteHoldings(client), .deleteClient(client)]
+        }
+    }
+}
