@@ -9,43 +9,59 @@ struct APIKeysController {
     let keys: APIKeys
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.post("users/{id}/api-keys") { request, context in
-            let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
-            let (key, plaintext) = try await keys.create(
-                try body.parsed(), for: .user(try context.parameters.id("id")), by: try context.caller())
-            return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
-                .showingSecret(status: .created, request: request, context: context)
-        }
-        api.get("users/{id}/api-keys") { _, context in
-            let caller = try context.caller()
-            let owner: UserID = try context.parameters.id("id")
-            let list = try await keys.list(in: try workspace(of: caller), owner: .user(owner), by: caller)
-            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
-        }
-        api.get("api-keys") { request, context in
-            let caller = try context.caller()
-            let query = request.uri.queryParameters
-            let status = try query["status"].map { try KeyStatus(parsing: String($0)) }
-            let owner = try query["owner"].map { try Self.owner(String($0)) }
-            let list = try await keys.list(in: try workspace(of: caller), status: status, owner: owner, by: caller)
-            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
-        }
-        api.get("api-keys/{id}") { _, context in
-            APIKeyRepresentation(try await keys.key(try context.parameters.id("id"), by: try context.caller()))
-        }
-        api.patch("api-keys/{id}") { request, context in
-            let body = try await request.decodeBody(as: APIKeyChangeBody.self, context: context)
-            return APIKeyRepresentation(
-                try await keys.change(try context.parameters.id("id"), try body.parsed(), by: try context.caller()))
-        }
-        api.post("api-keys/{id}/revoke") { _, context in
-            APIKeyRepresentation(
-                try await keys.setStatus(.revoked, of: try context.parameters.id("id"), by: try context.caller()))
-        }
-        api.post("api-keys/{id}/reactivate") { _, context in
-            APIKeyRepresentation(
-                try await keys.setStatus(.active, of: try context.parameters.id("id"), by: try context.caller()))
-        }
+        api.post("users/{id}/api-keys", use: createUserKey)
+        api.get("users/{id}/api-keys", use: userKeys)
+        api.get("api-keys", use: list)
+        api.get("api-keys/{id}", use: show)
+        api.patch("api-keys/{id}", use: change)
+        api.post("api-keys/{id}/revoke", use: revoke)
+        api.post("api-keys/{id}/reactivate", use: reactivate)
+    }
+
+    @Sendable func createUserKey(_ request: Request, _ context: AppRequestContext) async throws
+        -> some ResponseGenerator
+    {
+        let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
+        let (key, plaintext) = try await keys.create(
+            try body.parsed(), for: .user(try context.parameters.id("id")), by: try context.caller())
+        return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+            .showingSecret(status: .created, request: request, context: context)
+    }
+
+    @Sendable func userKeys(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let owner: UserID = try context.parameters.id("id")
+        let list = try await keys.list(in: try workspace(of: caller), owner: .user(owner), by: caller)
+        return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let query = request.uri.queryParameters
+        let status = try query["status"].map { try KeyStatus(parsing: String($0)) }
+        let owner = try query["owner"].map { try Self.owner(String($0)) }
+        let list = try await keys.list(in: try workspace(of: caller), status: status, owner: owner, by: caller)
+        return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
+    }
+
+    @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        APIKeyRepresentation(try await keys.key(try context.parameters.id("id"), by: try context.caller()))
+    }
+
+    @Sendable func change(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let body = try await request.decodeBody(as: APIKeyChangeBody.self, context: context)
+        return APIKeyRepresentation(
+            try await keys.change(try context.parameters.id("id"), try body.parsed(), by: try context.caller()))
+    }
+
+    @Sendable func revoke(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        APIKeyRepresentation(
+            try await keys.setStatus(.revoked, of: try context.parameters.id("id"), by: try context.caller()))
+    }
+
+    @Sendable func reactivate(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        APIKeyRepresentation(
+            try await keys.setStatus(.active, of: try context.parameters.id("id"), by: try context.caller()))
     }
 
     /// `?owner=` names a user by id, or a client application as `client:<client_id>`.

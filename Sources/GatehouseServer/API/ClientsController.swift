@@ -10,58 +10,78 @@ struct ClientsController {
     let keys: APIKeys
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.post("clients") { request, context in
-            let caller = try context.caller()
-            let body = try await request.decodeBody(as: NewClientBody.self, context: context)
-            let (client, secret) = try await clients.create(
-                try body.parsed(), in: try workspace(of: caller), by: caller)
-            return try ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value)
-                .showingSecret(status: .created, request: request, context: context)
-        }
-        api.get("clients") { request, context in
-            let caller = try context.caller()
-            let query = request.uri.queryParameters
-            let page = try await clients.list(
-                in: try workspace(of: caller), after: try query["cursor"].map { try ClientCursor(String($0)).clientID },
-                limit: try query["limit"].map { try Self.limit(String($0)) } ?? 50, by: caller)
-            return Listing(
-                items: page.clients.map(ClientRepresentation.init), name: "clients",
-                nextCursor: page.next.map { ClientCursor($0).text })
-        }
-        api.get("clients/{client_id}") { _, context in
-            ClientRepresentation(try await clients.client(try context.parameters.clientID(), by: try context.caller()))
-        }
-        api.patch("clients/{client_id}") { request, context in
-            let body = try await request.decodeBody(as: ClientChangeBody.self, context: context)
-            return ClientRepresentation(
-                try await clients.change(try context.parameters.clientID(), try body.parsed(), by: try context.caller())
-            )
-        }
-        api.delete("clients/{client_id}") { _, context in
-            try await clients.delete(try context.parameters.clientID(), by: try context.caller())
-            return Response(status: .noContent)
-        }
-        api.post("clients/{client_id}/secret") { request, context in
-            let body = try await request.decodeBody(as: RotateSecretBody.self, context: context, optional: true)
-            let (client, secret) = try await clients.rotateSecret(
-                of: try context.parameters.clientID(), grace: TimeInterval(body.graceSeconds ?? 0),
-                by: try context.caller())
-            return try ClientWithSecret(client: ClientRepresentation(client), secret: secret.value)
-                .showingSecret(status: .ok, request: request, context: context)
-        }
-        api.post("clients/{client_id}/api-keys") { request, context in
-            let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
-            let (key, plaintext) = try await keys.create(
-                try body.parsed(), for: .client(try context.parameters.clientID()), by: try context.caller())
-            return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
-                .showingSecret(status: .created, request: request, context: context)
-        }
-        api.get("clients/{client_id}/api-keys") { _, context in
-            let caller = try context.caller()
-            let owner = KeyOwner.client(try context.parameters.clientID())
-            let list = try await keys.list(in: try workspace(of: caller), owner: owner, by: caller)
-            return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
-        }
+        api.post("clients", use: register)
+        api.get("clients", use: list)
+        api.get("clients/{client_id}", use: show)
+        api.patch("clients/{client_id}", use: change)
+        api.delete("clients/{client_id}", use: delete)
+        api.post("clients/{client_id}/secret", use: rotateSecret)
+        api.post("clients/{client_id}/api-keys", use: createServiceKey)
+        api.get("clients/{client_id}/api-keys", use: serviceKeys)
+    }
+
+    @Sendable func register(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let body = try await request.decodeBody(as: NewClientBody.self, context: context)
+        let (client, secret) = try await clients.create(
+            try body.parsed(), in: try workspace(of: caller), by: caller)
+        return try ClientWithSecret(client: ClientRepresentation(client), secret: secret?.value)
+            .showingSecret(status: .created, request: request, context: context)
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let query = request.uri.queryParameters
+        let page = try await clients.list(
+            in: try workspace(of: caller), after: try query["cursor"].map { try ClientCursor(String($0)).clientID },
+            limit: try query["limit"].map { try Self.limit(String($0)) } ?? 50, by: caller)
+        return Listing(
+            items: page.clients.map(ClientRepresentation.init), name: "clients",
+            nextCursor: page.next.map { ClientCursor($0).text })
+    }
+
+    @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        ClientRepresentation(try await clients.client(try context.parameters.clientID(), by: try context.caller()))
+    }
+
+    @Sendable func change(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let body = try await request.decodeBody(as: ClientChangeBody.self, context: context)
+        return ClientRepresentation(
+            try await clients.change(try context.parameters.clientID(), try body.parsed(), by: try context.caller())
+        )
+    }
+
+    @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        try await clients.delete(try context.parameters.clientID(), by: try context.caller())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func rotateSecret(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator
+    {
+        let body = try await request.decodeBody(as: RotateSecretBody.self, context: context, optional: true)
+        let (client, secret) = try await clients.rotateSecret(
+            of: try context.parameters.clientID(), grace: TimeInterval(body.graceSeconds ?? 0),
+            by: try context.caller())
+        return try ClientWithSecret(client: ClientRepresentation(client), secret: secret.value)
+            .showingSecret(status: .ok, request: request, context: context)
+    }
+
+    @Sendable func createServiceKey(_ request: Request, _ context: AppRequestContext) async throws
+        -> some ResponseGenerator
+    {
+        let body = try await request.decodeBody(as: NewAPIKeyBody.self, context: context)
+        let (key, plaintext) = try await keys.create(
+            try body.parsed(), for: .client(try context.parameters.clientID()), by: try context.caller())
+        return try CreatedAPIKey(apiKey: APIKeyRepresentation(key), key: plaintext.value)
+            .showingSecret(status: .created, request: request, context: context)
+    }
+
+    @Sendable func serviceKeys(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator
+    {
+        let caller = try context.caller()
+        let owner = KeyOwner.client(try context.parameters.clientID())
+        let list = try await keys.list(in: try workspace(of: caller), owner: owner, by: caller)
+        return Listing(items: list.map(APIKeyRepresentation.init), name: "api_keys")
     }
 
     private static func limit(_ text: String) throws(DomainError) -> Int {

@@ -8,36 +8,49 @@ struct DirectoryController {
     let users: UserAdministration
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.get("me") { request, context in
-            switch try users.me(by: try context.caller()) {
-            case .user(let user): try UserRepresentation(user).response(from: request, context: context)
-            case .client(let client): try ClientRepresentation(client).response(from: request, context: context)
-            }
+        api.get("me", use: me)
+        api.get("users", use: list)
+        api.post("users", use: create)
+        api.get("users/{id}", use: show)
+        api.patch("users/{id}", use: update)
+        api.get("departments", use: departments)
+    }
+
+    @Sendable func me(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        switch try users.me(by: try context.caller()) {
+        case .user(let user): try UserRepresentation(user).response(from: request, context: context)
+        case .client(let client): try ClientRepresentation(client).response(from: request, context: context)
         }
-        api.get("users") { _, context in
-            let caller = try context.caller()
-            let list = try await users.users(in: try workspace(of: caller), by: caller)
-            return Listing(items: list.map(UserRepresentation.init), name: "users")
-        }
-        api.post("users") { request, context in
-            let caller = try context.caller()
-            let body = try await request.decodeBody(as: NewUserBody.self, context: context)
-            let user = try await users.create(try body.parsed(), in: try workspace(of: caller), by: caller)
-            return EditedResponse(status: .created, response: UserRepresentation(user))
-        }
-        api.get("users/{id}") { _, context in
-            UserRepresentation(try await users.user(try context.parameters.id("id"), by: try context.caller()))
-        }
-        api.patch("users/{id}") { request, context in
-            let change = try await request.decodeBody(as: UserChangeBody.self, context: context)
-            return UserRepresentation(
-                try await users.update(try context.parameters.id("id"), try change.parsed(), by: try context.caller()))
-        }
-        api.get("departments") { _, context in
-            let caller = try context.caller()
-            let list = try await users.departments(in: try workspace(of: caller), by: caller)
-            return Listing(items: list.map(DepartmentRepresentation.init), name: "departments")
-        }
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let list = try await users.users(in: try workspace(of: caller), by: caller)
+        return Listing(items: list.map(UserRepresentation.init), name: "users")
+    }
+
+    @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let caller = try context.caller()
+        let body = try await request.decodeBody(as: NewUserBody.self, context: context)
+        let user = try await users.create(try body.parsed(), in: try workspace(of: caller), by: caller)
+        return EditedResponse(status: .created, response: UserRepresentation(user))
+    }
+
+    @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        UserRepresentation(try await users.user(try context.parameters.id("id"), by: try context.caller()))
+    }
+
+    @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+        let change = try await request.decodeBody(as: UserChangeBody.self, context: context)
+        return UserRepresentation(
+            try await users.update(try context.parameters.id("id"), try change.parsed(), by: try context.caller()))
+    }
+
+    @Sendable func departments(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator
+    {
+        let caller = try context.caller()
+        let list = try await users.departments(in: try workspace(of: caller), by: caller)
+        return Listing(items: list.map(DepartmentRepresentation.init), name: "departments")
     }
 }
 

@@ -12,31 +12,35 @@ struct AccountController {
     let pages: SignedInPages
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("account") { request, context in
-            let page = try await pages.open(request, context: context)
-            let user = page.user
-            let connected = try await consents.connected(for: user).map { application in
-                [
-                    "client_id": application.client.id.value, "name": application.client.name,
-                    "scopes": application.consent.scopes.sorted().map(\.name).joined(separator: " "),
-                    "granted": PageFormat.date(application.consent.grantedAt),
-                ]
-            }
-            let own = try await keys.ownKeys(by: page.caller)
-            var values = UserPages.row(user)
-            values["applications"] = connected
-            values["has_applications"] = !connected.isEmpty
-            values["keys"] = KeyPages.listing(own, owners: [:], canWrite: false)
-            values["has_revoked_keys"] = own.contains { $0.status == .revoked }
-            return try pages.render("account", values, for: page, in: .account, notice: Notice.of(request))
+        router.get("account", use: account)
+        router.post("account/applications/{client_id}/withdraw", use: withdraw)
+    }
+
+    @Sendable func account(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let user = page.user
+        let connected = try await consents.connected(for: user).map { application in
+            [
+                "client_id": application.client.id.value, "name": application.client.name,
+                "scopes": application.consent.scopes.sorted().map(\.name).joined(separator: " "),
+                "granted": PageFormat.date(application.consent.grantedAt),
+            ]
         }
-        router.post("account/applications/{client_id}/withdraw") { request, context in
-            let (page, _) = try await pages.submit(request, context: context)
-            guard let raw = context.parameters.get("client_id"), let client = try? ClientID(raw) else {
-                throw PageError(status: .notFound, title: "Not found", message: "There is no such application.")
-            }
-            try await consents.withdraw(client, for: page.user)
-            return Response.redirect(to: Notice.location("/account", "consent_withdrawn"), after: .post)
+        let own = try await keys.ownKeys(by: page.caller)
+        var values = UserPages.row(user)
+        values["applications"] = connected
+        values["has_applications"] = !connected.isEmpty
+        values["keys"] = KeyPages.listing(own, owners: [:], canWrite: false)
+        values["has_revoked_keys"] = own.contains { $0.status == .revoked }
+        return try pages.render("account", values, for: page, in: .account, notice: Notice.of(request))
+    }
+
+    @Sendable func withdraw(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        guard let raw = context.parameters.get("client_id"), let client = try? ClientID(raw) else {
+            throw PageError(status: .notFound, title: "Not found", message: "There is no such application.")
         }
+        try await consents.withdraw(client, for: page.user)
+        return Response.redirect(to: Notice.location("/account", "consent_withdrawn"), after: .post)
     }
 }

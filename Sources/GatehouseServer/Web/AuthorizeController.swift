@@ -12,27 +12,33 @@ struct AuthorizeController {
     let pages: PageRenderer
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("oauth/authorize") { request, _ in
-            try await authorize(try WebInput.query(request), method: .get, request: request)
+        router.get("oauth/authorize", use: authorizeFromQuery)
+        router.post("oauth/authorize", use: authorizeFromForm)
+        router.post("oauth/authorize/decision", use: decide)
+    }
+
+    @Sendable func authorizeFromQuery(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await authorize(try WebInput.query(request), method: .get, request: request)
+    }
+
+    @Sendable func authorizeFromForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await authorize(try await WebInput.form(request, context: context), method: .post, request: request)
+    }
+
+    @Sendable func decide(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var form = try await WebInput.form(request, context: context)
+        try sessions.cookies.checkCSRF(form, of: request)
+        let decision = form.removeValue(forKey: "decision")
+        form["csrf_token"] = nil
+        let checked = try await check(form)
+        guard let signedIn = try await sessions.signedIn(request) else {
+            return Response.redirect(
+                to: sessions.signInLocation(returningTo: WebInput.url("/oauth/authorize", form)), after: .post)
         }
-        router.post("oauth/authorize") { request, context in
-            try await authorize(try await WebInput.form(request, context: context), method: .post, request: request)
-        }
-        router.post("oauth/authorize/decision") { request, context in
-            var form = try await WebInput.form(request, context: context)
-            try sessions.cookies.checkCSRF(form, of: request)
-            let decision = form.removeValue(forKey: "decision")
-            form["csrf_token"] = nil
-            let checked = try await check(form)
-            guard let signedIn = try await sessions.signedIn(request) else {
-                return Response.redirect(
-                    to: sessions.signInLocation(returningTo: WebInput.url("/oauth/authorize", form)), after: .post)
-            }
-            let redirect =
-                decision == "allow"
-                ? try await authorization.approve(checked, by: signedIn) : authorization.deny(checked)
-            return Response.redirect(to: redirect.location, after: .post)
-        }
+        let redirect =
+            decision == "allow"
+            ? try await authorization.approve(checked, by: signedIn) : authorization.deny(checked)
+        return Response.redirect(to: redirect.location, after: .post)
     }
 
     private func authorize(_ parameters: [String: String], method: HTTPRequest.Method, request: Request) async throws

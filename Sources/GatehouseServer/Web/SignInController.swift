@@ -28,44 +28,52 @@ struct SignInController {
     static let defaultDestination = "/account"
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("login") { request, _ in
-            let query = try WebInput.query(request)
-            return try signInPage(request, returnTo: WebInput.localPath(query["return_to"]), email: nil)
-        }
-        router.post("login") { request, context in try await signIn(request, context) }
-        router.post("logout") { request, context in
-            let form = try await WebInput.form(request, context: context)
-            try sessions.cookies.checkCSRF(form, of: request)
-            if let cookie = sessions.cookies.session(of: request) { try await sessions.signIn.signOut(cookie: cookie) }
-            var response = Response.redirect(to: "/login", after: .post)
-            response.setCookie(sessions.cookies.clearedSession())
-            return response
-        }
-        router.get("privacy-notice") { request, _ in
-            let returnTo = WebInput.localPath(try WebInput.query(request)["return_to"]) ?? Self.defaultDestination
-            guard let signedIn = try await sessions.signedIn(request) else {
-                return Response.redirect(
-                    to: sessions.signInLocation(returningTo: WebInput.url("/privacy-notice", ["return_to": returnTo])),
-                    after: .get)
-            }
-            guard signedIn.user.privacyNoticeAcceptedAt == nil else {
-                return Response.redirect(to: returnTo, after: .get)
-            }
-            return try privacyPage(request, returnTo: returnTo, user: signedIn.user)
-        }
-        router.post("privacy-notice") { request, context in
-            let form = try await WebInput.form(request, context: context)
-            try sessions.cookies.checkCSRF(form, of: request)
-            let returnTo = WebInput.localPath(form["return_to"]) ?? Self.defaultDestination
-            guard let signedIn = try await sessions.signedIn(request) else {
-                return Response.redirect(to: sessions.signInLocation(returningTo: returnTo), after: .post)
-            }
-            _ = try await sessions.signIn.acceptPrivacyNotice(signedIn, address: context.remoteAddress)
-            return Response.redirect(to: returnTo, after: .post)
-        }
+        router.get("login", use: signInForm)
+        router.post("login", use: signIn)
+        router.post("logout", use: signOut)
+        router.get("privacy-notice", use: privacyNotice)
+        router.post("privacy-notice", use: acceptPrivacyNotice)
     }
 
-    private func signIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    @Sendable func signInForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let query = try WebInput.query(request)
+        return try signInPage(request, returnTo: WebInput.localPath(query["return_to"]), email: nil)
+    }
+
+    @Sendable func signOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await WebInput.form(request, context: context)
+        try sessions.cookies.checkCSRF(form, of: request)
+        if let cookie = sessions.cookies.session(of: request) { try await sessions.signIn.signOut(cookie: cookie) }
+        var response = Response.redirect(to: "/login", after: .post)
+        response.setCookie(sessions.cookies.clearedSession())
+        return response
+    }
+
+    @Sendable func privacyNotice(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let returnTo = WebInput.localPath(try WebInput.query(request)["return_to"]) ?? Self.defaultDestination
+        guard let signedIn = try await sessions.signedIn(request) else {
+            return Response.redirect(
+                to: sessions.signInLocation(returningTo: WebInput.url("/privacy-notice", ["return_to": returnTo])),
+                after: .get)
+        }
+        guard signedIn.user.privacyNoticeAcceptedAt == nil else {
+            return Response.redirect(to: returnTo, after: .get)
+        }
+        return try privacyPage(request, returnTo: returnTo, user: signedIn.user)
+    }
+
+    @Sendable func acceptPrivacyNotice(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await WebInput.form(request, context: context)
+        try sessions.cookies.checkCSRF(form, of: request)
+        let returnTo = WebInput.localPath(form["return_to"]) ?? Self.defaultDestination
+        guard let signedIn = try await sessions.signedIn(request) else {
+            return Response.redirect(to: sessions.signInLocation(returningTo: returnTo), after: .post)
+        }
+        _ = try await sessions.signIn.acceptPrivacyNotice(signedIn, address: context.remoteAddress)
+        return Response.redirect(to: returnTo, after: .post)
+    }
+
+    @Sendable func signIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await WebInput.form(request, context: context)
         try sessions.cookies.checkCSRF(form, of: request)
         let returnTo = WebInput.localPath(form["return_to"])

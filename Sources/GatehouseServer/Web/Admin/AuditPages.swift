@@ -13,44 +13,46 @@ struct AuditPages {
     static let pageSize = 50
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("admin/audit") { request, context in
-            let page = try await pages.open(request, context: context)
-            let parameters = request.uri.queryParameters
-            let text = { (name: String) -> String? in
-                let value = parameters[name[...]].map { String($0).trimmingCharacters(in: .whitespaces) }
-                return value?.isEmpty == false ? value : nil
-            }
-            let actor = text("actor").flatMap(UUID.init(uuidString:)).map(UserID.init)
-            let query = AuditQuery(
-                action: text("action"), actorUser: actor, targetID: text("target"),
-                before: text("before").flatMap { Int64($0) }, limit: Self.pageSize)
-            let events = try await trail.events(in: page.user.workspaceID, matching: query, by: page.caller)
-            // Names for the actors; someone who may read the audit log but not the users sees ids.
-            let everyone =
-                page.holds(.usersRead) ? try await users.users(in: page.user.workspaceID, by: page.caller) : []
-            let names = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0.name) })
-            var filters: [String: String] = [:]
-            for name in ["action", "actor", "target"] { filters[name] = text(name) }
-            var values: [String: Any] = [
-                "action": text("action") ?? "", "target": text("target") ?? "",
-                "actors": everyone.map { user -> [String: Any] in
-                    ["id": "\(user.id)", "name": user.name, "selected": user.id == actor]
-                },
-                "events": events.map { event -> [String: Any] in
-                    [
-                        "time": PageFormat.date(event.occurredAt), "action": event.action,
-                        "actor": event.actor.user.map { names[$0] ?? "\($0)" } ?? "",
-                        "credential": event.actor.credential,
-                        "target": "\(event.targetKind) \(event.targetID)", "address": event.address ?? "",
-                        "details": event.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                            .joined(separator: "; "),
-                    ]
-                },
-            ]
-            if events.count == Self.pageSize, let oldest = events.last?.sequence {
-                values["older"] = WebInput.url("/admin/audit", filters.merging(["before": "\(oldest)"]) { $1 })
-            }
-            return try pages.render("admin-audit", values, for: page, in: .audit)
+        router.get("admin/audit", use: events)
+    }
+
+    @Sendable func events(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let parameters = request.uri.queryParameters
+        let text = { (name: String) -> String? in
+            let value = parameters[name[...]].map { String($0).trimmingCharacters(in: .whitespaces) }
+            return value?.isEmpty == false ? value : nil
         }
+        let actor = text("actor").flatMap(UUID.init(uuidString:)).map(UserID.init)
+        let query = AuditQuery(
+            action: text("action"), actorUser: actor, targetID: text("target"),
+            before: text("before").flatMap { Int64($0) }, limit: Self.pageSize)
+        let events = try await trail.events(in: page.user.workspaceID, matching: query, by: page.caller)
+        // Names for the actors; someone who may read the audit log but not the users sees ids.
+        let everyone =
+            page.holds(.usersRead) ? try await users.users(in: page.user.workspaceID, by: page.caller) : []
+        let names = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0.name) })
+        var filters: [String: String] = [:]
+        for name in ["action", "actor", "target"] { filters[name] = text(name) }
+        var values: [String: Any] = [
+            "action": text("action") ?? "", "target": text("target") ?? "",
+            "actors": everyone.map { user -> [String: Any] in
+                ["id": "\(user.id)", "name": user.name, "selected": user.id == actor]
+            },
+            "events": events.map { event -> [String: Any] in
+                [
+                    "time": PageFormat.date(event.occurredAt), "action": event.action,
+                    "actor": event.actor.user.map { names[$0] ?? "\($0)" } ?? "",
+                    "credential": event.actor.credential,
+                    "target": "\(event.targetKind) \(event.targetID)", "address": event.address ?? "",
+                    "details": event.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                        .joined(separator: "; "),
+                ]
+            },
+        ]
+        if events.count == Self.pageSize, let oldest = events.last?.sequence {
+            values["older"] = WebInput.url("/admin/audit", filters.merging(["before": "\(oldest)"]) { $1 })
+        }
+        return try pages.render("admin-audit", values, for: page, in: .audit)
     }
 }

@@ -12,94 +12,109 @@ struct ClientPages {
     static let crumbs = "Settings › Integrations"
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("admin/clients") { request, context in
-            let page = try await pages.open(request, context: context)
-            let after = request.uri.queryParameters["after"].flatMap { try? ClientID(String($0)) }
-            let list = try await clients.list(in: page.user.workspaceID, after: after, limit: 50, by: page.caller)
-            var values: [String: Any] = [
-                "crumbs": Self.crumbs, "can_write": page.holds(.clientsWrite), "clients": list.clients.map(Self.row),
-            ]
-            if let next = list.next { values["next"] = "/admin/clients?after=\(next.value)" }
-            return try pages.render("admin-clients", values, for: page, in: .clients, notice: Notice.of(request))
-        }
-        router.get("admin/clients/new") { request, context in
-            let page = try await pages.open(request, context: context)
-            try clients.checkMayRegister(by: page.caller)
-            return try newClientForm(page, WebForm(pairs: []))
-        }
-        router.post("admin/clients") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            do {
-                let input = NewClientApplication(
-                    id: try ClientID(form["client_id"] ?? ""), name: try DisplayName(form["name"] ?? ""),
-                    type: try ClientType(parsing: form["type"] ?? "confidential"),
-                    redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")))
-                let (client, secret) = try await clients.create(input, in: page.user.workspaceID, by: page.caller)
-                guard let secret else {
-                    return Response.redirect(
-                        to: Notice.location(Self.path(client), "client_created_public"), after: .post)
-                }
-                return try secretPage(
-                    client, secret, for: page, title: "\(client.name) is registered",
-                    details: "Its client_id is \(client.id.value).")
-            } catch let error as DomainError {
-                return try newClientForm(page, form, error: error)
+        router.get("admin/clients", use: list)
+        router.get("admin/clients/new", use: registrationForm)
+        router.post("admin/clients", use: register)
+        router.get("admin/clients/{client_id}", use: show)
+        router.post("admin/clients/{client_id}", use: save)
+        router.post("admin/clients/{client_id}/secret", use: rotateSecret)
+        router.post("admin/clients/{client_id}/disable") { try await setDisabled(true, $0, $1) }
+        router.post("admin/clients/{client_id}/enable") { try await setDisabled(false, $0, $1) }
+        router.get("admin/clients/{client_id}/delete", use: confirmDeletion)
+        router.post("admin/clients/{client_id}/delete", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let after = request.uri.queryParameters["after"].flatMap { try? ClientID(String($0)) }
+        let list = try await clients.list(in: page.user.workspaceID, after: after, limit: 50, by: page.caller)
+        var values: [String: Any] = [
+            "crumbs": Self.crumbs, "can_write": page.holds(.clientsWrite), "clients": list.clients.map(Self.row),
+        ]
+        if let next = list.next { values["next"] = "/admin/clients?after=\(next.value)" }
+        return try pages.render("admin-clients", values, for: page, in: .clients, notice: Notice.of(request))
+    }
+
+    @Sendable func registrationForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        try clients.checkMayRegister(by: page.caller)
+        return try newClientForm(page, WebForm(pairs: []))
+    }
+
+    @Sendable func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        do {
+            let input = NewClientApplication(
+                id: try ClientID(form["client_id"] ?? ""), name: try DisplayName(form["name"] ?? ""),
+                type: try ClientType(parsing: form["type"] ?? "confidential"),
+                redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")))
+            let (client, secret) = try await clients.create(input, in: page.user.workspaceID, by: page.caller)
+            guard let secret else {
+                return Response.redirect(to: Notice.location(Self.path(client), "client_created_public"), after: .post)
             }
+            return try secretPage(
+                client, secret, for: page, title: "\(client.name) is registered",
+                details: "Its client_id is \(client.id.value).")
+        } catch let error as DomainError {
+            return try newClientForm(page, form, error: error)
         }
-        router.get("admin/clients/{client_id}") { request, context in
-            let page = try await pages.open(request, context: context)
-            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
-            return try clientPage(client, for: page, notice: Notice.of(request))
+    }
+
+    @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+        return try clientPage(client, for: page, notice: Notice.of(request))
+    }
+
+    @Sendable func save(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        let id = try context.parameters.clientID()
+        do {
+            let change = ClientChange(
+                name: try DisplayName(form["name"] ?? ""), description: .some(form["description"]),
+                logoURL: .some(form["logo_url"]), homepageURL: .some(form["homepage_url"]),
+                redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")),
+                isResourceServer: form["resource_server"] == "on")
+            let client = try await clients.change(id, change, by: page.caller)
+            return Response.redirect(to: Notice.location(Self.path(client), "client_saved"), after: .post)
+        } catch let error as DomainError {
+            // The refusal itself is the answer when the page cannot even be shown again.
+            guard let client = try? await clients.client(id, by: page.caller) else { throw error }
+            return try clientPage(client, for: page, edited: form, error: error)
         }
-        router.post("admin/clients/{client_id}") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            let id = try context.parameters.clientID()
-            do {
-                let change = ClientChange(
-                    name: try DisplayName(form["name"] ?? ""), description: .some(form["description"]),
-                    logoURL: .some(form["logo_url"]), homepageURL: .some(form["homepage_url"]),
-                    redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")),
-                    isResourceServer: form["resource_server"] == "on")
-                let client = try await clients.change(id, change, by: page.caller)
-                return Response.redirect(to: Notice.location(Self.path(client), "client_saved"), after: .post)
-            } catch let error as DomainError {
-                // The refusal itself is the answer when the page cannot even be shown again.
-                guard let client = try? await clients.client(id, by: page.caller) else { throw error }
-                return try clientPage(client, for: page, edited: form, error: error)
-            }
-        }
-        router.post("admin/clients/{client_id}/secret") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            let grace = TimeInterval(form["grace_seconds"].flatMap(Int.init) ?? 0)
-            let (client, secret) = try await clients.rotateSecret(
-                of: try context.parameters.clientID(), grace: grace, by: page.caller)
-            let old =
-                grace > 0
-                ? "The old secret keeps working for \(Self.duration(grace)), then stops."
-                : "The old secret has stopped working."
-            return try secretPage(client, secret, for: page, title: "New secret for \(client.name)", details: old)
-        }
-        for (action, disabled) in [("disable", true), ("enable", false)] {
-            router.post("admin/clients/{client_id}/\(action)") { request, context in
-                let (page, _) = try await pages.submit(request, context: context)
-                let client = try await clients.change(
-                    try context.parameters.clientID(), ClientChange(isDisabled: disabled), by: page.caller)
-                return Response.redirect(
-                    to: Notice.location(Self.path(client), disabled ? "client_disabled" : "client_enabled"),
-                    after: .post)
-            }
-        }
-        router.get("admin/clients/{client_id}/delete") { request, context in
-            let page = try await pages.open(request, context: context)
-            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
-            return try pages.render(
-                "admin-client-delete", ["crumbs": Self.crumbs, "client": Self.row(client)], for: page, in: .clients)
-        }
-        router.post("admin/clients/{client_id}/delete") { request, context in
-            let (page, _) = try await pages.submit(request, context: context)
-            try await clients.delete(try context.parameters.clientID(), by: page.caller)
-            return Response.redirect(to: Notice.location("/admin/clients", "client_deleted"), after: .post)
-        }
+    }
+
+    @Sendable func rotateSecret(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        let grace = TimeInterval(form["grace_seconds"].flatMap(Int.init) ?? 0)
+        let (client, secret) = try await clients.rotateSecret(
+            of: try context.parameters.clientID(), grace: grace, by: page.caller)
+        let old =
+            grace > 0
+            ? "The old secret keeps working for \(Self.duration(grace)), then stops."
+            : "The old secret has stopped working."
+        return try secretPage(client, secret, for: page, title: "New secret for \(client.name)", details: old)
+    }
+
+    func setDisabled(_ disabled: Bool, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let client = try await clients.change(
+            try context.parameters.clientID(), ClientChange(isDisabled: disabled), by: page.caller)
+        return Response.redirect(
+            to: Notice.location(Self.path(client), disabled ? "client_disabled" : "client_enabled"), after: .post)
+    }
+
+    @Sendable func confirmDeletion(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+        return try pages.render(
+            "admin-client-delete", ["crumbs": Self.crumbs, "client": Self.row(client)], for: page, in: .clients)
+    }
+
+    @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        try await clients.delete(try context.parameters.clientID(), by: page.caller)
+        return Response.redirect(to: Notice.location("/admin/clients", "client_deleted"), after: .post)
     }
 
     private func newClientForm(_ page: SignedInPage, _ form: WebForm, error: DomainError? = nil) throws -> Response {

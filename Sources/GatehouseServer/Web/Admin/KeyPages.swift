@@ -15,55 +15,64 @@ struct KeyPages {
     static let platformCrumbs = "Admin › Platform configuration"
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("admin/clients/{client_id}/keys") { request, context in
-            let page = try await pages.open(request, context: context)
-            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
-            return try await clientKeysPage(client, for: page, notice: Notice.of(request))
+        router.get("admin/clients/{client_id}/keys", use: clientKeys)
+        router.post("admin/clients/{client_id}/keys", use: createClientKey)
+        router.get("admin/api-keys", use: userKeys)
+        router.post("admin/api-keys", use: createUserKey)
+        router.post("admin/api-keys/{id}/revoke") { try await setStatus(.revoked, $0, $1) }
+        router.post("admin/api-keys/{id}/reactivate") { try await setStatus(.active, $0, $1) }
+    }
+
+    func setStatus(_ status: KeyStatus, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        guard let raw = context.parameters.get("id"), let uuid = UUID(uuidString: raw) else {
+            throw PageError(status: .notFound, title: "Not found", message: "There is no such key.")
         }
-        router.post("admin/clients/{client_id}/keys") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
-            do {
-                let (key, plaintext) = try await keys.create(
-                    try Self.newKey(form), for: .client(client.id), by: page.caller)
-                return try secretPage(
-                    key, plaintext, for: page, in: .clients, crumbs: ClientPages.crumbs,
-                    continueTo: ClientPages.path(client) + "/keys", owner: client.name)
-            } catch let error as DomainError {
-                return try await clientKeysPage(client, for: page, form: form, error: error)
+        _ = try await keys.setStatus(status, of: APIKeyID(uuid), by: page.caller)
+        let back = WebInput.localPath(form["return_to"]) ?? "/admin/api-keys"
+        return Response.redirect(
+            to: Notice.location(back, status == .revoked ? "key_revoked" : "key_reactivated"), after: .post)
+    }
+
+    @Sendable func clientKeys(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+        return try await clientKeysPage(client, for: page, notice: Notice.of(request))
+    }
+
+    @Sendable func createClientKey(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
+        do {
+            let (key, plaintext) = try await keys.create(
+                try Self.newKey(form), for: .client(client.id), by: page.caller)
+            return try secretPage(
+                key, plaintext, for: page, in: .clients, crumbs: ClientPages.crumbs,
+                continueTo: ClientPages.path(client) + "/keys", owner: client.name)
+        } catch let error as DomainError {
+            return try await clientKeysPage(client, for: page, form: form, error: error)
+        }
+    }
+
+    @Sendable func userKeys(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        return try await userKeysPage(for: page, notice: Notice.of(request))
+    }
+
+    @Sendable func createUserKey(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        do {
+            guard let raw = form["user_id"], let uuid = UUID(uuidString: raw) else {
+                throw DomainError.invalidInput(field: "user_id", message: "Select the user the key acts for.")
             }
-        }
-        router.get("admin/api-keys") { request, context in
-            let page = try await pages.open(request, context: context)
-            return try await userKeysPage(for: page, notice: Notice.of(request))
-        }
-        router.post("admin/api-keys") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            do {
-                guard let raw = form["user_id"], let uuid = UUID(uuidString: raw) else {
-                    throw DomainError.invalidInput(field: "user_id", message: "Select the user the key acts for.")
-                }
-                let user = try await users.user(UserID(uuid), by: page.caller)
-                let (key, plaintext) = try await keys.create(
-                    try Self.newKey(form), for: .user(user.id), by: page.caller)
-                return try secretPage(
-                    key, plaintext, for: page, in: .apiKeys, crumbs: Self.platformCrumbs, continueTo: "/admin/api-keys",
-                    owner: "\(user.name) (\(user.email.value))")
-            } catch let error as DomainError {
-                return try await userKeysPage(for: page, form: form, error: error)
-            }
-        }
-        for (action, status) in [("revoke", KeyStatus.revoked), ("reactivate", .active)] {
-            router.post("admin/api-keys/{id}/\(action)") { request, context in
-                let (page, form) = try await pages.submit(request, context: context)
-                guard let raw = context.parameters.get("id"), let uuid = UUID(uuidString: raw) else {
-                    throw PageError(status: .notFound, title: "Not found", message: "There is no such key.")
-                }
-                _ = try await keys.setStatus(status, of: APIKeyID(uuid), by: page.caller)
-                let back = WebInput.localPath(form["return_to"]) ?? "/admin/api-keys"
-                return Response.redirect(
-                    to: Notice.location(back, status == .revoked ? "key_revoked" : "key_reactivated"), after: .post)
-            }
+            let user = try await users.user(UserID(uuid), by: page.caller)
+            let (key, plaintext) = try await keys.create(
+                try Self.newKey(form), for: .user(user.id), by: page.caller)
+            return try secretPage(
+                key, plaintext, for: page, in: .apiKeys, crumbs: Self.platformCrumbs, continueTo: "/admin/api-keys",
+                owner: "\(user.name) (\(user.email.value))")
+        } catch let error as DomainError {
+            return try await userKeysPage(for: page, form: form, error: error)
         }
     }
 

@@ -10,61 +10,71 @@ struct UserPages {
     let pages: SignedInPages
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
-        router.get("admin/users") { request, context in
-            let page = try await pages.open(request, context: context)
-            let search = request.uri.queryParameters["q"].map(String.init) ?? ""
-            let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
-            return try pages.render(
-                "admin-users",
-                ["q": search, "users": found.map(Self.row), "can_write": page.holds(.usersWrite)],
-                for: page, in: .users, notice: Notice.of(request))
+        router.get("admin/users", use: list)
+        router.get("admin/users/new", use: addForm)
+        router.post("admin/users", use: add)
+        router.get("admin/users/{id}", use: show)
+        router.post("admin/users/{id}", use: save)
+        router.post("admin/users/{id}/deactivate") { try await setActive(false, $0, $1) }
+        router.post("admin/users/{id}/reactivate") { try await setActive(true, $0, $1) }
+    }
+
+    func setActive(_ active: Bool, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let user = try await users.update(try Self.id(context), UserChange(isActive: active), by: page.caller)
+        return Response.redirect(
+            to: Notice.location(Self.path(user), active ? "user_reactivated" : "user_deactivated"), after: .post)
+    }
+
+    @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let search = request.uri.queryParameters["q"].map(String.init) ?? ""
+        let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
+        return try pages.render(
+            "admin-users",
+            ["q": search, "users": found.map(Self.row), "can_write": page.holds(.usersWrite)],
+            for: page, in: .users, notice: Notice.of(request))
+    }
+
+    @Sendable func addForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        try users.checkMayAdd(by: page.caller)
+        return try newUserForm(page, nil)
+    }
+
+    @Sendable func add(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        do {
+            let input = NewUser(
+                email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
+                role: try Role(parsing: form["role"] ?? "user"), title: form["title"],
+                password: try form["password"].map(Password.init))
+            let user = try await users.create(input, in: page.user.workspaceID, by: page.caller)
+            return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
+        } catch let error as DomainError {
+            return try newUserForm(page, form, error: error)
         }
-        router.get("admin/users/new") { request, context in
-            let page = try await pages.open(request, context: context)
-            try users.checkMayAdd(by: page.caller)
-            return try newUserForm(page, nil)
-        }
-        router.post("admin/users") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            do {
-                let input = NewUser(
-                    email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
-                    role: try Role(parsing: form["role"] ?? "user"), title: form["title"],
-                    password: try form["password"].map(Password.init))
-                let user = try await users.create(input, in: page.user.workspaceID, by: page.caller)
-                return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
-            } catch let error as DomainError {
-                return try newUserForm(page, form, error: error)
-            }
-        }
-        router.get("admin/users/{id}") { request, context in
-            let page = try await pages.open(request, context: context)
-            let user = try await users.user(try Self.id(context), by: page.caller)
-            return try userPage(user, for: page, notice: Notice.of(request))
-        }
-        router.post("admin/users/{id}") { request, context in
-            let (page, form) = try await pages.submit(request, context: context)
-            let id = try Self.id(context)
-            do {
-                let change = UserChange(
-                    email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
-                    title: .some(form["title"]), role: try Role(parsing: form["role"] ?? ""))
-                let user = try await users.update(id, change, by: page.caller)
-                return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
-            } catch let error as DomainError {
-                // The refusal itself is the answer when the page cannot even be shown again.
-                guard let user = try? await users.user(id, by: page.caller) else { throw error }
-                return try userPage(user, for: page, edited: form, error: error)
-            }
-        }
-        for (action, active) in [("deactivate", false), ("reactivate", true)] {
-            router.post("admin/users/{id}/\(action)") { request, context in
-                let (page, _) = try await pages.submit(request, context: context)
-                let user = try await users.update(try Self.id(context), UserChange(isActive: active), by: page.caller)
-                return Response.redirect(
-                    to: Notice.location(Self.path(user), active ? "user_reactivated" : "user_deactivated"),
-                    after: .post)
-            }
+    }
+
+    @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let page = try await pages.open(request, context: context)
+        let user = try await users.user(try Self.id(context), by: page.caller)
+        return try userPage(user, for: page, notice: Notice.of(request))
+    }
+
+    @Sendable func save(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        let id = try Self.id(context)
+        do {
+            let change = UserChange(
+                email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
+                title: .some(form["title"]), role: try Role(parsing: form["role"] ?? ""))
+            let user = try await users.update(id, change, by: page.caller)
+            return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
+        } catch let error as DomainError {
+            // The refusal itself is the answer when the page cannot even be shown again.
+            guard let user = try? await users.user(id, by: page.caller) else { throw error }
+            return try userPage(user, for: page, edited: form, error: error)
         }
     }
 
