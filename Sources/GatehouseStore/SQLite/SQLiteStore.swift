@@ -25,11 +25,15 @@ package final class SQLiteStore: GatehouseStorage {
             // The database holds password hashes and every digest: only the server's own user may read it.
             try FileManager.default.createDirectory(
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            if !FileManager.default.fileExists(atPath: path) {
-                // SQLite gives the -wal and -shm files the database file's own permissions.
-                guard
-                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-                else { throw StoreUnavailable("cannot create the SQLite database at \(path)") }
+            // SQLite gives the -wal and -shm files the database file's own permissions. Created with O_EXCL, never
+            // replaced: FileManager's createFile writes a new file and renames it over the path, which swapped the
+            // database from under another process opening the same new file at the same moment (two databases
+            // behind one name, migrations applied twice, a malformed schema).
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+            } else if errno != EEXIST {
+                throw StoreUnavailable("cannot create the SQLite database at \(path)")
             }
         } catch let error as StoreUnavailable {
             throw error
@@ -52,11 +56,25 @@ package final class SQLiteStore: GatehouseStorage {
             }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try Self.openPool(path: path, configuration: configuration)
             writes = GroupCommit(pool: pool, translate: Self.translated)
         } catch let error as DatabaseError {
             throw StoreUnavailable(
                 "cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    /// Opens the pool. Processes opening one new file at once race to switch it to WAL, which needs the file to
+    /// themselves, and SQLite answers the loser SQLITE_BUSY without waiting: it tries again, for up to a second.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 1
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 50 {
+                attempt += 1
+                usleep(20_000)
+            }
         }
     }
 
