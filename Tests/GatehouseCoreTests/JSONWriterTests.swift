@@ -107,6 +107,30 @@ struct JSONWriterTests {
         try Self.expectSame([Int]())
     }
 
+    struct Page: Encodable {
+        struct Row: Encodable {
+            let clientID: String
+            let active: Bool
+        }
+
+        let canWrite: Bool
+        let next: String?
+        let count: Int
+        let rows: [Row]
+    }
+
+    @Test func templateValuesHaveTheKeysTheJSONHasAndLeaveNullsOut() throws {
+        let values = try JSONWriter().templateValues(
+            Page(canWrite: true, next: nil, count: 2, rows: [.init(clientID: "a", active: false)]))
+        #expect(Set(values.keys) == ["can_write", "count", "rows"], "a nil optional is a missing key")
+        #expect(values["can_write"] as? Bool == true)
+        #expect(values["count"] as? Int == 2)
+        let rows = try #require(values["rows"] as? [Any])
+        let row = try #require(rows.first as? [String: Any])
+        #expect(row["client_id"] as? String == "a")
+        #expect(row["active"] as? Bool == false)
+    }
+
     @Test func tokenClaimsAreWrittenFromTheirOwnCodingKeys() throws {
         let access = AccessTokenClaims(
             iss: "https://gatehouse.example/", sub: "u-1", aud: "https://gatehouse.example/", clientID: "acme-web",

@@ -26,6 +26,13 @@ package struct JSONWriter: Sendable {
     package func string(_ value: some Encodable) throws -> String {
         String(decoding: try encode(value), as: UTF8.self)
     }
+
+    /// `value` as the plain values a template reads: an object as `[String: Any]` under the same snake_case keys
+    /// its JSON has, an array as `[Any]`, strings, `Bool`s and numbers. `null`s are left out, so a template sees
+    /// an absent optional as a missing key.
+    package func templateValues(_ value: some Encodable) throws -> [String: Any] {
+        try JSONNode.of(value, codingPath: []).plain as? [String: Any] ?? [:]
+    }
 }
 
 /// A value on its way to JSON text.
@@ -60,6 +67,20 @@ private enum JSONNode {
     }
 
     static func number(_ value: some BinaryInteger) -> JSONNode { .literal(String(value)) }
+
+    /// The node as plain values (`templateValues`); nil for `null`.
+    var plain: Any? {
+        switch self {
+        case .literal("null"): nil
+        case .literal("true"): true
+        case .literal("false"): false
+        case .literal(let number): Int(number).map { $0 as Any } ?? Double(number) ?? number
+        case .string(let text): text
+        case .array(let array): array.elements.compactMap(\.plain)
+        case .object(let object):
+            Dictionary(object.members.compactMap { member in member.value.plain.map { (member.key, $0) } }) { $1 }
+        }
+    }
 
     static func number(_ value: some BinaryFloatingPoint & LosslessStringConvertible, codingPath: [any CodingKey])
         throws -> JSONNode

@@ -20,18 +20,18 @@ struct AccountController {
         let page = try await pages.open(request, context: context)
         let user = page.user
         let connected = try await consents.connected(for: user).map { application in
-            [
-                "client_id": application.client.id.value, "name": application.client.name,
-                "scopes": application.consent.scopes.sorted().map(\.name).joined(separator: " "),
-                "granted": PageFormat.date(application.consent.grantedAt),
-            ]
+            AccountPage.Application(
+                clientID: application.client.id.value, name: application.client.name,
+                scopes: application.consent.scopes.sorted().map(\.name).joined(separator: " "),
+                granted: PageFormat.date(application.consent.grantedAt))
         }
         let own = try await keys.ownKeys(by: page.caller)
-        var values = UserPages.row(user)
-        values["applications"] = connected
-        values["has_applications"] = !connected.isEmpty
-        values["keys"] = KeyPages.listing(own, owners: [:], canWrite: false)
-        values["has_revoked_keys"] = own.contains { $0.status == .revoked }
+        let values = Merged(
+            UserView(user),
+            AccountPage(
+                applications: connected, hasApplications: !connected.isEmpty,
+                keys: KeyListing(own, owners: [:], canWrite: false),
+                hasRevokedKeys: own.contains { $0.status == .revoked }))
         return try pages.render("account", values, for: page, in: .account, notice: Notice.of(request))
     }
 
@@ -43,4 +43,19 @@ struct AccountController {
         try await consents.withdraw(client, for: page.user)
         return Response.redirect(to: Notice.location("/account", "consent_withdrawn"), after: .post)
     }
+}
+
+/// What `account.mustache` shows besides the person: the applications acting for them and their own keys.
+struct AccountPage: Encodable {
+    struct Application: Encodable {
+        let clientID: String
+        let name: String
+        let scopes: String
+        let granted: String
+    }
+
+    let applications: [Application]
+    let hasApplications: Bool
+    let keys: KeyListing
+    let hasRevokedKeys: Bool
 }

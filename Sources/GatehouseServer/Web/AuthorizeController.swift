@@ -85,26 +85,46 @@ struct AuthorizeController {
     private func consentPage(
         _ request: AuthorizationRequest, scopes: [DescribedScope], for signedIn: SignedInUser, request http: Request
     ) throws -> Response {
-        let described = scopes.map { ["name": $0.scope.name, "description": $0.description] }
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: http)
-        var values: [String: Any] = [
-            "title": "Allow \(request.client.name)?",
-            "client_name": request.client.name,
-            "client_id": request.client.id.value,
-            "email": signedIn.user.email.value,
-            "scopes": described,
-            "parameters": request.parameters.filter { !Self.formFields.contains($0.key) }.sorted { $0.key < $1.key }
-                .map { ["name": $0.key, "value": $0.value] },
-            "csrf_token": csrf,
-            "redirect_host": URL(string: request.redirectURI)?.host ?? request.redirectURI,
-        ]
-        if let description = request.client.description { values["client_description"] = description }
-        if let homepage = request.client.homepageURL { values["client_homepage"] = homepage }
-        if let logo = request.client.logoURL { values["client_logo"] = logo }
+        let values = ConsentPage(
+            title: "Allow \(request.client.name)?", clientName: request.client.name, clientID: request.client.id.value,
+            email: signedIn.user.email.value,
+            scopes: scopes.map { ConsentPage.ScopeLine(name: $0.scope.name, description: $0.description) },
+            parameters: request.parameters.filter { !Self.formFields.contains($0.key) }.sorted { $0.key < $1.key }
+                .map { ConsentPage.Field(name: $0.key, value: $0.value) },
+            csrfToken: csrf, redirectHost: URL(string: request.redirectURI)?.host ?? request.redirectURI,
+            clientDescription: request.client.description, clientHomepage: request.client.homepageURL,
+            clientLogo: request.client.logoURL)
         var response = try pages.page("consent", values).notStored()
         if let newCookie { response.setCookie(newCookie) }
         return response
     }
+}
+
+/// `consent.mustache`.
+struct ConsentPage: Encodable {
+    struct ScopeLine: Encodable {
+        let name: String
+        let description: String
+    }
+
+    /// A parameter of the request, carried through the form as a hidden field.
+    struct Field: Encodable {
+        let name: String
+        let value: String
+    }
+
+    let title: String
+    let clientName: String
+    let clientID: String
+    let email: String
+    let scopes: [ScopeLine]
+    let parameters: [Field]
+    let csrfToken: String
+    let redirectHost: String
+    let clientDescription: String?
+    let clientHomepage: String?
+    let clientLogo: String?
 }
 
 /// An error that is answered by redirecting to the client, thrown out of the request check.

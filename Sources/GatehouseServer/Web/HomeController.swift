@@ -14,7 +14,13 @@ package struct HomeController: Sendable {
 
     package func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/") { _, _ in
-            try pages.page("home", ["title": "Gatehouse", "issuer": issuer.absoluteString])
+            try pages.page("home", HomePage(title: "Gatehouse", issuer: issuer.absoluteString))
         }
     }
+}
+
+/// `home.mustache`.
+struct HomePage: Encodable {
+    let title: String
+    let issuer: String
 }

@@ -75,10 +75,13 @@ package struct PageRenderer: Sendable {
 
     /// The page `template` rendered with `values`, as an HTML response that is never stored by a cache and
     /// may load nothing but Gatehouse's own stylesheet and script.
-    package func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) throws
+    ///
+    /// `values` is a struct of the page's own: its properties, in camelCase, are the template's keys in
+    /// snake_case (`canWrite` is `{{can_write}}`), as `JSONWriter` writes them; an absent optional is a missing key.
+    package func page(_ template: String, _ values: some Encodable, status: HTTPResponse.Status = .ok) throws
         -> Response
     {
-        var values = values
+        var values = try JSONWriter().templateValues(values)
         values["asset_version"] = assetVersion
         guard let html = library.render(values, withTemplate: template) else {
             throw TemplateProblem("the template \(template).mustache is not loaded")
@@ -116,4 +119,20 @@ package struct PageRenderer: Sendable {
 package struct TemplateProblem: Error, CustomStringConvertible {
     package let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Two values' keys in one template context: `first`'s, then `second`'s (a key both have takes `second`'s).
+struct Merged<First: Encodable, Second: Encodable>: Encodable {
+    let first: First
+    let second: Second
+
+    init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try first.encode(to: encoder)
+        try second.encode(to: encoder)
+    }
 }

@@ -115,9 +115,8 @@ struct SignInController {
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        var values: [String: Any] = ["title": "Sign in", "csrf_token": csrf, "email": email ?? ""]
-        if let returnTo { values["return_to"] = returnTo }
-        if let error { values["error"] = error }
+        let values = SignInPage(
+            title: "Sign in", csrfToken: csrf, email: email ?? "", returnTo: returnTo, error: error)
         var response = try pages.page("login", values, status: status).notStored()
         if let newCookie { response.setCookie(newCookie) }
         return response
@@ -127,9 +126,19 @@ struct SignInController {
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
         var response = try pages.page(
             "privacy-notice",
-            ["title": "Privacy notice", "csrf_token": csrf, "return_to": returnTo, "email": user.email.value]
+            SignInPage(
+                title: "Privacy notice", csrfToken: csrf, email: user.email.value, returnTo: returnTo, error: nil)
         ).notStored()
         if let newCookie { response.setCookie(newCookie) }
         return response
     }
+}
+
+/// `login.mustache` and `privacy-notice.mustache`: pages before anyone is signed in to the layout.
+struct SignInPage: Encodable {
+    let title: String
+    let csrfToken: String
+    let email: String
+    let returnTo: String?
+    let error: String?
 }

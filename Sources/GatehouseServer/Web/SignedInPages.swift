@@ -92,23 +92,41 @@ struct SignedInPages: Sendable {
     /// `template` in the layout, with the navigation `page` may see, the CSRF token and any message. A form
     /// shown again with the domain's refusal `error` has that refusal's status.
     func render(
-        _ template: String, _ values: [String: Any], for page: SignedInPage, in section: Section,
+        _ template: String, _ values: some Encodable, for page: SignedInPage, in section: Section,
         notice: String? = nil, error: DomainError? = nil
     ) throws -> Response {
-        var values = values
-        values["csrf_token"] = page.csrfToken
-        values["signed_in"] = [
-            "name": page.user.name,
-            "nav": Section.allCases.filter { $0.isOffered(to: page) }.map { offered -> [String: Any] in
-                ["label": offered.label, "path": offered.path, "current": offered == section]
-            },
-        ]
-        if let notice { values["notice"] = notice }
-        if let error { values["error"] = error.message }
-        var response = try pages.page(template, values, status: error?.status ?? .ok).notStored()
+        let layout = SignedInLayout(
+            csrfToken: page.csrfToken,
+            signedIn: SignedInLayout.Person(
+                name: page.user.name,
+                nav: Section.allCases.filter { $0.isOffered(to: page) }.map { offered in
+                    .init(label: offered.label, path: offered.path, current: offered == section)
+                }),
+            notice: notice, error: error?.message)
+        var response = try pages.page(template, Merged(values, layout), status: error?.status ?? .ok).notStored()
         if let cookie = page.newCSRFCookie { response.setCookie(cookie) }
         return response
     }
+}
+
+/// What the layout adds around a signed-in page's own values: the CSRF token, the person's name and navigation,
+/// and any notice or refusal.
+struct SignedInLayout: Encodable {
+    struct Person: Encodable {
+        struct Link: Encodable {
+            let label: String
+            let path: String
+            let current: Bool
+        }
+
+        let name: String
+        let nav: [Link]
+    }
+
+    let csrfToken: String
+    let signedIn: Person
+    let notice: String?
+    let error: String?
 }
 
 /// The confirmations shown after a form was handled, named in the redirect's `?done=`, so the message is

@@ -32,7 +32,13 @@ extension PageError {
         self.init(status: error.status, title: title, message: error.message)
     }
 
-    var values: [String: Any] { ["title": title, "message": message] }
+    var values: ErrorPage { ErrorPage(title: title, message: message) }
+}
+
+/// `error.mustache`.
+struct ErrorPage: Encodable {
+    let title: String
+    let message: String
 }
 
 /// Renders every error thrown by a page's handler as the error page, so a browser never sees JSON.
@@ -57,16 +63,16 @@ struct PageErrorMiddleware: RouterMiddleware {
             return try pages.page("error", page.values, status: page.status)
         } catch let error as HTTPError where error.status == .notFound {
             return try pages.page(
-                "error", ["title": "Not found", "message": "There is no page here."], status: .notFound)
+                "error", ErrorPage(title: "Not found", message: "There is no page here."), status: .notFound)
         } catch {
             context.logger.error("page failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             let unavailable = error is StoreUnavailable
             return try pages.page(
                 "error",
-                [
-                    "title": unavailable ? "Gatehouse is unavailable" : "Something went wrong",
-                    "message": "Please try again in a moment.",
-                ], status: unavailable ? .serviceUnavailable : .internalServerError)
+                ErrorPage(
+                    title: unavailable ? "Gatehouse is unavailable" : "Something went wrong",
+                    message: "Please try again in a moment."),
+                status: unavailable ? .serviceUnavailable : .internalServerError)
         }
     }
 }

@@ -34,25 +34,46 @@ struct AuditPages {
         let names = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0.name) })
         var filters: [String: String] = [:]
         for name in ["action", "actor", "target"] { filters[name] = text(name) }
-        var values: [String: Any] = [
-            "action": text("action") ?? "", "target": text("target") ?? "",
-            "actors": everyone.map { user -> [String: Any] in
-                ["id": "\(user.id)", "name": user.name, "selected": user.id == actor]
-            },
-            "events": events.map { event -> [String: Any] in
-                [
-                    "time": PageFormat.date(event.occurredAt), "action": event.action,
-                    "actor": event.actor.user.map { names[$0] ?? "\($0)" } ?? "",
-                    "credential": event.actor.credential,
-                    "target": "\(event.targetKind) \(event.targetID)", "address": event.address ?? "",
-                    "details": event.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                        .joined(separator: "; "),
-                ]
-            },
-        ]
+        var older: String?
         if events.count == Self.pageSize, let oldest = events.last?.sequence {
-            values["older"] = WebInput.url("/admin/audit", filters.merging(["before": "\(oldest)"]) { $1 })
+            older = WebInput.url("/admin/audit", filters.merging(["before": "\(oldest)"]) { $1 })
         }
+        let values = AuditPage(
+            action: text("action") ?? "", target: text("target") ?? "",
+            actors: everyone.map { AuditPage.Actor(id: "\($0.id)", name: $0.name, selected: $0.id == actor) },
+            events: events.map { event in
+                AuditPage.Event(
+                    time: PageFormat.date(event.occurredAt), action: event.action,
+                    actor: event.actor.user.map { names[$0] ?? "\($0)" } ?? "", credential: event.actor.credential,
+                    target: "\(event.targetKind) \(event.targetID)", address: event.address ?? "",
+                    details: event.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                        .joined(separator: "; "))
+            }, older: older)
         return try pages.render("admin-audit", values, for: page, in: .audit)
     }
+}
+
+/// `admin-audit.mustache`: the filters, a page of events, and the link to the older ones.
+struct AuditPage: Encodable {
+    struct Actor: Encodable {
+        let id: String
+        let name: String
+        let selected: Bool
+    }
+
+    struct Event: Encodable {
+        let time: String
+        let action: String
+        let actor: String
+        let credential: String
+        let target: String
+        let address: String
+        let details: String
+    }
+
+    let action: String
+    let target: String
+    let actors: [Actor]
+    let events: [Event]
+    let older: String?
 }

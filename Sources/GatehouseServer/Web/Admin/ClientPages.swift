@@ -28,10 +28,9 @@ struct ClientPages {
         let page = try await pages.open(request, context: context)
         let after = request.uri.queryParameters["after"].flatMap { try? ClientID(String($0)) }
         let list = try await clients.list(in: page.user.workspaceID, after: after, limit: 50, by: page.caller)
-        var values: [String: Any] = [
-            "crumbs": Self.crumbs, "can_write": page.holds(.clientsWrite), "clients": list.clients.map(Self.row),
-        ]
-        if let next = list.next { values["next"] = "/admin/clients?after=\(next.value)" }
+        let values = ClientListPage(
+            crumbs: Self.crumbs, canWrite: page.holds(.clientsWrite), clients: list.clients.map(ClientView.init),
+            next: list.next.map { "/admin/clients?after=\($0.value)" })
         return try pages.render("admin-clients", values, for: page, in: .clients, notice: Notice.of(request))
     }
 
@@ -108,7 +107,8 @@ struct ClientPages {
         let page = try await pages.open(request, context: context)
         let client = try await clients.client(try context.parameters.clientID(), by: page.caller)
         return try pages.render(
-            "admin-client-delete", ["crumbs": Self.crumbs, "client": Self.row(client)], for: page, in: .clients)
+            "admin-client-delete", ClientDeletionPage(crumbs: Self.crumbs, client: ClientView(client)), for: page,
+            in: .clients)
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -120,29 +120,30 @@ struct ClientPages {
     private func newClientForm(_ page: SignedInPage, _ form: WebForm, error: DomainError? = nil) throws -> Response {
         try pages.render(
             "admin-client-new",
-            [
-                "crumbs": Self.crumbs, "client_id": form["client_id"] ?? "", "name": form["name"] ?? "",
-                "redirect_uris": form.lines("redirect_uris").joined(separator: "\n"),
-                "public": form["type"] == "public",
-            ], for: page, in: .clients, error: error)
+            NewClientPage(
+                crumbs: Self.crumbs, clientID: form["client_id"] ?? "", name: form["name"] ?? "",
+                redirectUris: form.lines("redirect_uris").joined(separator: "\n"), public: form["type"] == "public"),
+            for: page, in: .clients, error: error)
     }
 
     private func clientPage(
         _ client: ClientApplication, for page: SignedInPage, edited form: WebForm? = nil, error: DomainError? = nil,
         notice: String? = nil
     ) throws -> Response {
-        var values = Self.row(client)
+        var view = ClientView(client)
         if let form {
-            for field in ["name", "description", "logo_url", "homepage_url"] { values[field] = form[field] ?? "" }
-            values["redirect_uris"] = form.lines("redirect_uris").joined(separator: "\n")
-            values["resource_server"] = form["resource_server"] == "on"
+            view.name = form["name"] ?? ""
+            view.description = form["description"] ?? ""
+            view.logoURL = form["logo_url"] ?? ""
+            view.homepageURL = form["homepage_url"] ?? ""
+            view.redirectUris = form.lines("redirect_uris").joined(separator: "\n")
+            view.resourceServer = form["resource_server"] == "on"
         }
-        values["crumbs"] = Self.crumbs
-        values["can_write"] = page.holds(.clientsWrite)
-        values["can_keys"] = page.holds(.apiKeysRead)
-        return try pages.render(
-            "admin-client", values, for: page, in: .clients, notice: notice,
-            error: error)
+        let values = Merged(
+            view,
+            ClientPageActions(
+                crumbs: Self.crumbs, canWrite: page.holds(.clientsWrite), canKeys: page.holds(.apiKeysRead)))
+        return try pages.render("admin-client", values, for: page, in: .clients, notice: notice, error: error)
     }
 
     private func secretPage(
@@ -150,27 +151,13 @@ struct ClientPages {
     ) throws -> Response {
         try pages.render(
             "secret-once",
-            [
-                "crumbs": Self.crumbs, "title": title, "label": "Client secret", "secret": secret.value,
-                "details": details, "lost": "rotate the secret on the client's page", "continue_to": Self.path(client),
-            ], for: page, in: .clients)
+            SecretPage(
+                crumbs: Self.crumbs, title: title, label: "Client secret", secret: secret.value, details: details,
+                lost: "rotate the secret on the client's page", continueTo: Self.path(client)),
+            for: page, in: .clients)
     }
 
     static func path(_ client: ClientApplication) -> String { "/admin/clients/\(client.id.value)" }
-
-    static func row(_ client: ClientApplication) -> [String: Any] {
-        [
-            "client_id": client.id.value, "name": client.name, "description": client.description ?? "",
-            "logo_url": client.logoURL ?? "", "homepage_url": client.homepageURL ?? "",
-            "type": client.type.rawValue, "confidential": client.type == .confidential,
-            "disabled": client.isDisabled, "resource_server": client.isResourceServer, "path": path(client),
-            "redirect_uris": client.redirectURIs.map(\.value).joined(separator: "\n"),
-            "redirect_list": client.redirectURIs.map(\.value),
-            "grant_types": client.grantTypes.map(\.rawValue).sorted().joined(separator: ", "),
-            "scopes": client.scopes.sorted().map(\.name).joined(separator: " "),
-            "created": PageFormat.date(client.createdAt),
-        ]
-    }
 
     static func duration(_ seconds: TimeInterval) -> String {
         let whole = Int(seconds)
@@ -179,6 +166,85 @@ struct ClientPages {
         if whole >= 3600, whole % 3600 == 0 { return count(whole / 3600, "hour") }
         return count(whole, "second")
     }
+}
+
+/// A client as the admin pages show it.
+struct ClientView: Encodable {
+    let clientID: String
+    var name: String
+    var description: String
+    var logoURL: String
+    var homepageURL: String
+    let type: String
+    let confidential: Bool
+    let disabled: Bool
+    var resourceServer: Bool
+    let path: String
+    /// One a line, for the text area.
+    var redirectUris: String
+    let redirectList: [String]
+    let grantTypes: String
+    let scopes: String
+    let created: String
+
+    init(_ client: ClientApplication) {
+        clientID = client.id.value
+        name = client.name
+        description = client.description ?? ""
+        logoURL = client.logoURL ?? ""
+        homepageURL = client.homepageURL ?? ""
+        type = client.type.rawValue
+        confidential = client.type == .confidential
+        disabled = client.isDisabled
+        resourceServer = client.isResourceServer
+        path = ClientPages.path(client)
+        redirectUris = client.redirectURIs.map(\.value).joined(separator: "\n")
+        redirectList = client.redirectURIs.map(\.value)
+        grantTypes = client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")
+        scopes = client.scopes.sorted().map(\.name).joined(separator: " ")
+        created = PageFormat.date(client.createdAt)
+    }
+}
+
+/// `admin-clients.mustache`.
+struct ClientListPage: Encodable {
+    let crumbs: String
+    let canWrite: Bool
+    let clients: [ClientView]
+    let next: String?
+}
+
+/// `admin-client-new.mustache`: the registration form, empty or as sent.
+struct NewClientPage: Encodable {
+    let crumbs: String
+    let clientID: String
+    let name: String
+    let redirectUris: String
+    let `public`: Bool
+}
+
+/// What `admin-client.mustache` shows besides the client: where it is, and what the viewer may do.
+struct ClientPageActions: Encodable {
+    let crumbs: String
+    let canWrite: Bool
+    let canKeys: Bool
+}
+
+/// `admin-client-delete.mustache`.
+struct ClientDeletionPage: Encodable {
+    let crumbs: String
+    let client: ClientView
+}
+
+/// `secret-once.mustache`: a client secret or an API key, shown this once.
+struct SecretPage: Encodable {
+    let crumbs: String
+    let title: String
+    let label: String
+    let secret: String
+    let details: String
+    let lost: String
+    let continueTo: String
 }
 
 /// How pages write values.

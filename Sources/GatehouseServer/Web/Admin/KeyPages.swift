@@ -82,13 +82,12 @@ struct KeyPages {
     ) async throws -> Response {
         let list = try await keys.list(in: client.workspaceID, owner: .client(client.id), by: page.caller)
         let path = ClientPages.path(client) + "/keys"
-        var values = Self.listing(list, owners: [:], canWrite: page.holds(.apiKeysWrite), returnTo: path)
-        values.merge(Self.choices(page, form: form, hint: "None chosen: every scope of the workspace.")) { $1 }
-        values["crumbs"] = ClientPages.crumbs
-        values["client"] = ClientPages.row(client)
-        values["key_name"] = form?["name"] ?? ""
-        return try pages.render(
-            "admin-client-keys", values, for: page, in: .clients, notice: notice, error: error)
+        let values = Merged(
+            Merged(
+                KeyListing(list, owners: [:], canWrite: page.holds(.apiKeysWrite), returnTo: path),
+                ScopeChoices(page, form: form, hint: "None chosen: every scope of the workspace.")),
+            ClientKeysPage(crumbs: ClientPages.crumbs, client: ClientView(client), keyName: form?["name"] ?? ""))
+        return try pages.render("admin-client-keys", values, for: page, in: .clients, notice: notice, error: error)
     }
 
     private func userKeysPage(
@@ -100,23 +99,18 @@ struct KeyPages {
             return false
         }
         let names = Dictionary(uniqueKeysWithValues: everyone.map { ("\($0.id)", $0.name) })
-        var values = Self.listing(list, owners: names, canWrite: page.holds(.apiKeysWrite), returnTo: "/admin/api-keys")
-        values.merge(
-            Self.choices(page, form: form, hint: "None chosen: whatever the user's role allows, now and later.")
-        ) {
-            $1
-        }
         let chosen = form?["user_id"]
-        values["users"] = everyone.filter(\.isActive).map { user -> [String: Any] in
-            [
-                "id": "\(user.id)", "label": "\(user.name) — \(user.email.value) (\(user.role.rawValue))",
-                "selected": chosen == "\(user.id)",
-            ]
-        }
-        values["crumbs"] = Self.platformCrumbs
-        values["key_name"] = form?["name"] ?? ""
-        return try pages.render(
-            "admin-api-keys", values, for: page, in: .apiKeys, notice: notice, error: error)
+        let values = Merged(
+            Merged(
+                KeyListing(list, owners: names, canWrite: page.holds(.apiKeysWrite), returnTo: "/admin/api-keys"),
+                ScopeChoices(page, form: form, hint: "None chosen: whatever the user's role allows, now and later.")),
+            UserKeysPage(
+                users: everyone.filter(\.isActive).map { user in
+                    UserKeysPage.Choice(
+                        id: "\(user.id)", label: "\(user.name) — \(user.email.value) (\(user.role.rawValue))",
+                        selected: chosen == "\(user.id)")
+                }, crumbs: Self.platformCrumbs, keyName: form?["name"] ?? ""))
+        return try pages.render("admin-api-keys", values, for: page, in: .apiKeys, notice: notice, error: error)
     }
 
     private func secretPage(
@@ -125,12 +119,11 @@ struct KeyPages {
     ) throws -> Response {
         try pages.render(
             "secret-once",
-            [
-                "crumbs": crumbs, "title": "API key \(key.name) is ready", "label": "API key",
-                "secret": plaintext.value,
-                "details": "It acts for \(owner). Send it as Authorization: Bearer <key>.",
-                "lost": "revoke it and generate a new one", "continue_to": continueTo,
-            ], for: page, in: section)
+            SecretPage(
+                crumbs: crumbs, title: "API key \(key.name) is ready", label: "API key", secret: plaintext.value,
+                details: "It acts for \(owner). Send it as Authorization: Bearer <key>.",
+                lost: "revoke it and generate a new one", continueTo: continueTo),
+            for: page, in: section)
     }
 
     /// The key form's fields as the domain's input.
@@ -139,36 +132,84 @@ struct KeyPages {
         return NewAPIKey(
             name: try DisplayName(form["name"] ?? ""), scopes: try KeyScopes(names: scopes.isEmpty ? nil : scopes))
     }
+}
 
-    /// The active and the revoked keys, for `partial-keys`; with Revoke and Reactivate buttons (coming back to
-    /// `returnTo`) when `canWrite`.
-    static func listing(_ keys: [APIKey], owners: [String: String], canWrite: Bool, returnTo: String = "")
-        -> [String: Any]
-    {
-        let rows = keys.map { key -> [String: Any] in
+/// The active and the revoked keys, for `partial-keys.mustache`; with Revoke and Reactivate buttons (coming back
+/// to `returnTo`) when `canWrite`.
+struct KeyListing: Encodable {
+    struct Row: Encodable {
+        let id: String
+        let name: String
+        let owner: String
+        let shown: String
+        let scopes: String
+        let lastUsed: String
+        let active: Bool
+    }
+
+    struct Group: Encodable {
+        let keys: [Row]
+    }
+
+    let activeKeys: Group
+    let revokedKeys: Group
+    let canWrite: Bool
+    let showOwner: Bool
+    let returnTo: String
+
+    /// `owners` names the users who own keys, by id; empty when the listing shows no owner column.
+    init(_ keys: [APIKey], owners: [String: String], canWrite: Bool, returnTo: String = "") {
+        let rows = keys.map { key in
             var owner = ""
             if case .user(let id) = key.owner { owner = owners["\(id)"] ?? "\(id)" }
-            return [
-                "id": "\(key.id)", "name": key.name, "owner": owner, "shown": "\(key.prefix)_…\(key.lastFour)",
-                "scopes": key.scopes.names?.joined(separator: " ") ?? "owner's rights",
-                "last_used": PageFormat.date(key.lastUsedAt), "active": key.status == .active,
-            ]
+            return Row(
+                id: "\(key.id)", name: key.name, owner: owner, shown: "\(key.prefix)_…\(key.lastFour)",
+                scopes: key.scopes.names?.joined(separator: " ") ?? "owner's rights",
+                lastUsed: PageFormat.date(key.lastUsedAt), active: key.status == .active)
         }
-        return [
-            "active_keys": ["keys": rows.filter { $0["active"] as? Bool == true }],
-            "revoked_keys": ["keys": rows.filter { $0["active"] as? Bool == false }],
-            "can_write": canWrite, "show_owner": !owners.isEmpty, "return_to": returnTo,
-        ]
+        activeKeys = Group(keys: rows.filter(\.active))
+        revokedKeys = Group(keys: rows.filter { !$0.active })
+        self.canWrite = canWrite
+        showOwner = !owners.isEmpty
+        self.returnTo = returnTo
+    }
+}
+
+/// The scopes the signed-in person may put on a key, those they hold, for `partial-scope-choices.mustache`.
+struct ScopeChoices: Encodable {
+    struct Choice: Encodable {
+        let name: String
+        let checked: Bool
     }
 
-    /// The scopes the signed-in person may put on a key: those they hold.
-    static func choices(_ page: SignedInPage, form: WebForm?, hint: String) -> [String: Any] {
+    let scopeChoices: [Choice]
+    let scopeHint: String
+
+    init(_ page: SignedInPage, form: WebForm?, hint: String) {
         let checked = Set(form?.values("scope") ?? [])
-        return [
-            "scope_choices": (page.caller.principal?.scopes ?? []).sorted().map { scope -> [String: Any] in
-                ["name": scope.name, "checked": checked.contains(scope.name)]
-            },
-            "scope_hint": hint,
-        ]
+        scopeChoices = (page.caller.principal?.scopes ?? []).sorted().map {
+            Choice(name: $0.name, checked: checked.contains($0.name))
+        }
+        scopeHint = hint
     }
+}
+
+/// What `admin-client-keys.mustache` shows besides the listing and the scope choices.
+struct ClientKeysPage: Encodable {
+    let crumbs: String
+    let client: ClientView
+    let keyName: String
+}
+
+/// What `admin-api-keys.mustache` shows besides the listing and the scope choices: the users a key can be for.
+struct UserKeysPage: Encodable {
+    struct Choice: Encodable {
+        let id: String
+        let label: String
+        let selected: Bool
+    }
+
+    let users: [Choice]
+    let crumbs: String
+    let keyName: String
 }

@@ -12,17 +12,32 @@ struct ScopePages {
         router.get("admin/scopes") { request, context in
             let page = try await pages.open(request, context: context)
             let scopes = try await catalog.scopes(in: page.user.workspaceID, by: page.caller)
-            let rows = scopes.map { definition -> [String: Any] in
-                [
-                    "name": definition.scope.name, "description": definition.description,
-                    "built_in": BuiltInScopes.holders[definition.scope] != nil,
-                    "roles": Role.allCases.map { role in
-                        ["role": role.rawValue, "holds": definition.roles.contains(role)]
-                    },
-                ]
+            let rows = scopes.map { definition in
+                ScopesPage.Row(
+                    name: definition.scope.name, description: definition.description,
+                    builtIn: BuiltInScopes.holders[definition.scope] != nil,
+                    roles: Role.allCases.map { .init(role: $0.rawValue, holds: definition.roles.contains($0)) })
             }
             return try pages.render(
-                "admin-scopes", ["scopes": rows, "roles": Role.allCases.map(\.rawValue)], for: page, in: .scopes)
+                "admin-scopes", ScopesPage(scopes: rows, roles: Role.allCases.map(\.rawValue)), for: page, in: .scopes)
         }
     }
+}
+
+/// `admin-scopes.mustache`: every scope, and which roles hold it.
+struct ScopesPage: Encodable {
+    struct Row: Encodable {
+        struct Holder: Encodable {
+            let role: String
+            let holds: Bool
+        }
+
+        let name: String
+        let description: String
+        let builtIn: Bool
+        let roles: [Holder]
+    }
+
+    let scopes: [Row]
+    let roles: [String]
 }

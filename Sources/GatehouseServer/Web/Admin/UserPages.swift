@@ -31,8 +31,7 @@ struct UserPages {
         let search = request.uri.queryParameters["q"].map(String.init) ?? ""
         let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
         return try pages.render(
-            "admin-users",
-            ["q": search, "users": found.map(Self.row), "can_write": page.holds(.usersWrite)],
+            "admin-users", UserListPage(q: search, users: found.map(UserView.init), canWrite: page.holds(.usersWrite)),
             for: page, in: .users, notice: Notice.of(request))
     }
 
@@ -81,25 +80,28 @@ struct UserPages {
     private func newUserForm(_ page: SignedInPage, _ form: WebForm?, error: DomainError? = nil) throws -> Response {
         try pages.render(
             "admin-user-new",
-            [
-                "email": form?["email"] ?? "", "name": form?["name"] ?? "", "title": form?["title"] ?? "",
-                "roles": Self.roles(selected: form?["role"] ?? Role.user.rawValue),
-            ], for: page, in: .users, error: error)
+            NewUserPage(
+                email: form?["email"] ?? "", name: form?["name"] ?? "", title: form?["title"] ?? "",
+                roles: RoleChoice.all(selected: form?["role"] ?? Role.user.rawValue)),
+            for: page, in: .users, error: error)
     }
 
     private func userPage(
         _ user: User, for page: SignedInPage, edited form: WebForm? = nil, error: DomainError? = nil,
         notice: String? = nil
     ) throws -> Response {
-        var values = Self.row(user)
+        var view = UserView(user)
         if let form {
-            for field in ["email", "name", "title"] { values[field] = form[field] ?? "" }
+            view.email = form["email"] ?? ""
+            view.name = form["name"] ?? ""
+            view.title = form["title"] ?? ""
         }
-        values["roles"] = Self.roles(selected: form?["role"] ?? user.role.rawValue)
-        values["can_write"] = page.holds(.usersWrite)
-        values["is_self"] = user.id == page.user.id
-        return try pages.render(
-            "admin-user", values, for: page, in: .users, notice: notice, error: error)
+        let values = Merged(
+            view,
+            UserPageActions(
+                roles: RoleChoice.all(selected: form?["role"] ?? user.role.rawValue), canWrite: page.holds(.usersWrite),
+                isSelf: user.id == page.user.id))
+        return try pages.render("admin-user", values, for: page, in: .users, notice: notice, error: error)
     }
 
     private static func id(_ context: AppRequestContext) throws -> UserID {
@@ -111,16 +113,61 @@ struct UserPages {
 
     static func path(_ user: User) -> String { "/admin/users/\(user.id)" }
 
-    static func row(_ user: User) -> [String: Any] {
-        [
-            "id": "\(user.id)", "path": path(user), "name": user.name, "email": user.email.value,
-            "title": user.title ?? "", "role": user.role.rawValue, "active": user.isActive,
-            "privacy_accepted": PageFormat.date(user.privacyNoticeAcceptedAt),
-            "created": PageFormat.date(user.createdAt),
-        ]
-    }
+}
 
-    static func roles(selected: String) -> [[String: Any]] {
-        Role.allCases.map { ["value": $0.rawValue, "selected": $0.rawValue == selected] }
+/// A user as the pages show them.
+struct UserView: Encodable {
+    let id: String
+    let path: String
+    var name: String
+    var email: String
+    var title: String
+    let role: String
+    let active: Bool
+    let privacyAccepted: String
+    let created: String
+
+    init(_ user: User) {
+        id = "\(user.id)"
+        path = UserPages.path(user)
+        name = user.name
+        email = user.email.value
+        title = user.title ?? ""
+        role = user.role.rawValue
+        active = user.isActive
+        privacyAccepted = PageFormat.date(user.privacyNoticeAcceptedAt)
+        created = PageFormat.date(user.createdAt)
     }
+}
+
+/// A role in a role menu.
+struct RoleChoice: Encodable {
+    let value: String
+    let selected: Bool
+
+    static func all(selected: String) -> [RoleChoice] {
+        Role.allCases.map { RoleChoice(value: $0.rawValue, selected: $0.rawValue == selected) }
+    }
+}
+
+/// `admin-users.mustache`.
+struct UserListPage: Encodable {
+    let q: String
+    let users: [UserView]
+    let canWrite: Bool
+}
+
+/// `admin-user-new.mustache`: the form, empty or as sent.
+struct NewUserPage: Encodable {
+    let email: String
+    let name: String
+    let title: String
+    let roles: [RoleChoice]
+}
+
+/// What `admin-user.mustache` shows besides the user.
+struct UserPageActions: Encodable {
+    let roles: [RoleChoice]
+    let canWrite: Bool
+    let isSelf: Bool
 }
