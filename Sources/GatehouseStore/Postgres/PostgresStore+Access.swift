@@ -182,17 +182,7 @@ extension PostgresStore {
     // MARK: Statements
 
     static func insertQuery(_ key: APIKey) -> PostgresQuery {
-        let owner = StoredForm.owner(key.owner)
-        return """
-            INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, owner_client_id, name, prefix,
-                last_four, secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by,
-                created_at, updated_at, expires_at, last_used_at)
-            VALUES (\(key.id.rawValue), \(key.workspaceID.rawValue), \(owner.kind), \(owner.user?.rawValue),
-                \(owner.client?.value), \(key.name),
-                \(key.prefix), \(key.lastFour), \(key.digest.hex), \(key.digest.pepperVersion),
-                \(StoredForm.scopes(key.scopes)), \(key.status.rawValue), \(key.rateLimitPerMinute),
-                \(key.createdBy?.rawValue), \(key.createdAt), \(key.updatedAt), \(key.expiresAt), \(key.lastUsedAt))
-            """
+        StoredForm.row(key).postgresQuery
     }
 
     /// Returns the updated row's id, so an update of a missing key is noticed.
@@ -207,21 +197,11 @@ extension PostgresStore {
     }
 
     static func insertQuery(_ definition: ScopeDefinition) -> PostgresQuery {
-        """
-        INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
-        VALUES (\(definition.workspaceID.rawValue), \(definition.scope.name), \(definition.description),
-            \(StoredForm.roles(definition.roles)), \(definition.createdAt))
-        """
+        StoredForm.row(definition).postgresQuery
     }
 
     static func appendQuery(_ event: AuditEvent) -> PostgresQuery {
-        """
-        INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind, target_id,
-            address, details, occurred_at)
-        VALUES (\(event.workspaceID.rawValue), \(event.actor.user?.rawValue), \(event.actor.credential),
-            \(event.action), \(event.targetKind), \(event.targetID), \(event.address),
-            \(StoredForm.details(event.details))::jsonb, \(event.occurredAt))
-        """
+        StoredForm.row(event).postgresQuery
     }
 
 }

@@ -21,18 +21,7 @@ extension PostgresStore {
     // MARK: Statements
 
     static func insertQuery(_ client: ClientApplication) -> PostgresQuery {
-        """
-        INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type, redirect_uris,
-            grant_types, scopes, secret_digest, previous_secret_digest, previous_secret_expires_at, require_pkce,
-            resource_server, is_disabled, created_by, created_at, updated_at)
-        VALUES (\(client.id.value), \(client.workspaceID.rawValue), \(client.name), \(client.description),
-            \(client.logoURL), \(client.homepageURL), \(client.type.rawValue),
-            \(StoredForm.redirectURIs(client.redirectURIs)), \(StoredForm.grantTypes(client.grantTypes)),
-            \(StoredForm.scopeSet(client.scopes)), \(client.secret?.current.hex), \(client.secret?.previous?.hex),
-            \(client.secret?.previousExpiresAt), \(client.requirePKCE), \(client.isResourceServer),
-            \(client.isDisabled), \(client.createdBy?.rawValue),
-            \(client.createdAt), \(client.updatedAt))
-        """
+        StoredForm.row(client).postgresQuery
     }
 
     /// Returns the updated row's id, so an update of a missing client is noticed.

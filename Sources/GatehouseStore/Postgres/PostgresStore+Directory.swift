@@ -45,12 +45,7 @@ extension PostgresStore {
     }
 
     package func insert(_ department: Department) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO departments (id, workspace_id, name, created_at)
-            VALUES (\(department.id.rawValue), \(department.workspaceID.rawValue), \(department.name),
-                \(department.createdAt))
-            """)
+        _ = try await rows(StoredForm.row(department).postgresQuery)
     }
 
     package func department(id: DepartmentID) async throws -> Department? {
@@ -70,10 +65,7 @@ extension PostgresStore {
     // MARK: Statements
 
     static func insertQuery(_ workspace: Workspace) -> PostgresQuery {
-        """
-        INSERT INTO workspaces (id, name, slug, created_at)
-        VALUES (\(workspace.id.rawValue), \(workspace.name), \(workspace.slug.value), \(workspace.createdAt))
-        """
+        StoredForm.row(workspace).postgresQuery
     }
 
     /// Returns the updated row's id, so an update of a missing user is noticed.
@@ -90,14 +82,7 @@ extension PostgresStore {
     }
 
     static func insertQuery(_ user: User) -> PostgresQuery {
-        """
-        INSERT INTO users (id, workspace_id, email, name, employee_id, title, department_id, manager_id, role,
-            is_active, privacy_notice_accepted_at, password_hash, created_at, updated_at)
-        VALUES (\(user.id.rawValue), \(user.workspaceID.rawValue), \(user.email.value), \(user.name),
-            \(user.employeeID), \(user.title), \(user.departmentID?.rawValue), \(user.managerID?.rawValue),
-            \(user.role.rawValue), \(user.isActive), \(user.privacyNoticeAcceptedAt), \(user.passwordHash?.encoded),
-            \(user.createdAt), \(user.updatedAt))
-        """
+        StoredForm.row(user).postgresQuery
     }
 
 }

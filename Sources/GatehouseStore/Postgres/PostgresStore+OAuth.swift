@@ -29,15 +29,7 @@ extension PostgresStore {
     // MARK: Codes and tokens
 
     package func insert(_ code: AuthorizationCode) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO authorization_codes (digest, grant_id, workspace_id, client_id, user_id, redirect_uri, scopes,
-                code_challenge, nonce, auth_time, issued_at, expires_at, consumed_at)
-            VALUES (\(code.digest.hex), \(code.grantID.rawValue), \(code.workspaceID.rawValue), \(code.clientID.value),
-                \(code.userID.rawValue), \(code.redirectURI), \(StoredForm.scopeSet(code.scopes)),
-                \(code.challenge?.value), \(code.nonce), \(code.authTime), \(code.issuedAt), \(code.expiresAt),
-                \(code.consumedAt))
-            """)
+        _ = try await rows(StoredForm.row(code).postgresQuery)
     }
 
     package func authorizationCode(digest: SecretDigest) async throws -> AuthorizationCode? {
@@ -129,18 +121,7 @@ extension PostgresStore {
     }
 
     package func save(_ consent: Consent) async throws {
-        let terms = StoredForm.terms(consent.terms)
-        _ = try await rows(
-            """
-            INSERT INTO consents (user_id, client_id, workspace_id, scopes, client_redirect_uris, client_grant_types,
-                client_scopes, granted_at)
-            VALUES (\(consent.userID.rawValue), \(consent.clientID.value), \(consent.workspaceID.rawValue),
-                \(StoredForm.scopeSet(consent.scopes)), \(terms.redirectURIs), \(terms.grantTypes), \(terms.scopes),
-                \(consent.grantedAt))
-            ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
-                client_redirect_uris = excluded.client_redirect_uris, client_grant_types = excluded.client_grant_types,
-                client_scopes = excluded.client_scopes, granted_at = excluded.granted_at
-            """)
+        _ = try await rows(StoredForm.row(consent).postgresQuery)
     }
 
     package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
@@ -161,12 +142,7 @@ extension PostgresStore {
     // MARK: Sessions
 
     package func insert(_ session: WebSession) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at, last_seen_at)
-            VALUES (\(session.digest.hex), \(session.userID.rawValue), \(session.workspaceID.rawValue),
-                \(session.authTime), \(session.expiresAt), \(session.lastSeenAt))
-            """)
+        _ = try await rows(StoredForm.row(session).postgresQuery)
     }
 
     package func session(digest: SecretDigest) async throws -> WebSession? {
@@ -196,23 +172,8 @@ extension PostgresStore {
 
     static func insertQueries(_ tokens: IssuedTokens) -> [PostgresQuery] {
         var queries: [PostgresQuery] = []
-        if let grant = tokens.newGrant {
-            queries.append(
-                """
-                INSERT INTO oauth_grants (id, workspace_id, client_id, user_id, scopes, auth_time, created_at, revoked_at)
-                VALUES (\(grant.id.rawValue), \(grant.workspaceID.rawValue), \(grant.clientID.value),
-                    \(grant.userID?.rawValue), \(StoredForm.scopeSet(grant.scopes)), \(grant.authTime),
-                    \(grant.createdAt), \(grant.revokedAt))
-                """)
-        }
-        if let refresh = tokens.refreshToken {
-            queries.append(
-                """
-                INSERT INTO refresh_tokens (digest, grant_id, scopes, issued_at, expires_at, used_at)
-                VALUES (\(refresh.digest.hex), \(refresh.grantID.rawValue), \(StoredForm.scopeSet(refresh.scopes)),
-                    \(refresh.issuedAt), \(refresh.expiresAt), \(refresh.usedAt))
-                """)
-        }
+        if let grant = tokens.newGrant { queries.append(StoredForm.row(grant).postgresQuery) }
+        if let refresh = tokens.refreshToken { queries.append(StoredForm.row(refresh).postgresQuery) }
         return queries
     }
 

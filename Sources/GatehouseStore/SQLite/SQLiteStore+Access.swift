@@ -169,22 +169,7 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ key: APIKey, _ db: Database) throws {
-        let owner = StoredForm.owner(key.owner)
-        try db.cachedExecute(
-            sql: """
-                INSERT INTO api_keys (id, workspace_id, owner_kind, owner_user_id, owner_client_id, name, prefix,
-                    last_four, secret_digest, pepper_version, scopes, status, rate_limit_per_minute, created_by,
-                    created_at, updated_at, expires_at, last_used_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                key.id.description, key.workspaceID.description, owner.kind, owner.user?.description,
-                owner.client?.value, key.name, key.prefix,
-                key.lastFour, key.digest.hex, key.digest.pepperVersion, StoredForm.scopes(key.scopes),
-                key.status.rawValue, key.rateLimitPerMinute, key.createdBy?.description,
-                key.createdAt.microsecondsSince1970, key.updatedAt.microsecondsSince1970,
-                key.expiresAt?.microsecondsSince1970, key.lastUsedAt?.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(key))
     }
 
     static func update(_ key: APIKey, _ db: Database) throws {
@@ -203,29 +188,11 @@ extension SQLiteStore {
     }
 
     static func insert(_ definition: ScopeDefinition, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                INSERT INTO scope_definitions (workspace_id, name, description, roles, created_at)
-                VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                definition.workspaceID.description, definition.scope.name, definition.description,
-                StoredForm.roles(definition.roles), definition.createdAt.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(definition))
     }
 
     static func append(_ event: AuditEvent, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                INSERT INTO audit_events (workspace_id, actor_user_id, actor_credential, action, target_kind,
-                    target_id, address, details, occurred_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                event.workspaceID.description, event.actor.user?.description, event.actor.credential,
-                event.action, event.targetKind, event.targetID, event.address, StoredForm.details(event.details),
-                event.occurredAt.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(event))
     }
 
 }

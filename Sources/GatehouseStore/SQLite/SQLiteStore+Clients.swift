@@ -24,23 +24,7 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ client: ClientApplication, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                INSERT INTO clients (client_id, workspace_id, name, description, logo_url, homepage_url, type,
-                    redirect_uris, grant_types, scopes, secret_digest, previous_secret_digest,
-                    previous_secret_expires_at, require_pkce, resource_server, is_disabled, created_by, created_at,
-                    updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                client.id.value, client.workspaceID.description, client.name, client.description, client.logoURL,
-                client.homepageURL, client.type.rawValue, StoredForm.redirectURIs(client.redirectURIs),
-                StoredForm.grantTypes(client.grantTypes), StoredForm.scopeSet(client.scopes),
-                client.secret?.current.hex, client.secret?.previous?.hex,
-                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isResourceServer,
-                client.isDisabled, client.createdBy?.description, client.createdAt.microsecondsSince1970,
-                client.updatedAt.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(client))
     }
 
     static func update(_ client: ClientApplication, _ db: Database) throws {

@@ -57,12 +57,7 @@ extension SQLiteStore {
 
     package func insert(_ department: Department) async throws {
         try await write { db in
-            try db.cachedExecute(
-                sql: "INSERT INTO departments (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    department.id.description, department.workspaceID.description, department.name,
-                    department.createdAt.microsecondsSince1970,
-                ])
+            try db.insert(StoredForm.row(department))
         }
     }
 
@@ -97,12 +92,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ workspace: Workspace, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: "INSERT INTO workspaces (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [
-                workspace.id.description, workspace.name, workspace.slug.value,
-                workspace.createdAt.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(workspace))
     }
 
     static func update(_ user: User, _ db: Database) throws {
@@ -123,18 +113,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ user: User, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                INSERT INTO users (id, workspace_id, email, name, employee_id, title, department_id, manager_id, role,
-                    is_active, privacy_notice_accepted_at, password_hash, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                user.id.description, user.workspaceID.description, user.email.value, user.name, user.employeeID,
-                user.title, user.departmentID?.description, user.managerID?.description, user.role.rawValue,
-                user.isActive, user.privacyNoticeAcceptedAt?.microsecondsSince1970, user.passwordHash?.encoded,
-                user.createdAt.microsecondsSince1970, user.updatedAt.microsecondsSince1970,
-            ])
+        try db.insert(StoredForm.row(user))
     }
 
     static func uuid(_ text: String) throws -> UUID {

@@ -35,19 +35,7 @@ extension SQLiteStore {
 
     package func insert(_ code: AuthorizationCode) async throws {
         try await write { db in
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO authorization_codes (digest, grant_id, workspace_id, client_id, user_id, redirect_uri,
-                        scopes, code_challenge, nonce, auth_time, issued_at, expires_at, consumed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    code.digest.hex, code.grantID.description, code.workspaceID.description, code.clientID.value,
-                    code.userID.description, code.redirectURI, StoredForm.scopeSet(code.scopes),
-                    code.challenge?.value, code.nonce, code.authTime.microsecondsSince1970,
-                    code.issuedAt.microsecondsSince1970, code.expiresAt.microsecondsSince1970,
-                    code.consumedAt?.microsecondsSince1970,
-                ])
+            try db.insert(StoredForm.row(code))
         }
     }
 
@@ -157,23 +145,7 @@ extension SQLiteStore {
     }
 
     package func save(_ consent: Consent) async throws {
-        let terms = StoredForm.terms(consent.terms)
-        try await write { db in
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO consents (user_id, client_id, workspace_id, scopes, client_redirect_uris,
-                        client_grant_types, client_scopes, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
-                        client_redirect_uris = excluded.client_redirect_uris,
-                        client_grant_types = excluded.client_grant_types, client_scopes = excluded.client_scopes,
-                        granted_at = excluded.granted_at
-                    """,
-                arguments: [
-                    consent.userID.description, consent.clientID.value, consent.workspaceID.description,
-                    StoredForm.scopeSet(consent.scopes), terms.redirectURIs, terms.grantTypes, terms.scopes,
-                    consent.grantedAt.microsecondsSince1970,
-                ])
-        }
+        try await write { db in try db.insert(StoredForm.row(consent)) }
     }
 
     package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
@@ -191,16 +163,7 @@ extension SQLiteStore {
 
     package func insert(_ session: WebSession) async throws {
         try await write { db in
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO web_sessions (digest, user_id, workspace_id, auth_time, expires_at, last_seen_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    session.digest.hex, session.userID.description, session.workspaceID.description,
-                    session.authTime.microsecondsSince1970, session.expiresAt.microsecondsSince1970,
-                    session.lastSeenAt.microsecondsSince1970,
-                ])
+            try db.insert(StoredForm.row(session))
         }
     }
 
@@ -241,32 +204,8 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ tokens: IssuedTokens, _ db: Database) throws {
-        if let grant = tokens.newGrant {
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO oauth_grants (id, workspace_id, client_id, user_id, scopes, auth_time, created_at,
-                        revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    grant.id.description, grant.workspaceID.description, grant.clientID.value,
-                    grant.userID?.description, StoredForm.scopeSet(grant.scopes),
-                    grant.authTime?.microsecondsSince1970, grant.createdAt.microsecondsSince1970,
-                    grant.revokedAt?.microsecondsSince1970,
-                ])
-        }
-        if let refresh = tokens.refreshToken {
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO refresh_tokens (digest, grant_id, scopes, issued_at, expires_at, used_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    refresh.digest.hex, refresh.grantID.description, StoredForm.scopeSet(refresh.scopes),
-                    refresh.issuedAt.microsecondsSince1970, refresh.expiresAt.microsecondsSince1970,
-                    refresh.usedAt?.microsecondsSince1970,
-                ])
-        }
+        if let grant = tokens.newGrant { try db.insert(StoredForm.row(grant)) }
+        if let refresh = tokens.refreshToken { try db.insert(StoredForm.row(refresh)) }
     }
 
     /// Revokes the grants and deletes the unused codes of `user` (with `client` only, when given): a code in

@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import GatehouseCore
+import PostgresNIO
+
+/// A column's value as a row keeps it, before a dialect writes it: SQLite keeps ids as lowercase text and times
+/// as microseconds since 1970; PostgreSQL as `uuid` and `timestamptz`.
+enum StoredValue {
+    case text(String?)
+    case integer(Int64?)
+    case flag(Bool)
+    case id(UUID?)
+    case date(Date?)
+    /// JSON text, which PostgreSQL keeps as `jsonb`.
+    case json(String)
+}
+
+/// A row to insert, written once for both dialects: its table, each column beside its value (so the column
+/// list and the values cannot drift apart), and what a conflict does, in SQL both dialects read alike.
+struct StoredInsert {
+    let table: String
+    let columns: KeyValuePairs<String, StoredValue>
+    var onConflict: String? = nil
+
+    private var columnList: String { columns.map(\.key).joined(separator: ", ") }
+    private var conflictClause: String { onConflict.map { " " + $0 } ?? "" }
+
+    /// SQLite's statement, with `?` placeholders.
+    var sqliteSQL: String {
+        "INSERT INTO \(table) (\(columnList)) VALUES (\(repeatElement("?", count: columns.count).joined(separator: ", ")))"
+            + conflictClause
+    }
+
+    var sqliteArguments: StatementArguments {
+        StatementArguments(
+            columns.map { column -> (any DatabaseValueConvertible)? in
+                switch column.value {
+                case .text(let text): text
+                case .integer(let number): number
+                case .flag(let flag): flag
+                case .id(let id): id?.lowercasedText
+                case .date(let date): date?.microsecondsSince1970
+                case .json(let text): text
+                }
+            })
+    }
+
+    /// PostgreSQL's statement, with `$n` placeholders and typed binds.
+    var postgresQuery: PostgresQuery {
+        var binds = PostgresBindings(capacity: columns.count)
+        var placeholders: [String] = []
+        for (index, column) in columns.enumerated() {
+            let placeholder = "$\(index + 1)"
+            switch column.value {
+            case .text(let text): binds.append(text)
+            case .integer(let number): binds.append(number)
+            case .flag(let flag): binds.append(flag)
+            case .id(let id): binds.append(id)
+            case .date(let date): binds.append(date)
+            case .json(let text): binds.append(text)
+            }
+            if case .json = column.value {
+                placeholders.append(placeholder + "::jsonb")
+            } else {
+                placeholders.append(placeholder)
+            }
+        }
+        return PostgresQuery(
+            unsafeSQL: "INSERT INTO \(table) (\(columnList)) VALUES (\(placeholders.joined(separator: ", ")))"
+                + conflictClause,
+            binds: binds)
+    }
+}
+
+extension Database {
+    /// Runs `row`'s insert, its statement prepared once and kept.
+    func insert(_ row: StoredInsert) throws {
+        try cachedExecute(sql: row.sqliteSQL, arguments: row.sqliteArguments)
+    }
+}
+
+/// The rows the domain types are stored as, the same columns on both backends.
+extension StoredForm {
+    static func row(_ workspace: Workspace) -> StoredInsert {
+        StoredInsert(
+            table: "workspaces",
+            columns: [
+                "id": .id(workspace.id.rawValue), "name": .text(workspace.name), "slug": .text(workspace.slug.value),
+                "created_at": .date(workspace.createdAt),
+            ])
+    }
+
+    static func row(_ user: User) -> StoredInsert {
+        StoredInsert(
+            table: "users",
+            columns: [
+                "id": .id(user.id.rawValue), "workspace_id": .id(user.workspaceID.rawValue),
+                "email": .text(user.email.value), "name": .text(user.name), "employee_id": .text(user.employeeID),
+                "title": .text(user.title), "department_id": .id(user.departmentID?.rawValue),
+                "manager_id": .id(user.managerID?.rawValue), "role": .text(user.role.rawValue),
+                "is_active": .flag(user.isActive), "privacy_notice_accepted_at": .date(user.privacyNoticeAcceptedAt),
+                "password_hash": .text(user.passwordHash?.encoded), "created_at": .date(user.createdAt),
+                "updated_at": .date(user.updatedAt),
+            ])
+    }
+
+    static func row(_ department: Department) -> StoredInsert {
+        StoredInsert(
+            table: "departments",
+            columns: [
+                "id": .id(department.id.rawValue), "workspace_id": .id(department.workspaceID.rawValue),
+                "name": .text(department.name), "created_at": .date(department.createdAt),
+            ])
+    }
+
+    static func row(_ key: APIKey) -> StoredInsert {
+        let owner = owner(key.owner)
+        return StoredInsert(
+            table: "api_keys",
+            columns: [
+                "id": .id(key.id.rawValue), "workspace_id": .id(key.workspaceID.rawValue),
+                "owner_kind": .text(owner.kind),
+                "owner_user_id": .id(owner.user?.rawValue), "owner_client_id": .text(owner.client?.value),
+                "name": .text(key.name), "prefix": .text(key.prefix), "last_four": .text(key.lastFour),
+                "secret_digest": .text(key.digest.hex), "pepper_version": .integer(Int64(key.digest.pepperVersion)),
+                "scopes": .text(scopes(key.scopes)), "status": .text(key.status.rawValue),
+                "rate_limit_per_minute": .integer(key.rateLimitPerMinute.map(Int64.init)),
+                "created_by": .id(key.createdBy?.rawValue), "created_at": .date(key.createdAt),
+                "updated_at": .date(key.updatedAt), "expires_at": .date(key.expiresAt),
+                "last_used_at": .date(key.lastUsedAt),
+            ])
+    }
+
+    static func row(_ definition: ScopeDefinition) -> StoredInsert {
+        StoredInsert(
+            table: "scope_definitions",
+            columns: [
+                "workspace_id": .id(definition.workspaceID.rawValue), "name": .text(definition.scope.name),
+                "description": .text(definition.description), "roles": .text(roles(definition.roles)),
+                "created_at": .date(definition.createdAt),
+            ])
+    }
+
+    static func row(_ event: AuditEvent) -> StoredInsert {
+        StoredInsert(
+            table: "audit_events",
+            columns: [
+                "workspace_id": .id(event.workspaceID.rawValue), "actor_user_id": .id(event.actor.user?.rawValue),
+                "actor_credential": .text(event.actor.credential), "action": .text(event.action),
+                "target_kind": .text(event.targetKind), "target_id": .text(event.targetID),
+                "address": .text(event.address), "details": .json(details(event.details)),
+                "occurred_at": .date(event.occurredAt),
+            ])
+    }
+
+    static func row(_ client: ClientApplication) -> StoredInsert {
+        StoredInsert(
+            table: "clients",
+            columns: [
+                "client_id": .text(client.id.value), "workspace_id": .id(client.workspaceID.rawValue),
+                "name": .text(client.name), "description": .text(client.description), "logo_url": .text(client.logoURL),
+                "homepage_url": .text(client.homepageURL), "type": .text(client.type.rawValue),
+                "redirect_uris": .text(redirectURIs(client.redirectURIs)),
+                "grant_types": .text(grantTypes(client.grantTypes)),
+                "scopes": .text(scopeSet(client.scopes)), "secret_digest": .text(client.secret?.current.hex),
+                "previous_secret_digest": .text(client.secret?.previous?.hex),
+                "previous_secret_expires_at": .date(client.secret?.previousExpiresAt),
+                "require_pkce": .flag(client.requirePKCE), "resource_server": .flag(client.isResourceServer),
+                "is_disabled": .flag(client.isDisabled), "created_by": .id(client.createdBy?.rawValue),
+                "created_at": .date(client.createdAt), "updated_at": .date(client.updatedAt),
+            ])
+    }
+
+    static func row(_ code: AuthorizationCode) -> StoredInsert {
+        StoredInsert(
+            table: "authorization_codes",
+            columns: [
+                "digest": .text(code.digest.hex), "grant_id": .id(code.grantID.rawValue),
+                "workspace_id": .id(code.workspaceID.rawValue), "client_id": .text(code.clientID.value),
+                "user_id": .id(code.userID.rawValue), "redirect_uri": .text(code.redirectURI),
+                "scopes": .text(scopeSet(code.scopes)), "code_challenge": .text(code.challenge?.value),
+                "nonce": .text(code.nonce), "auth_time": .date(code.authTime), "issued_at": .date(code.issuedAt),
+                "expires_at": .date(code.expiresAt), "consumed_at": .date(code.consumedAt),
+            ])
+    }
+
+    static func row(_ grant: TokenGrant) -> StoredInsert {
+        StoredInsert(
+            table: "oauth_grants",
+            columns: [
+                "id": .id(grant.id.rawValue), "workspace_id": .id(grant.workspaceID.rawValue),
+                "client_id": .text(grant.clientID.value), "user_id": .id(grant.userID?.rawValue),
+                "scopes": .text(scopeSet(grant.scopes)), "auth_time": .date(grant.authTime),
+                "created_at": .date(grant.createdAt), "revoked_at": .date(grant.revokedAt),
+            ])
+    }
+
+    static func row(_ refresh: RefreshToken) -> StoredInsert {
+        StoredInsert(
+            table: "refresh_tokens",
+            columns: [
+                "digest": .text(refresh.digest.hex), "grant_id": .id(refresh.grantID.rawValue),
+                "scopes": .text(scopeSet(refresh.scopes)), "issued_at": .date(refresh.issuedAt),
+                "expires_at": .date(refresh.expiresAt), "used_at": .date(refresh.usedAt),
+            ])
+    }
+
+    static func row(_ session: WebSession) -> StoredInsert {
+        StoredInsert(
+            table: "web_sessions",
+            columns: [
+                "digest": .text(session.digest.hex), "user_id": .id(session.userID.rawValue),
+                "workspace_id": .id(session.workspaceID.rawValue), "auth_time": .date(session.authTime),
+                "expires_at": .date(session.expiresAt), "last_seen_at": .date(session.lastSeenAt),
+            ])
+    }
+
+    /// A consent given again replaces the one before: its scopes, the client's terms and the time.
+    static func row(_ consent: Consent) -> StoredInsert {
+        let terms = terms(consent.terms)
+        return StoredInsert(
+            table: "consents",
+            columns: [
+                "user_id": .id(consent.userID.rawValue), "client_id": .text(consent.clientID.value),
+                "workspace_id": .id(consent.workspaceID.rawValue), "scopes": .text(scopeSet(consent.scopes)),
+                "client_redirect_uris": .text(terms.redirectURIs), "client_grant_types": .text(terms.grantTypes),
+                "client_scopes": .text(terms.scopes), "granted_at": .date(consent.grantedAt),
+            ],
+            onConflict: """
+                ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,
+                    client_redirect_uris = excluded.client_redirect_uris, client_grant_types = excluded.client_grant_types,
+                    client_scopes = excluded.client_scopes, granted_at = excluded.granted_at
+                """)
+    }
+}
