@@ -187,13 +187,7 @@ extension PostgresStore {
 
     /// Returns the updated row's id, so an update of a missing key is noticed.
     static func updateQuery(_ key: APIKey) -> PostgresQuery {
-        """
-        UPDATE api_keys SET name = \(key.name), scopes = \(StoredForm.scopes(key.scopes)),
-            status = \(key.status.rawValue), rate_limit_per_minute = \(key.rateLimitPerMinute),
-            updated_at = \(key.updatedAt), expires_at = \(key.expiresAt)
-        WHERE id = \(key.id.rawValue) AND workspace_id = \(key.workspaceID.rawValue)
-        RETURNING id
-        """
+        StoredForm.change(key).postgresQuery
     }
 
     static func insertQuery(_ definition: ScopeDefinition) -> PostgresQuery {

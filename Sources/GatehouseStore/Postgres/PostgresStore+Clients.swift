@@ -26,17 +26,7 @@ extension PostgresStore {
 
     /// Returns the updated row's id, so an update of a missing client is noticed.
     static func updateQuery(_ client: ClientApplication) -> PostgresQuery {
-        """
-        UPDATE clients SET name = \(client.name), description = \(client.description), logo_url = \(client.logoURL),
-            homepage_url = \(client.homepageURL), redirect_uris = \(StoredForm.redirectURIs(client.redirectURIs)),
-            grant_types = \(StoredForm.grantTypes(client.grantTypes)), scopes = \(StoredForm.scopeSet(client.scopes)),
-            secret_digest = \(client.secret?.current.hex), previous_secret_digest = \(client.secret?.previous?.hex),
-            previous_secret_expires_at = \(client.secret?.previousExpiresAt), require_pkce = \(client.requirePKCE),
-            resource_server = \(client.isResourceServer), is_disabled = \(client.isDisabled),
-            updated_at = \(client.updatedAt)
-        WHERE client_id = \(client.id.value) AND workspace_id = \(client.workspaceID.rawValue)
-        RETURNING client_id
-        """
+        StoredForm.change(client).postgresQuery
     }
 
     /// What a client holds (`StoreStep.deleteHoldings`).

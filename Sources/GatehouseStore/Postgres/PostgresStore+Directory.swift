@@ -70,15 +70,7 @@ extension PostgresStore {
 
     /// Returns the updated row's id, so an update of a missing user is noticed.
     static func updateQuery(_ user: User) -> PostgresQuery {
-        """
-        UPDATE users SET email = \(user.email.value), name = \(user.name), employee_id = \(user.employeeID),
-            title = \(user.title), department_id = \(user.departmentID?.rawValue),
-            manager_id = \(user.managerID?.rawValue), role = \(user.role.rawValue), is_active = \(user.isActive),
-            privacy_notice_accepted_at = \(user.privacyNoticeAcceptedAt),
-            password_hash = \(user.passwordHash?.encoded), updated_at = \(user.updatedAt)
-        WHERE id = \(user.id.rawValue) AND workspace_id = \(user.workspaceID.rawValue)
-        RETURNING id
-        """
+        StoredForm.change(user).postgresQuery
     }
 
     static func insertQuery(_ user: User) -> PostgresQuery {

@@ -173,18 +173,7 @@ extension SQLiteStore {
     }
 
     static func update(_ key: APIKey, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                UPDATE api_keys SET name = ?, scopes = ?, status = ?, rate_limit_per_minute = ?, updated_at = ?,
-                    expires_at = ?
-                WHERE id = ? AND workspace_id = ?
-                """,
-            arguments: [
-                key.name, StoredForm.scopes(key.scopes), key.status.rawValue, key.rateLimitPerMinute,
-                key.updatedAt.microsecondsSince1970, key.expiresAt?.microsecondsSince1970, key.id.description,
-                key.workspaceID.description,
-            ])
-        guard db.changesCount == 1 else { throw RecordNotFound("api key \(key.id)") }
+        try db.update(StoredForm.change(key))
     }
 
     static func insert(_ definition: ScopeDefinition, _ db: Database) throws {

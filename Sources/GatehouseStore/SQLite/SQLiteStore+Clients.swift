@@ -28,23 +28,7 @@ extension SQLiteStore {
     }
 
     static func update(_ client: ClientApplication, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                UPDATE clients SET name = ?, description = ?, logo_url = ?, homepage_url = ?, redirect_uris = ?,
-                    grant_types = ?, scopes = ?, secret_digest = ?, previous_secret_digest = ?,
-                    previous_secret_expires_at = ?, require_pkce = ?, resource_server = ?, is_disabled = ?,
-                    updated_at = ?
-                WHERE client_id = ? AND workspace_id = ?
-                """,
-            arguments: [
-                client.name, client.description, client.logoURL, client.homepageURL,
-                StoredForm.redirectURIs(client.redirectURIs), StoredForm.grantTypes(client.grantTypes),
-                StoredForm.scopeSet(client.scopes), client.secret?.current.hex, client.secret?.previous?.hex,
-                client.secret?.previousExpiresAt?.microsecondsSince1970, client.requirePKCE, client.isResourceServer,
-                client.isDisabled, client.updatedAt.microsecondsSince1970, client.id.value,
-                client.workspaceID.description,
-            ])
-        guard db.changesCount == 1 else { throw RecordNotFound("client \(client.id)") }
+        try db.update(StoredForm.change(client))
     }
 
     /// Deletes the client's refresh tokens, grants, codes, consents and keys first, so the client_id can be

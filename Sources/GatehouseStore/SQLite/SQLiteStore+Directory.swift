@@ -96,20 +96,7 @@ extension SQLiteStore {
     }
 
     static func update(_ user: User, _ db: Database) throws {
-        try db.cachedExecute(
-            sql: """
-                UPDATE users SET email = ?, name = ?, employee_id = ?, title = ?, department_id = ?,
-                    manager_id = ?, role = ?, is_active = ?, privacy_notice_accepted_at = ?, password_hash = ?,
-                    updated_at = ?
-                WHERE id = ? AND workspace_id = ?
-                """,
-            arguments: [
-                user.email.value, user.name, user.employeeID, user.title, user.departmentID?.description,
-                user.managerID?.description, user.role.rawValue, user.isActive,
-                user.privacyNoticeAcceptedAt?.microsecondsSince1970, user.passwordHash?.encoded,
-                user.updatedAt.microsecondsSince1970, user.id.description, user.workspaceID.description,
-            ])
-        guard db.changesCount == 1 else { throw RecordNotFound("user \(user.id)") }
+        try db.update(StoredForm.change(user))
     }
 
     static func insert(_ user: User, _ db: Database) throws {

@@ -31,40 +31,12 @@ struct StoredInsert {
             + conflictClause
     }
 
-    var sqliteArguments: StatementArguments {
-        StatementArguments(
-            columns.map { column -> (any DatabaseValueConvertible)? in
-                switch column.value {
-                case .text(let text): text
-                case .integer(let number): number
-                case .flag(let flag): flag
-                case .id(let id): id?.lowercasedText
-                case .date(let date): date?.microsecondsSince1970
-                case .json(let text): text
-                }
-            })
-    }
+    var sqliteArguments: StatementArguments { StatementArguments(columns.map(\.value.sqlite)) }
 
     /// PostgreSQL's statement, with `$n` placeholders and typed binds.
     var postgresQuery: PostgresQuery {
         var binds = PostgresBindings(capacity: columns.count)
-        var placeholders: [String] = []
-        for (index, column) in columns.enumerated() {
-            let placeholder = "$\(index + 1)"
-            switch column.value {
-            case .text(let text): binds.append(text)
-            case .integer(let number): binds.append(number)
-            case .flag(let flag): binds.append(flag)
-            case .id(let id): binds.append(id)
-            case .date(let date): binds.append(date)
-            case .json(let text): binds.append(text)
-            }
-            if case .json = column.value {
-                placeholders.append(placeholder + "::jsonb")
-            } else {
-                placeholders.append(placeholder)
-            }
-        }
+        let placeholders = columns.map { binds.append($0.value) }
         return PostgresQuery(
             unsafeSQL: "INSERT INTO \(table) (\(columnList)) VALUES (\(placeholders.joined(separator: ", ")))"
                 + conflictClause,
@@ -72,10 +44,77 @@ struct StoredInsert {
     }
 }
 
+/// A row to change, written once for both dialects: the columns it sets and those that find it. It must change
+/// exactly one row; `record` names the row for `RecordNotFound`.
+struct StoredUpdate {
+    let table: String
+    let set: KeyValuePairs<String, StoredValue>
+    let matching: KeyValuePairs<String, StoredValue>
+    let record: String
+
+    /// SQLite's statement, with `?` placeholders.
+    var sqliteSQL: String {
+        "UPDATE \(table) SET \(set.map { "\($0.key) = ?" }.joined(separator: ", ")) WHERE "
+            + matching.map { "\($0.key) = ?" }.joined(separator: " AND ")
+    }
+
+    var sqliteArguments: StatementArguments {
+        StatementArguments(set.map(\.value.sqlite) + matching.map(\.value.sqlite))
+    }
+
+    /// PostgreSQL's statement, which returns the changed row's first matching column, so that changing no row is
+    /// noticed.
+    var postgresQuery: PostgresQuery {
+        var binds = PostgresBindings(capacity: set.count + matching.count)
+        let assignments = set.map { "\($0.key) = \(binds.append($0.value))" }
+        let conditions = matching.map { "\($0.key) = \(binds.append($0.value))" }
+        return PostgresQuery(
+            unsafeSQL: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE "
+                + conditions.joined(separator: " AND ") + " RETURNING \(matching.first?.key ?? "1")",
+            binds: binds)
+    }
+}
+
+extension StoredValue {
+    /// The value as SQLite keeps it.
+    var sqlite: (any DatabaseValueConvertible)? {
+        switch self {
+        case .text(let text): text
+        case .integer(let number): number
+        case .flag(let flag): flag
+        case .id(let id): id?.lowercasedText
+        case .date(let date): date?.microsecondsSince1970
+        case .json(let text): text
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// Binds `value` as PostgreSQL keeps it and returns its placeholder (`$n`, cast to `jsonb` for JSON).
+    mutating func append(_ value: StoredValue) -> String {
+        switch value {
+        case .text(let text): append(text)
+        case .integer(let number): append(number)
+        case .flag(let flag): append(flag)
+        case .id(let id): append(id)
+        case .date(let date): append(date)
+        case .json(let text): append(text)
+        }
+        if case .json = value { return "$\(count)::jsonb" }
+        return "$\(count)"
+    }
+}
+
 extension Database {
     /// Runs `row`'s insert, its statement prepared once and kept.
     func insert(_ row: StoredInsert) throws {
         try cachedExecute(sql: row.sqliteSQL, arguments: row.sqliteArguments)
+    }
+
+    /// Runs `row`'s update; `RecordNotFound` when it changes no row.
+    func update(_ row: StoredUpdate) throws {
+        try cachedExecute(sql: row.sqliteSQL, arguments: row.sqliteArguments)
+        guard changesCount == 1 else { throw RecordNotFound(row.record) }
     }
 }
 
@@ -231,5 +270,49 @@ extension StoredForm {
                     client_redirect_uris = excluded.client_redirect_uris, client_grant_types = excluded.client_grant_types,
                     client_scopes = excluded.client_scopes, granted_at = excluded.granted_at
                 """)
+    }
+
+    static func change(_ user: User) -> StoredUpdate {
+        StoredUpdate(
+            table: "users",
+            set: [
+                "email": .text(user.email.value), "name": .text(user.name), "employee_id": .text(user.employeeID),
+                "title": .text(user.title), "department_id": .id(user.departmentID?.rawValue),
+                "manager_id": .id(user.managerID?.rawValue), "role": .text(user.role.rawValue),
+                "is_active": .flag(user.isActive), "privacy_notice_accepted_at": .date(user.privacyNoticeAcceptedAt),
+                "password_hash": .text(user.passwordHash?.encoded), "updated_at": .date(user.updatedAt),
+            ],
+            matching: ["id": .id(user.id.rawValue), "workspace_id": .id(user.workspaceID.rawValue)],
+            record: "user \(user.id)")
+    }
+
+    static func change(_ key: APIKey) -> StoredUpdate {
+        StoredUpdate(
+            table: "api_keys",
+            set: [
+                "name": .text(key.name), "scopes": .text(scopes(key.scopes)), "status": .text(key.status.rawValue),
+                "rate_limit_per_minute": .integer(key.rateLimitPerMinute.map(Int64.init)),
+                "updated_at": .date(key.updatedAt), "expires_at": .date(key.expiresAt),
+            ],
+            matching: ["id": .id(key.id.rawValue), "workspace_id": .id(key.workspaceID.rawValue)],
+            record: "api key \(key.id)")
+    }
+
+    /// Replaces every setting of the client, its secret digests included.
+    static func change(_ client: ClientApplication) -> StoredUpdate {
+        StoredUpdate(
+            table: "clients",
+            set: [
+                "name": .text(client.name), "description": .text(client.description), "logo_url": .text(client.logoURL),
+                "homepage_url": .text(client.homepageURL), "redirect_uris": .text(redirectURIs(client.redirectURIs)),
+                "grant_types": .text(grantTypes(client.grantTypes)), "scopes": .text(scopeSet(client.scopes)),
+                "secret_digest": .text(client.secret?.current.hex),
+                "previous_secret_digest": .text(client.secret?.previous?.hex),
+                "previous_secret_expires_at": .date(client.secret?.previousExpiresAt),
+                "require_pkce": .flag(client.requirePKCE), "resource_server": .flag(client.isResourceServer),
+                "is_disabled": .flag(client.isDisabled), "updated_at": .date(client.updatedAt),
+            ],
+            matching: ["client_id": .text(client.id.value), "workspace_id": .id(client.workspaceID.rawValue)],
+            record: "client \(client.id)")
     }
 }
