@@ -6,11 +6,11 @@ extension PostgresStore {
     // MARK: API keys
 
     package func insert(_ key: APIKey) async throws {
-        _ = try await rows(Self.insertQuery(key))
+        _ = try await rows(StoredForm.row(key).postgresQuery)
     }
 
     package func update(_ key: APIKey) async throws {
-        let updated = try await rows(Self.updateQuery(key))
+        let updated = try await rows(StoredForm.change(key).postgresQuery)
         guard updated.count == 1 else { throw RecordNotFound("api key \(key.id)") }
     }
 
@@ -56,7 +56,7 @@ extension PostgresStore {
     // MARK: Scopes
 
     package func insert(_ definition: ScopeDefinition) async throws {
-        _ = try await rows(Self.insertQuery(definition))
+        _ = try await rows(StoredForm.row(definition).postgresQuery)
     }
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
@@ -125,7 +125,7 @@ extension PostgresStore {
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
-        _ = try await rows(Self.appendQuery(event))
+        _ = try await rows(StoredForm.row(event).postgresQuery)
     }
 
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
@@ -138,22 +138,22 @@ extension PostgresStore {
                     if let record, index == queries.count - 1, changed != 1 { throw RecordNotFound(record) }
                 }
             }
-            try await connection.query(Self.appendQuery(event), logger: logger)
+            try await connection.query(StoredForm.row(event).postgresQuery, logger: logger)
         }
     }
 
     /// One step of an audited change in PostgreSQL's dialect, and the record its last query must change.
     static func queries(_ step: StoreStep) -> (queries: [PostgresQuery], record: String?) {
         switch step {
-        case .insertWorkspace(let workspace): ([insertQuery(workspace)], nil)
-        case .insertUser(let user): ([insertQuery(user)], nil)
-        case .updateUser(let user): ([updateQuery(user)], "user \(user.id)")
+        case .insertWorkspace(let workspace): ([StoredForm.row(workspace).postgresQuery], nil)
+        case .insertUser(let user): ([StoredForm.row(user).postgresQuery], nil)
+        case .updateUser(let user): ([StoredForm.change(user).postgresQuery], "user \(user.id)")
         case .endSessionsAndGrants(let user, let time): (endSessionsAndGrantsQueries(of: user, at: time), nil)
-        case .insertKey(let key): ([insertQuery(key)], nil)
-        case .updateKey(let key): ([updateQuery(key)], "api key \(key.id)")
-        case .insertScope(let definition): ([insertQuery(definition)], nil)
-        case .insertClient(let client): ([insertQuery(client)], nil)
-        case .updateClient(let client): ([updateQuery(client)], "client \(client.id)")
+        case .insertKey(let key): ([StoredForm.row(key).postgresQuery], nil)
+        case .updateKey(let key): ([StoredForm.change(key).postgresQuery], "api key \(key.id)")
+        case .insertScope(let definition): ([StoredForm.row(definition).postgresQuery], nil)
+        case .insertClient(let client): ([StoredForm.row(client).postgresQuery], nil)
+        case .updateClient(let client): ([StoredForm.change(client).postgresQuery], "client \(client.id)")
         case .deleteCodesInFlight(let client):
             (["DELETE FROM authorization_codes WHERE client_id = \(client.value) AND consumed_at IS NULL"], nil)
         case .deleteHoldings(let client): (deleteHoldingsQueries(of: client), nil)
@@ -180,22 +180,5 @@ extension PostgresStore {
     }
 
     // MARK: Statements
-
-    static func insertQuery(_ key: APIKey) -> PostgresQuery {
-        StoredForm.row(key).postgresQuery
-    }
-
-    /// Returns the updated row's id, so an update of a missing key is noticed.
-    static func updateQuery(_ key: APIKey) -> PostgresQuery {
-        StoredForm.change(key).postgresQuery
-    }
-
-    static func insertQuery(_ definition: ScopeDefinition) -> PostgresQuery {
-        StoredForm.row(definition).postgresQuery
-    }
-
-    static func appendQuery(_ event: AuditEvent) -> PostgresQuery {
-        StoredForm.row(event).postgresQuery
-    }
 
 }

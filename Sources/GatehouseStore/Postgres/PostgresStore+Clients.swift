@@ -20,15 +20,6 @@ extension PostgresStore {
 
     // MARK: Statements
 
-    static func insertQuery(_ client: ClientApplication) -> PostgresQuery {
-        StoredForm.row(client).postgresQuery
-    }
-
-    /// Returns the updated row's id, so an update of a missing client is noticed.
-    static func updateQuery(_ client: ClientApplication) -> PostgresQuery {
-        StoredForm.change(client).postgresQuery
-    }
-
     /// What a client holds (`StoreStep.deleteHoldings`).
     static func deleteHoldingsQueries(of client: ClientApplication) -> [PostgresQuery] {
         let id = client.id.value

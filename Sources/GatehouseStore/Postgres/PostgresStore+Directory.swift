@@ -5,8 +5,8 @@ import PostgresNIO
 extension PostgresStore {
     package func insert(_ workspace: Workspace, firstUser: User) async throws {
         try await transaction { connection in
-            try await connection.query(Self.insertQuery(workspace), logger: logger)
-            try await connection.query(Self.insertQuery(firstUser), logger: logger)
+            try await connection.query(StoredForm.row(workspace).postgresQuery, logger: logger)
+            try await connection.query(StoredForm.row(firstUser).postgresQuery, logger: logger)
         }
     }
 
@@ -23,11 +23,11 @@ extension PostgresStore {
     }
 
     package func insert(_ user: User) async throws {
-        _ = try await rows(Self.insertQuery(user))
+        _ = try await rows(StoredForm.row(user).postgresQuery)
     }
 
     package func update(_ user: User) async throws {
-        let updated = try await rows(Self.updateQuery(user))
+        let updated = try await rows(StoredForm.change(user).postgresQuery)
         guard updated.count == 1 else { throw RecordNotFound("user \(user.id)") }
     }
 
@@ -63,18 +63,5 @@ extension PostgresStore {
     }
 
     // MARK: Statements
-
-    static func insertQuery(_ workspace: Workspace) -> PostgresQuery {
-        StoredForm.row(workspace).postgresQuery
-    }
-
-    /// Returns the updated row's id, so an update of a missing user is noticed.
-    static func updateQuery(_ user: User) -> PostgresQuery {
-        StoredForm.change(user).postgresQuery
-    }
-
-    static func insertQuery(_ user: User) -> PostgresQuery {
-        StoredForm.row(user).postgresQuery
-    }
 
 }

@@ -6,11 +6,11 @@ extension SQLiteStore {
     // MARK: API keys
 
     package func insert(_ key: APIKey) async throws {
-        try await write { db in try Self.insert(key, db) }
+        try await write { db in try db.insert(StoredForm.row(key)) }
     }
 
     package func update(_ key: APIKey) async throws {
-        try await write { db in try Self.update(key, db) }
+        try await write { db in try db.update(StoredForm.change(key)) }
     }
 
     package func apiKey(id: APIKeyID) async throws -> APIKey? {
@@ -66,7 +66,7 @@ extension SQLiteStore {
     // MARK: Scopes
 
     package func insert(_ definition: ScopeDefinition) async throws {
-        try await write { db in try Self.insert(definition, db) }
+        try await write { db in try db.insert(StoredForm.row(definition)) }
     }
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
@@ -107,28 +107,28 @@ extension SQLiteStore {
     // MARK: Audit
 
     package func append(_ event: AuditEvent) async throws {
-        try await write { db in try Self.append(event, db) }
+        try await write { db in try db.insert(StoredForm.row(event)) }
     }
 
     package func apply(_ change: AuditedChange, recording event: AuditEvent) async throws {
         try await write { db in
             for step in change.steps(at: event.occurredAt) { try Self.write(step, db) }
-            try Self.append(event, db)
+            try db.insert(StoredForm.row(event))
         }
     }
 
     /// One step of an audited change, in SQLite's dialect.
     static func write(_ step: StoreStep, _ db: Database) throws {
         switch step {
-        case .insertWorkspace(let workspace): try insert(workspace, db)
-        case .insertUser(let user): try insert(user, db)
-        case .updateUser(let user): try update(user, db)
+        case .insertWorkspace(let workspace): try db.insert(StoredForm.row(workspace))
+        case .insertUser(let user): try db.insert(StoredForm.row(user))
+        case .updateUser(let user): try db.update(StoredForm.change(user))
         case .endSessionsAndGrants(let user, let time): try endSessionsAndGrants(of: user, at: time, db)
-        case .insertKey(let key): try insert(key, db)
-        case .updateKey(let key): try update(key, db)
-        case .insertScope(let definition): try insert(definition, db)
-        case .insertClient(let client): try insert(client, db)
-        case .updateClient(let client): try update(client, db)
+        case .insertKey(let key): try db.insert(StoredForm.row(key))
+        case .updateKey(let key): try db.update(StoredForm.change(key))
+        case .insertScope(let definition): try db.insert(StoredForm.row(definition))
+        case .insertClient(let client): try db.insert(StoredForm.row(client))
+        case .updateClient(let client): try db.update(StoredForm.change(client))
         case .deleteCodesInFlight(let client):
             try db.cachedExecute(
                 sql: "DELETE FROM authorization_codes WHERE client_id = ? AND consumed_at IS NULL",
@@ -167,21 +167,5 @@ extension SQLiteStore {
     }
 
     // MARK: Statements
-
-    static func insert(_ key: APIKey, _ db: Database) throws {
-        try db.insert(StoredForm.row(key))
-    }
-
-    static func update(_ key: APIKey, _ db: Database) throws {
-        try db.update(StoredForm.change(key))
-    }
-
-    static func insert(_ definition: ScopeDefinition, _ db: Database) throws {
-        try db.insert(StoredForm.row(definition))
-    }
-
-    static func append(_ event: AuditEvent, _ db: Database) throws {
-        try db.insert(StoredForm.row(event))
-    }
 
 }

@@ -23,14 +23,6 @@ extension SQLiteStore {
 
     // MARK: Statements
 
-    static func insert(_ client: ClientApplication, _ db: Database) throws {
-        try db.insert(StoredForm.row(client))
-    }
-
-    static func update(_ client: ClientApplication, _ db: Database) throws {
-        try db.update(StoredForm.change(client))
-    }
-
     /// Deletes the client's refresh tokens, grants, codes, consents and keys first, so the client_id can be
     /// reused without inheriting anything. (Its access tokens name a grant that is gone, or, when they are its
     /// own, were issued before the new client's creation: see `AccessTokenVerifier`.)

@@ -28,11 +28,11 @@ extension SQLiteStore {
     }
 
     package func insert(_ user: User) async throws {
-        try await write { db in try Self.insert(user, db) }
+        try await write { db in try db.insert(StoredForm.row(user)) }
     }
 
     package func update(_ user: User) async throws {
-        try await write { db in try Self.update(user, db) }
+        try await write { db in try db.update(StoredForm.change(user)) }
     }
 
     package func user(id: UserID) async throws -> User? {
@@ -87,20 +87,8 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {
-        try insert(workspace, db)
-        try insert(firstUser, db)
-    }
-
-    static func insert(_ workspace: Workspace, _ db: Database) throws {
         try db.insert(StoredForm.row(workspace))
-    }
-
-    static func update(_ user: User, _ db: Database) throws {
-        try db.update(StoredForm.change(user))
-    }
-
-    static func insert(_ user: User, _ db: Database) throws {
-        try db.insert(StoredForm.row(user))
+        try db.insert(StoredForm.row(firstUser))
     }
 
     static func uuid(_ text: String) throws -> UUID {
