@@ -11,6 +11,8 @@ Usage: oauth_client_check.py --issuer URL [--other-instance URL] --public-client
 """
 
 import argparse
+import base64
+import hashlib
 import html
 import re
 import secrets
@@ -180,6 +182,11 @@ def main():
           identity.get("email") == args.user and identity.get("name") and identity.get("sub") == claims.get("sub")
           and isinstance(identity.get("auth_time"), int), identity)
 
+    digest = hashlib.sha256(token["access_token"].encode("ascii")).digest()
+    at_hash = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    check("... and at_hash, the left half of the access token's SHA-256 (OIDC Core 3.3.2.11)",
+          identity.get("at_hash") == at_hash, identity)
+
     bearer = {"Authorization": "Bearer " + token["access_token"]}
     me = requests.get(issuer + "/api/v1/me", headers=bearer)
     check("the access token works on /api/v1 like an API key", me.status_code == 200 and
@@ -190,6 +197,9 @@ def main():
     userinfo = requests.get(metadata["userinfo_endpoint"], headers=bearer).json()
     check("userinfo answers sub, name and email", userinfo.get("sub") == claims["sub"] and
           userinfo.get("email") == args.user, userinfo)
+    posted = requests.post(metadata["userinfo_endpoint"], data={"access_token": token["access_token"]})
+    check("... also to a POST with the token in a form body (RFC 6750 2.2)", posted.status_code == 200 and
+          posted.json().get("sub") == claims["sub"], posted.text)
     info = introspect(token["access_token"])
     check("introspection says active, with scope, client_id, sub, workspace and times", info.get("active") is True and
           info.get("client_id") == args.public_client and info.get("sub") == claims["sub"] and

@@ -36,6 +36,24 @@ struct AuthorizationEndpointTests {
         }
     }
 
+    @Test func anOpenIDRequestWithoutRedirectURIIsShownAnErrorPage() async throws {
+        try await OAuthWorld.run { world in
+            // acme-web has exactly one redirect URI, which plain OAuth may leave out (RFC 6749 §3.1.2.3)…
+            var query = OAuthWorld.authorizeQuery(client: "acme-web", scope: "profile")
+            query.remove(at: 2)
+            let browser = try await world.signedIn()
+            let plain = try await browser.get("/oauth/authorize", query)
+            #expect(plain.status == .ok, "the consent page: \(plain.text.prefix(300))")
+            // …but OpenID Connect makes it required (Core §3.1.2.1): an error page, never a redirect.
+            var openID = OAuthWorld.authorizeQuery(client: "acme-web", scope: "openid profile")
+            openID.remove(at: 2)
+            let answer = try await browser.get("/oauth/authorize", openID)
+            #expect(answer.status == .badRequest)
+            #expect(answer.headers[.location] == nil)
+            #expect(answer.text.contains("must send its redirect_uri"))
+        }
+    }
+
     @Test func aLoopbackRedirectMayUseAnyPort() async throws {
         try await OAuthWorld.run { world in
             var query = OAuthWorld.authorizeQuery()

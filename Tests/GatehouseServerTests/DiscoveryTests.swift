@@ -136,6 +136,31 @@ struct DiscoveryTests {
         }
     }
 
+    @Test func userinfoTakesTheTokenInAFormBodyButNotTwice() async throws {
+        try await OAuthWorld.run { world in
+            let token = try #require(try await world.tokens(scope: "openid email").string("access_token"))
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            // RFC 6750 §2.2: the token as the access_token of a form-encoded POST body.
+            let inBody = try await world.api.send(
+                .post, "/oauth/userinfo", headers: form, body: "access_token=\(token)")
+            #expect(inBody.status == .ok)
+            #expect(inBody.string("email") == "ann@acme.test")
+            let wrong = try await world.api.send(.post, "/oauth/userinfo", headers: form, body: "access_token=nope")
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.headers[.wwwAuthenticate]?.contains(#"error="invalid_token""#) == true)
+            // Never by two methods at once (RFC 6750 §2).
+            var both = form
+            both[.authorization] = "Bearer \(token)"
+            let twice = try await world.api.send(.post, "/oauth/userinfo", headers: both, body: "access_token=\(token)")
+            #expect(twice.status == .badRequest)
+            #expect(twice.json["error"] as? String == "invalid_request")
+            // A form without access_token is no credential.
+            let empty = try await world.api.send(.post, "/oauth/userinfo", headers: form, body: "x=1")
+            #expect(empty.status == .unauthorized)
+            #expect(empty.json["error"] as? String == "invalid_request")
+        }
+    }
+
     @Test func revokingAnAccessTokenOrARefreshTokenStopsIt() async throws {
         try await OAuthWorld.run { world in
             let tokens = try await world.tokens()

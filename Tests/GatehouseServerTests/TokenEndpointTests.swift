@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatehouseCore
 import GatehouseServer
@@ -24,6 +25,26 @@ struct TokenEndpointTests {
             let me = try await world.api.call(.get, "/api/v1/me", key: try #require(answer.string("access_token")))
             #expect(me.status == .ok)
             #expect(me.string("email") == "ann@acme.test")
+        }
+    }
+
+    @Test func theIDTokenCarriesTheHashOfItsAccessToken() async throws {
+        try await OAuthWorld.run { world in
+            let answer = try await world.exchange(try await world.code())
+            let access = try #require(answer.string("access_token"))
+            let idToken = try #require(answer.string("id_token"))
+            // OIDC Core §3.3.2.11, computed here with Foundation's base64: the left half of the SHA-256 of the
+            // access token's ASCII, base64url without padding.
+            let expected = Data(SHA256.hash(data: Data(access.utf8)).prefix(16)).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            var payload = String(idToken.split(separator: ".")[1])
+            payload = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while payload.count % 4 != 0 { payload += "=" }
+            let data = try #require(Data(base64Encoded: payload))
+            let claims = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(claims["at_hash"] as? String == expected)
+            #expect(expected.count == 22)
         }
     }
 

@@ -99,6 +99,12 @@ extension AuthorizationRequest {
             }
             redirectURI = sent
         } else {
+            // OpenID Connect makes redirect_uri required (Core §3.1.2.1); plain OAuth may leave out the one
+            // registered URI (RFC 6749 §3.1.2.3).
+            guard !(parameters["scope"] ?? "").split(separator: " ").contains("openid") else {
+                throw AuthorizationRefusal.unsafe(
+                    "An OpenID Connect request (scope openid) must send its redirect_uri.")
+            }
             guard client.redirectURIs.count == 1, let only = client.redirectURIs.first else {
                 throw AuthorizationRefusal.unsafe(
                     "The request has no redirect_uri, and \(client.name) has not exactly one registered.")

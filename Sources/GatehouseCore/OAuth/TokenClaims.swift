@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 
@@ -72,15 +73,18 @@ package struct IDTokenClaims: JWTPayload, Equatable {
     package var nonce: String?
     package var name: String?
     package var email: String?
+    /// The access token issued with it, hashed (Core §3.1.3.6): `atHash(of:)`.
+    package var atHash: String?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, azp, exp, iat, nonce, name, email
         case authTime = "auth_time"
+        case atHash = "at_hash"
     }
 
     package init(
         iss: String, sub: String, aud: String, azp: String, exp: Int64, iat: Int64, authTime: Int64, nonce: String?,
-        name: String?, email: String?
+        name: String?, email: String?, atHash: String? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -92,6 +96,15 @@ package struct IDTokenClaims: JWTPayload, Equatable {
         self.nonce = nonce
         self.name = name
         self.email = email
+        self.atHash = atHash
+    }
+
+    /// `at_hash` for `accessToken` in an ES256-signed ID token: the left half of its SHA-256, base64url
+    /// (OIDC Core §3.3.2.11).
+    package static func atHash(of accessToken: String) -> String {
+        var text: [UInt8] = []
+        Base64URL.append(Array(SHA256.hash(data: Array(accessToken.utf8))).prefix(16), to: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -56,7 +56,7 @@ package struct TokenIssuer: Sendable {
                 exp: expiresAt.secondsSince1970, iat: now.secondsSince1970,
                 authTime: (subject.authTime ?? now).secondsSince1970, nonce: subject.nonce,
                 name: scopes.contains(.profile) ? user.name : nil,
-                email: scopes.contains(.email) ? user.email.value : nil)
+                email: scopes.contains(.email) ? user.email.value : nil, atHash: IDTokenClaims.atHash(of: accessToken))
             idToken = try await keys.sign(identity, type: "JWT")
         }
         var refresh: (token: OpaqueToken, record: RefreshToken)?

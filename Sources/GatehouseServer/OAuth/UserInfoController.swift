@@ -28,7 +28,8 @@ struct UserInfoController {
 }
 
 /// The authenticator of a protected resource that takes only access tokens and answers in RFC 6750 §3's
-/// shape (`/oauth/userinfo`): it puts the token's principal on the context, or throws the challenge.
+/// shape (`/oauth/userinfo`): the token in the `Authorization` header (§2.1) or a form body (§2.2), never both;
+/// it puts the token's principal on the context, or throws the challenge.
 struct AccessTokenAuthenticator: RouterMiddleware {
     typealias Context = AppRequestContext
     let tokens: AccessTokenVerifier
@@ -36,14 +37,23 @@ struct AccessTokenAuthenticator: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            throw OAuthError.bearer(
-                .unauthorized, .invalidRequest, "Send the access token as a Bearer token.", namingTheError: false)
-        }
         let invalid = OAuthError.bearer(
             .unauthorized, .invalidToken,
             "The access token is invalid, expired or revoked, or its user cannot sign in.")
-        guard let token = BearerAuthenticator.bearerCredential(header) else { throw invalid }
+        let inBody = try await Self.bodyToken(request, context: context)
+        let token: String
+        switch (request.headers[.authorization], inBody) {
+        case (let header?, nil):
+            guard let bearer = BearerAuthenticator.bearerCredential(header) else { throw invalid }
+            token = bearer
+        case (nil, let body?): token = body
+        case (_?, _?):
+            throw OAuthError.bearer(
+                .badRequest, .invalidRequest, "Send the access token once: in the header or in the body, not both.")
+        case (nil, nil):
+            throw OAuthError.bearer(
+                .unauthorized, .invalidRequest, "Send the access token as a Bearer token.", namingTheError: false)
+        }
         var context = context
         do {
             context.principal = try await tokens.check(token).principal
@@ -52,6 +62,20 @@ struct AccessTokenAuthenticator: RouterMiddleware {
         }
         context.bearerCredential = token
         return try await next(request, context)
+    }
+
+    /// The `access_token` of a form-encoded POST body (RFC 6750 §2.2), which OpenID Connect clients may send
+    /// to userinfo instead of the header; nil for any other request.
+    static func bodyToken(_ request: Request, context: Context) async throws -> String? {
+        guard request.method == .post,
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces),
+            type.lowercased() == "application/x-www-form-urlencoded"
+        else { return nil }
+        do {
+            return try await FormEncoded.body(of: request, context: context).singleValued()["access_token"]
+        } catch let error as FormError {
+            throw OAuthError.bearer(.badRequest, .invalidRequest, error.message)
+        }
     }
 }
 
