@@ -54,6 +54,27 @@ struct AuthorizationEndpointTests {
         }
     }
 
+    @Test func aLoginHintFillsTheSignInForm() async throws {
+        try await OAuthWorld.run { world in
+            let browser = world.browser()
+            let hinted = try await browser.get(
+                "/oauth/authorize", OAuthWorld.authorizeQuery(extra: [("login_hint", "ann@acme.test")]))
+            let location = try #require(hinted.headers[.location])
+            #expect(location.hasPrefix("/login?"))
+            let page = try await browser.get(location)
+            #expect(page.status == .ok)
+            #expect(page.text.contains(#"value="ann@acme.test""#))
+            // A hint that is no email address fills nothing, and is never echoed.
+            let odd = try await browser.get(
+                "/oauth/authorize", OAuthWorld.authorizeQuery(extra: [("login_hint", "\"><b>x</b>")]))
+            let oddPage = try await browser.get(try #require(odd.headers[.location]))
+            #expect(
+                oddPage.text.contains(#"name="email" type="email" autocomplete="username" required autofocus value="""#)
+            )
+            #expect(!oddPage.text.contains("<b>x</b>"))
+        }
+    }
+
     @Test func aLoopbackRedirectMayUseAnyPort() async throws {
         try await OAuthWorld.run { world in
             var query = OAuthWorld.authorizeQuery()

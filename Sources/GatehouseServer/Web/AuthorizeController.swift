@@ -49,7 +49,9 @@ struct AuthorizeController {
         switch try await authorization.next(checked, signedIn: signedIn) {
         case .signIn:
             let back = WebInput.url("/oauth/authorize", checked.parametersAfterSignIn)
-            return Response.redirect(to: sessions.signInLocation(returningTo: back), after: method)
+            return Response.redirect(
+                to: sessions.signInLocation(returningTo: back, loginHint: checked.parameters["login_hint"]),
+                after: method)
         case .acceptPrivacyNotice:
             let back = WebInput.url("/oauth/authorize", checked.parameters)
             return Response.redirect(to: WebInput.url("/privacy-notice", ["return_to": back]), after: method)

@@ -15,8 +15,11 @@ struct WebSessions: Sendable {
     }
 
     /// Where to send a browser that must sign in before seeing `returnTo`.
-    func signInLocation(returningTo returnTo: String) -> String {
-        WebInput.url("/login", ["return_to": returnTo])
+    /// With `loginHint` (OIDC Core §3.1.2.1 `login_hint`), the sign-in form starts with that email filled in.
+    func signInLocation(returningTo returnTo: String, loginHint: String? = nil) -> String {
+        var query = ["return_to": returnTo]
+        if let loginHint { query["login_hint"] = loginHint }
+        return WebInput.url("/login", query)
     }
 }
 
@@ -37,7 +40,9 @@ struct SignInController {
 
     @Sendable func signInForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let query = try WebInput.query(request)
-        return try signInPage(request, returnTo: WebInput.localPath(query["return_to"]), email: nil)
+        // A hint fills the form only when it could be an email address; it is a suggestion, never trusted.
+        let hint = query["login_hint"].flatMap { try? EmailAddress($0) }?.value
+        return try signInPage(request, returnTo: WebInput.localPath(query["return_to"]), email: hint)
     }
 
     @Sendable func signOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
