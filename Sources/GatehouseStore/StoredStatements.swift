@@ -16,7 +16,8 @@ enum StoredValue {
 }
 
 /// A row to insert, written once for both dialects: its table, each column beside its value (so the column
-/// list and the values cannot drift apart), and what a conflict does, in SQL both dialects read alike.
+/// list and the values cannot drift apart), and what a conflict does, in SQL both dialects read alike. Table and
+/// column names are the code's own constants; every value is bound, never written into the SQL.
 struct StoredInsert {
     let table: String
     let columns: KeyValuePairs<String, StoredValue>
