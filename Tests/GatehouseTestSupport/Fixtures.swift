@@ -109,9 +109,6 @@ package enum TestBackend {
     package static let backend: Backend =
         ProcessInfo.processInfo.environment["GATEHOUSE_TEST_BACKEND"] == "postgres" ? .postgres : .sqlite
 
-    /// "sqlite" or "postgres", for test names and messages.
-    package static var name: String { backend.rawValue }
-
     package static func freshLocation() throws -> DatabaseLocation { try backend.freshLocation() }
 
     package static func openStore(at location: DatabaseLocation? = nil) throws -> any GatehouseStorage {

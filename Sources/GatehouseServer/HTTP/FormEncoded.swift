@@ -26,10 +26,6 @@ enum FormError: Error, Equatable {
 struct FormEncoded {
     let pairs: [(name: String, value: String)]
 
-    init(pairs: [(name: String, value: String)]) {
-        self.pairs = pairs
-    }
-
     /// Splits `text` into its pairs, decoding each part.
     init(parsing text: String) throws(FormError) {
         var pairs: [(name: String, value: String)] = []

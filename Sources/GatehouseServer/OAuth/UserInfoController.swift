@@ -60,19 +60,17 @@ struct AccessTokenAuthenticator: RouterMiddleware {
         } catch is CredentialRefusal {
             throw invalid
         }
-        context.bearerCredential = token
         return try await next(request, context)
     }
 
     /// The `access_token` of a form-encoded POST body (RFC 6750 §2.2), which OpenID Connect clients may send
     /// to userinfo instead of the header; nil for any other request.
     static func bodyToken(_ request: Request, context: Context) async throws -> String? {
-        guard request.method == .post,
-            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces),
-            type.lowercased() == "application/x-www-form-urlencoded"
-        else { return nil }
+        guard request.method == .post else { return nil }
         do {
             return try await FormEncoded.body(of: request, context: context).singleValued()["access_token"]
+        } catch FormError.notFormEncoded {
+            return nil
         } catch let error as FormError {
             throw OAuthError.bearer(.badRequest, .invalidRequest, error.message)
         }
