@@ -119,7 +119,17 @@ def main():
     check("... every endpoint under the issuer", all(metadata.get(e, "").startswith(issuer + "/") for e in endpoints))
     token_endpoint = metadata["token_endpoint"].replace(issuer, token_host)
     jwks = KeySet.import_key_set(requests.get(metadata["jwks_uri"]).json())
-    check("the JWKS has an ES256 P-256 key", any(k.get("crv") == "P-256" for k in (key.as_dict() for key in jwks.keys)))
+    published = [key.as_dict() for key in jwks.keys]
+    check("the JWKS has an ES256 P-256 key", any(k.get("crv") == "P-256" and k.get("alg") == "ES256" for k in published))
+    rsa = [key for key in jwks.keys if key.key_type == "RSA"]
+    check("... and an RS256 RSA key of 2048 bits or more, public parts only",
+          rsa and all(k.as_dict().get("alg") == "RS256" and
+                      len(base64.urlsafe_b64decode(k.as_dict()["n"] + "==")) * 8 >= 2048 and
+                      "d" not in k.as_dict() for k in rsa), published)
+    check("... each key's kid its RFC 7638 thumbprint, as joserfc computes it",
+          all(key.kid == key.thumbprint() for key in jwks.keys), published)
+    check("discovery offers RS256 first for ID tokens, and ES256",
+          metadata.get("id_token_signing_alg_values_supported") == ["RS256", "ES256"], metadata)
 
     def introspect(token):
         return requests.post(metadata["introspection_endpoint"], data={"token": token},
@@ -176,7 +186,10 @@ def main():
           claims.get("iss") == issuer and claims.get("aud") == issuer and claims.get("client_id") == args.public_client
           and claims.get("jti") and claims.get("workspace_id") and isinstance(claims.get("exp"), int) and
           isinstance(claims.get("iat"), int) and claims["exp"] - claims["iat"] == 900, claims)
-    identity = jwt.decode(token["id_token"], jwks, algorithms=["ES256"]).claims
+    decoded = jwt.decode(token["id_token"], jwks, algorithms=["RS256"])
+    check("joserfc verifies the ID token against the JWKS: RS256, a client's default",
+          decoded.header.get("alg") == "RS256" and decoded.header.get("kid") in {k.kid for k in rsa}, decoded.header)
+    identity = decoded.claims
     check("... the ID token: aud is the client, the nonce comes back, email and name by scope",
           identity.get("aud") == args.public_client and identity.get("nonce") == nonce and
           identity.get("email") == args.user and identity.get("name") and identity.get("sub") == claims.get("sub")

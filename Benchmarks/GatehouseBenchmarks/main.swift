@@ -2,6 +2,7 @@
 // cost on their own, without HTTP or a store. A benchmark, not a test: it prints figures and asserts nothing.
 // Run it in release mode: `swift run -c release GatehouseBenchmarks`.
 import Crypto
+import CryptoExtras
 import Foundation
 import GatehouseCore
 import JWTKit
@@ -58,7 +59,8 @@ enum HotFunctions {
 
         // Gatehouse signs with its own writer and verifies with JWTKit, as the server does.
         let key = P256.Signing.PrivateKey()
-        let signer = ES256TokenSigner(key: key, kid: "bench")
+        let signer = JWSSigner(key: .es256(key), kid: "bench")
+        let rsaSigner = JWSSigner(key: .rs256(try _RSA.Signing.PrivateKey(keySize: .bits2048)), kid: "bench-rsa")
         let verifier = JWTKeyCollection()
         await verifier.add(ecdsa: try ES256PrivateKey(backing: key), kid: "bench")
         let bench = BenchClaims()
@@ -82,6 +84,9 @@ enum HotFunctions {
                 _ = cache.principal(for: SecretDigest(of: plaintext.value), at: Date())
             })
         report("sign an access token (ES256)", try await nanoseconds { _ = try signer.sign(claims, type: "at+jwt") })
+        report(
+            "sign the same claims with RS256 (2048-bit), as ID tokens are by default",
+            try await nanoseconds { _ = try rsaSigner.sign(claims, type: "JWT") })
         report(
             "verify an access token (ES256, JWTKit)",
             try await nanoseconds {

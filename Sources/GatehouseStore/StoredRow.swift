@@ -108,6 +108,7 @@ extension StoredForm {
             name: try row.text("name"), description: try row.optionalText("description"),
             logoURL: try row.optionalText("logo_url"), homepageURL: try row.optionalText("homepage_url"), type: type,
             redirectURIs: try redirectURIs(try row.text("redirect_uris")),
+            postLogoutRedirectURIs: try redirectURIs(try row.text("post_logout_redirect_uris")),
             grantTypes: try grantTypes(try row.text("grant_types")), scopes: try scopeSet(try row.text("scopes")),
             secret: try row.optionalText("secret_digest").map {
                 ClientSecretDigests(
@@ -115,8 +116,23 @@ extension StoredForm {
                     previousExpiresAt: previousExpiresAt)
             },
             requirePKCE: try row.flag("require_pkce"), isResourceServer: try row.flag("resource_server"),
+            idTokenSigningAlgorithm: try algorithm(try row.text("id_token_signed_response_alg")),
             isDisabled: try row.flag("is_disabled"), createdBy: try row.optionalID("created_by").map(UserID.init),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+
+    static func signingKey(_ row: some StoredRow) throws -> StoredSigningKey {
+        StoredSigningKey(
+            kid: try row.text("kid"), algorithm: try algorithm(try row.text("algorithm")),
+            publicKey: try row.text("public_key"), sealedPrivateKey: try row.text("sealed_private_key"),
+            createdAt: try row.date("created_at"), retiredAt: try row.optionalDate("retired_at"))
+    }
+
+    private static func algorithm(_ raw: String) throws -> SigningAlgorithm {
+        guard let algorithm = SigningAlgorithm(rawValue: raw) else {
+            throw StoreUnavailable("malformed signing algorithm in the database")
+        }
+        return algorithm
     }
 
     static func code(_ row: some StoredRow) throws -> AuthorizationCode {

@@ -201,6 +201,8 @@ extension StoredForm {
                 "name": .text(client.name), "description": .text(client.description), "logo_url": .text(client.logoURL),
                 "homepage_url": .text(client.homepageURL), "type": .text(client.type.rawValue),
                 "redirect_uris": .text(redirectURIs(client.redirectURIs)),
+                "post_logout_redirect_uris": .text(redirectURIs(client.postLogoutRedirectURIs)),
+                "id_token_signed_response_alg": .text(client.idTokenSigningAlgorithm.rawValue),
                 "grant_types": .text(grantTypes(client.grantTypes)),
                 "scopes": .text(scopeSet(client.scopes)), "secret_digest": .text(client.secret?.current.hex),
                 "previous_secret_digest": .text(client.secret?.previous?.hex),
@@ -208,6 +210,17 @@ extension StoredForm {
                 "require_pkce": .flag(client.requirePKCE), "resource_server": .flag(client.isResourceServer),
                 "is_disabled": .flag(client.isDisabled), "created_by": .id(client.createdBy?.rawValue),
                 "created_at": .date(client.createdAt), "updated_at": .date(client.updatedAt),
+            ])
+    }
+
+    /// A new signing key, current until the next of its algorithm.
+    static func row(_ key: StoredSigningKey) -> StoredInsert {
+        StoredInsert(
+            table: "signing_keys",
+            columns: [
+                "kid": .text(key.kid), "algorithm": .text(key.algorithm.rawValue), "public_key": .text(key.publicKey),
+                "sealed_private_key": .text(key.sealedPrivateKey), "created_at": .date(key.createdAt),
+                "retired_at": .date(key.retiredAt),
             ])
     }
 
@@ -306,6 +319,8 @@ extension StoredForm {
             set: [
                 "name": .text(client.name), "description": .text(client.description), "logo_url": .text(client.logoURL),
                 "homepage_url": .text(client.homepageURL), "redirect_uris": .text(redirectURIs(client.redirectURIs)),
+                "post_logout_redirect_uris": .text(redirectURIs(client.postLogoutRedirectURIs)),
+                "id_token_signed_response_alg": .text(client.idTokenSigningAlgorithm.rawValue),
                 "grant_types": .text(grantTypes(client.grantTypes)), "scopes": .text(scopeSet(client.scopes)),
                 "secret_digest": .text(client.secret?.current.hex),
                 "previous_secret_digest": .text(client.secret?.previous?.hex),

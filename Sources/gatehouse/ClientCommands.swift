@@ -10,7 +10,7 @@ struct ClientsCommand: AsyncParsableCommand {
         commandName: "clients", abstract: "Register, list, show, change and delete client applications.",
         subcommands: [
             Create.self, List.self, Show.self, RotateSecret.self, Disable.self, Enable.self, ResourceServer.self,
-            Delete.self,
+            SignIn.self, Delete.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -23,6 +23,14 @@ struct ClientsCommand: AsyncParsableCommand {
         var type: String = "confidential"
         @Option(name: .customLong("redirect-uri"), help: "A redirect URI (repeat for more).") var redirectURI:
             [String] = []
+        @Option(
+            name: .customLong("post-logout-redirect-uri"),
+            help: "Where the app may send people back to after signing them out (repeat for more).")
+        var postLogoutRedirectURI: [String] = []
+        @Option(
+            name: .customLong("id-token-alg"),
+            help: "How its ID tokens are signed: RS256 (default, every OpenID Connect library takes it) or ES256.")
+        var idTokenAlgorithm: String = SigningAlgorithm.rs256.rawValue
         @Option(help: "A scope the client may receive (repeat; default: every non-administrative scope).")
         var scope: [String] = []
         @Option(help: "A grant type (repeat; default: authorization_code and refresh_token).")
@@ -47,9 +55,12 @@ struct ClientsCommand: AsyncParsableCommand {
                     id: try ClientID(id), name: try DisplayName(name), description: description, logoURL: logoURL,
                     homepageURL: homepageURL, type: try ClientType(parsing: type),
                     redirectURIs: try RedirectURI.parseAll(redirectURI),
+                    postLogoutRedirectURIs: try RedirectURI.parseAll(
+                        postLogoutRedirectURI, field: "post_logout_redirect_uris"),
                     grantTypes: grantType.isEmpty ? nil : Set(try grantType.map(GrantType.init(parsing:))),
                     scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)), requirePKCE: !withoutPKCE,
-                    isResourceServer: resourceServer)
+                    isResourceServer: resourceServer,
+                    idTokenSigningAlgorithm: try SigningAlgorithm(parsing: idTokenAlgorithm))
                 let slug = try WorkspaceSlug(workspace)
                 let (client, secret) = try await database.withStore { store in
                     let workspace = try await directory(store).workspace(slug)
@@ -186,6 +197,45 @@ struct ClientsCommand: AsyncParsableCommand {
         }
     }
 
+    struct SignIn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-in",
+            abstract: "Change how a client signs people in and out with OpenID Connect: its ID tokens' signature "
+                + "and where it may send people after signing them out. What is not given stays as it is.")
+        @Argument(help: "The client_id.") var id: String
+        @Option(name: .customLong("id-token-alg"), help: "RS256 or ES256.") var idTokenAlgorithm: String?
+        @Option(
+            name: .customLong("post-logout-redirect-uri"),
+            help: "Where the app may send people back to after signing them out (repeat; replaces the list).")
+        var postLogoutRedirectURI: [String] = []
+        @Flag(name: .customLong("no-post-logout-redirect-uris"), help: "Remove every post-logout redirect URI.")
+        var noPostLogoutRedirectURIs = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let id = try ClientID(id)
+                guard !(noPostLogoutRedirectURIs && !postLogoutRedirectURI.isEmpty) else {
+                    throw DomainError.invalidInput(
+                        field: "post_logout_redirect_uris",
+                        message: "Give --post-logout-redirect-uri or --no-post-logout-redirect-uris, not both.")
+                }
+                let uris =
+                    noPostLogoutRedirectURIs
+                    ? []
+                    : postLogoutRedirectURI.isEmpty
+                        ? nil : try RedirectURI.parseAll(postLogoutRedirectURI, field: "post_logout_redirect_uris")
+                let change = ClientChange(
+                    postLogoutRedirectURIs: uris,
+                    idTokenSigningAlgorithm: try idTokenAlgorithm.map(SigningAlgorithm.init(parsing:)))
+                let client = try await database.withStore { store in
+                    try await clients(store).change(id, change, by: .commandLine)
+                }
+                print(ClientsCommand.details(client))
+            }
+        }
+    }
+
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a client application and every API key it holds.")
@@ -219,6 +269,8 @@ struct ClientsCommand: AsyncParsableCommand {
             "type:          \(client.type.rawValue)",
             "status:        \(client.isDisabled ? "disabled" : "enabled")",
             "redirect URIs: \(client.redirectURIs.isEmpty ? "(none)" : client.redirectURIs.map(\.value).joined(separator: " "))",
+            "after logout:  \(client.postLogoutRedirectURIs.isEmpty ? "(none)" : client.postLogoutRedirectURIs.map(\.value).joined(separator: " "))",
+            "ID tokens:     \(client.idTokenSigningAlgorithm.rawValue)",
             "grant types:   \(client.grantTypes.sorted().map(\.rawValue).joined(separator: " "))",
             "scopes:        \(client.scopes.sorted().map(\.name).joined(separator: " "))",
             "PKCE:          \(client.requirePKCE ? "required" : "optional (legacy integration)")",

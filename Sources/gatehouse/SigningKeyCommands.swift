@@ -34,7 +34,8 @@ struct SigningKeysCommand: AsyncParsableCommand {
                 if keys.isEmpty { print("No signing keys yet; the server makes the first when it starts.") }
                 for key in keys {
                     let state = key.retiredAt.map { "retired \($0.formatted(.iso8601))" } ?? "signing"
-                    print("\(key.kid)  ES256  created \(key.createdAt.formatted(.iso8601))  \(state)")
+                    print(
+                        "\(key.kid)  \(key.algorithm.rawValue)  created \(key.createdAt.formatted(.iso8601))  \(state)")
                 }
             }
         }
@@ -42,10 +43,10 @@ struct SigningKeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a new signing key that signs from now on.",
+            abstract: "Add a new signing key of each algorithm (ES256, RS256) that signs from now on.",
             discussion: """
-                The previous key stops signing but stays in the JWKS, and keeps verifying, until every token it \
-                signed has expired. Running servers pick the new key up within 30 seconds.
+                The previous keys stop signing but stay in the JWKS, and keep verifying, until every token they \
+                signed has expired. Running servers pick the new keys up within 30 seconds.
                 """)
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var secret: SigningKeySecretOptions
@@ -54,10 +55,12 @@ struct SigningKeysCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let location = try database.location()
                 let sealing = try secret.secret(for: location)
-                let key = try await database.withStore { store in
+                let keys = try await database.withStore { store in
                     try await SigningKeys(store: store, secret: sealing, clock: SystemClock()).rotate()
                 }
-                print("Added signing key \(key.kid); it signs new tokens from now on.")
+                for key in keys {
+                    print("Added signing key \(key.kid) (\(key.algorithm.rawValue)); it signs new tokens from now on.")
+                }
             }
         }
     }

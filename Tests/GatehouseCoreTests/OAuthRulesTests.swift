@@ -69,17 +69,25 @@ struct OAuthRulesTests {
             AuthorizationRedirect("com.example.app:/cb", [("error", "x")]).location == "com.example.app:/cb?error=x")
     }
 
-    @Test func aSealedKeyOpensOnlyUnderItsOwnSecret() throws {
+    @Test(arguments: SigningAlgorithm.allCases) func aSealedKeyOpensOnlyUnderItsOwnSecret(
+        _ algorithm: SigningAlgorithm
+    ) throws {
         let secret = try Fixture.signingKeySecret()
-        let key = try secret.generateKey(at: Fixture.epoch)
+        let key = try secret.generateKey(algorithm, at: Fixture.epoch)
         #expect(key.kid.count == 43)
-        #expect(key.p256PublicKey != nil)
+        let jwk = try #require(key.jwk)
+        #expect(jwk.alg == algorithm.rawValue && jwk.kid == key.kid && jwk.thumbprint == key.kid)
         #expect(!key.sealedPrivateKey.isEmpty)
-        #expect(throws: Never.self) { try secret.open(key) }
+        #expect(try secret.open(key).algorithm == algorithm)
         #expect(throws: SigningKeyUnusable.self) { try Fixture.signingKeySecret().open(key) }
         var moved = key
         moved.kid = "another-kid"
         #expect(throws: SigningKeyUnusable.self) { try secret.open(moved) }
+        // A key stored under the other algorithm's name is no key of that algorithm.
+        var mislabelled = key
+        mislabelled.algorithm = algorithm == .es256 ? .rs256 : .es256
+        #expect(mislabelled.jwk == nil)
+        #expect(throws: SigningKeyUnusable.self) { try secret.open(mislabelled) }
         #expect(throws: DomainError.self) { try SigningKeySecret(text: "# nothing but a comment\n") }
         #expect(throws: DomainError.self) { try SigningKeySecret(text: Data(count: 16).base64EncodedString()) }
     }

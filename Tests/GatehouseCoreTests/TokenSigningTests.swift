@@ -11,13 +11,20 @@ struct TokenSigningTests {
     private final class Keys: SigningKeyStore {
         let stored = Mutex<[StoredSigningKey]>([])
         func signingKeys() async throws -> [StoredSigningKey] { stored.withLock { $0 } }
-        func rotateSigningKeys(to key: StoredSigningKey) async throws { stored.withLock { $0.append(key) } }
+        func rotateSigningKeys(to key: StoredSigningKey) async throws {
+            stored.withLock { keys in
+                for index in keys.indices where keys[index].algorithm == key.algorithm && keys[index].retiredAt == nil {
+                    keys[index].retiredAt = key.createdAt
+                }
+                keys.append(key)
+            }
+        }
     }
 
     private func ring() async throws -> SigningKeyRing {
         let keys = Keys()
         let secret = try Fixture.signingKeySecret()
-        try await keys.rotateSigningKeys(to: try secret.generateKey(at: Date()))
+        try await SigningKeys(store: keys, secret: secret, clock: SystemClock()).prepare()
         return SigningKeyRing(store: keys, secret: secret, clock: SystemClock(), tokenLifetime: 900)
     }
 
@@ -41,7 +48,7 @@ struct TokenSigningTests {
             let header = try Self.part(token, 0)
             #expect(header["alg"] as? String == "ES256")
             #expect(header["typ"] as? String == "at+jwt")
-            #expect(header["kid"] as? String == (try await ring.publishedKeys()).last?.kid)
+            #expect(header["kid"] as? String == (try await ring.publishedKeys()).last { $0.algorithm == .es256 }?.kid)
             // An absent optional claim is left out, not written as null.
             #expect((try Self.part(token, 1)["auth_time"] != nil) == (authTime != nil))
             #expect(!token.contains("=") && !token.contains("+") && !token.contains("/"))
@@ -63,6 +70,76 @@ struct TokenSigningTests {
             iss: "i", sub: "s", aud: "a", azp: "a", exp: 2, iat: 1, authTime: 1, nonce: nil, name: nil, email: nil)
         let payload = try Self.part(try await ring.sign(bare, type: "JWT"), 1)
         #expect(Set(payload.keys) == ["iss", "sub", "aud", "azp", "exp", "iat", "auth_time"])
+    }
+
+    @Test func anRS256TokenVerifiesWhereRS256IsAcceptedAndOnlyThere() async throws {
+        let ring = try await ring()
+        let claims = IDTokenClaims(
+            iss: "https://id.example.com", sub: "user", aud: "app", azp: "app", exp: 200, iat: 100, authTime: 90,
+            nonce: "n", name: "Zoë", email: "zoe@example.com")
+        let token = try await ring.sign(claims, type: "JWT", algorithm: .rs256)
+        let header = try Self.part(token, 0)
+        let published = try await ring.publishedKeys()
+        let rsaKey = try #require(published.first { $0.algorithm == .rs256 })
+        #expect(header["alg"] as? String == "RS256")
+        #expect(header["kid"] as? String == rsaKey.kid)
+        // A 2048-bit signature is 256 bytes.
+        let signature = try #require(Data(base64URLEncoded: String(token.split(separator: ".")[2])))
+        #expect(signature.count == 256)
+        #expect(
+            try await ring.verify(token, as: IDTokenClaims.self, type: "jwt", algorithms: [.rs256, .es256]) == claims)
+        // Where only ES256 is taken (access tokens), an RS256 token is refused.
+        await #expect(throws: TokenRejected.self) { try await ring.verify(token, as: IDTokenClaims.self, type: "jwt") }
+    }
+
+    @Test func aTokenCannotChooseAnotherAlgorithmForItsKey() async throws {
+        // The RS256 key's kid under an ES256 header, signed by the ES256 key: the header's algorithm must be
+        // the key's own, so the kid and the algorithm cannot be mixed and matched.
+        let ring = try await ring()
+        let claims = IDTokenClaims(
+            iss: "i", sub: "s", aud: "a", azp: "a", exp: 2, iat: 1, authTime: 1, nonce: nil, name: nil, email: nil)
+        let es256 = try await ring.sign(claims, type: "JWT")
+        let rsaKid = try #require(try await ring.publishedKeys().first { $0.algorithm == .rs256 }?.kid)
+        var header: [UInt8] = []
+        Base64URL.append(Array(#"{"alg":"ES256","kid":"\#(rsaKid)","typ":"JWT"}"#.utf8), to: &header)
+        let parts = es256.split(separator: ".").map(String.init)
+        let forged = [String(decoding: header, as: UTF8.self), parts[1], parts[2]].joined(separator: ".")
+        await #expect(throws: TokenRejected.self) {
+            try await ring.verify(forged, as: IDTokenClaims.self, type: "jwt", algorithms: [.rs256, .es256])
+        }
+        // And "none" or HS256 are no algorithm at all here.
+        for alg in ["none", "HS256"] {
+            var other: [UInt8] = []
+            Base64URL.append(Array(#"{"alg":"\#(alg)","kid":"\#(rsaKid)","typ":"JWT"}"#.utf8), to: &other)
+            let token = [String(decoding: other, as: UTF8.self), parts[1], ""].joined(separator: ".")
+            await #expect(throws: TokenRejected.self) {
+                try await ring.verify(token, as: IDTokenClaims.self, type: "jwt", algorithms: [.rs256, .es256])
+            }
+        }
+    }
+
+    @Test func preparingMakesTheMissingAlgorithmAndRotatingMakesOneOfEach() async throws {
+        let keys = Keys()
+        let secret = try Fixture.signingKeySecret()
+        let clock = ManualClock()
+        // An installation from before RS256: one ES256 key.
+        let old = try secret.generateKey(.es256, at: clock.now())
+        try await keys.rotateSigningKeys(to: old)
+        let signingKeys = SigningKeys(store: keys, secret: secret, clock: clock)
+        try await signingKeys.prepare()
+        var stored = try await keys.signingKeys()
+        #expect(stored.map(\.algorithm) == [.es256, .rs256])
+        #expect(stored.allSatisfy { $0.retiredAt == nil })
+        #expect(stored.first == old, "the ES256 key it had keeps signing")
+        // Preparing again adds nothing.
+        try await signingKeys.prepare()
+        #expect(try await keys.signingKeys().count == 2)
+        clock.advance(by: 60)
+        let added = try await signingKeys.rotate()
+        #expect(Set(added.map(\.algorithm)) == [.es256, .rs256])
+        stored = try await keys.signingKeys()
+        #expect(stored.filter { $0.retiredAt == nil }.map(\.kid).sorted() == added.map(\.kid).sorted())
+        #expect(stored.filter { $0.retiredAt != nil }.count == 2)
     }
 
     @Test func aTamperedTokenIsRefused() async throws {
@@ -114,7 +191,7 @@ struct TokenSigningTests {
         let keys = GatedKeys()
         let secret = try Fixture.signingKeySecret()
         let clock = ManualClock()
-        try await keys.rotateSigningKeys(to: try secret.generateKey(at: clock.now()))
+        try await keys.rotateSigningKeys(to: try secret.generateKey(.es256, at: clock.now()))
         let ring = SigningKeyRing(store: keys, secret: secret, clock: clock, tokenLifetime: 900)
         let claims = IDTokenClaims(
             iss: "i", sub: "s", aud: "a", azp: "a", exp: 2, iat: 1, authTime: 1, nonce: nil, name: nil, email: nil)

@@ -146,6 +146,40 @@ struct AdminPageTests {
         }
     }
 
+    @Test func anAdminSetsHowAClientSignsPeopleInAndOut() async throws {
+        try await OAuthWorld.run { world in
+            let (admin, _) = try await world.signedIn(as: .admin)
+            let page = try await admin.get("/admin/clients/acme-web")
+            #expect(page.text.contains(#"<option value="RS256" selected>"#))
+            let saved = try await admin.submit(
+                page, action: "/admin/clients/acme-web",
+                [
+                    ("name", "Acme Web"), ("redirect_uris", OAuthWorld.redirect),
+                    ("post_logout_redirect_uris", "https://app.example.com/bye\r\n"),
+                    ("id_token_signed_response_alg", "ES256"), ("resource_server", "on"),
+                ])
+            #expect(saved.status == .seeOther)
+            let client = try #require(try await world.api.store.client(id: try ClientID("acme-web")))
+            #expect(client.postLogoutRedirectURIs.map(\.value) == ["https://app.example.com/bye"])
+            #expect(client.idTokenSigningAlgorithm == .es256)
+            let shown = try await admin.get("/admin/clients/acme-web")
+            #expect(shown.text.contains(#"<option value="ES256" selected>"#))
+            #expect(shown.text.contains("https://app.example.com/bye"))
+            // A post-logout redirect URI keeps the redirect URIs' rules, and the form comes back as typed.
+            let refused = try await admin.submit(
+                page, action: "/admin/clients/acme-web",
+                [
+                    ("name", "Acme Web"), ("redirect_uris", OAuthWorld.redirect),
+                    ("post_logout_redirect_uris", "http://app.example.com/bye"),
+                    ("id_token_signed_response_alg", "RS256"),
+                ])
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("http://app.example.com/bye"))
+            #expect(refused.text.contains(#"<option value="RS256" selected>"#))
+            #expect(try await world.api.store.client(id: try ClientID("acme-web"))?.idTokenSigningAlgorithm == .es256)
+        }
+    }
+
     @Test func rotatingDisablingAndDeletingAClientFromItsPage() async throws {
         try await OAuthWorld.run { world in
             let (admin, _) = try await world.signedIn(as: .admin)

@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import GatehouseCore
 import GatehouseTestSupport
@@ -32,6 +33,8 @@ struct DiscoveryTests {
                     == ["client_secret_basic", "client_secret_post", "none"])
             #expect(oauth.json["authorization_response_iss_parameter_supported"] as? Bool == true)
             #expect((oauth.json["scopes_supported"] as? [String])?.contains("openid") == true)
+            // RS256 is what the OpenID Connect libraries (and the conformance suite's Config OP plan) insist on.
+            #expect(oauth.json["id_token_signing_alg_values_supported"] as? [String] == ["RS256", "ES256"])
         }
     }
 
@@ -41,8 +44,8 @@ struct DiscoveryTests {
             let jwks = try await world.api.call(.get, "/oauth/jwks", key: nil)
             #expect(jwks.headers[.contentType] == "application/jwk-set+json")
             let keys = try #require(jwks.json["keys"] as? [[String: String]])
-            #expect(keys.count == 1)
-            let key = try #require(keys.first)
+            #expect(keys.count == 2)
+            let key = try #require(keys.first { $0["kty"] == "EC" })
             #expect(key["kty"] == "EC" && key["crv"] == "P-256" && key["alg"] == "ES256" && key["use"] == "sig")
             #expect(key["d"] == nil)
             let parts = access.split(separator: ".").map(String.init)
@@ -73,22 +76,74 @@ struct DiscoveryTests {
         }
     }
 
+    @Test func theJWKSPublishesAnRSAKeyThatVerifiesIDTokens() async throws {
+        try await OAuthWorld.run { world in
+            // A client that names no algorithm gets RS256 ID tokens (OIDC Dynamic Client Registration §2).
+            let idToken = try #require(try await world.tokens().string("id_token"))
+            let keys = try #require(
+                try await world.api.call(.get, "/oauth/jwks", key: nil).json["keys"] as? [[String: String]])
+            let key = try #require(keys.first { $0["kty"] == "RSA" })
+            #expect(key["alg"] == "RS256" && key["use"] == "sig" && key["e"] == "AQAB")
+            #expect(key["d"] == nil && key["p"] == nil && key["q"] == nil)
+            let parts = idToken.split(separator: ".").map(String.init)
+            let headerData = try #require(Data(base64URLEncoded: parts[0]))
+            let header = try #require(try JSONSerialization.jsonObject(with: headerData) as? [String: Any])
+            #expect(header["alg"] as? String == "RS256" && header["kid"] as? String == key["kid"])
+            // Verify the signature with nothing but the published modulus and exponent.
+            let n = try #require(key["n"].flatMap { Data(base64URLEncoded: $0) })
+            let e = try #require(key["e"].flatMap { Data(base64URLEncoded: $0) })
+            #expect(n.count == 256 && n.first != 0, "2048 bits, without a leading zero octet (RFC 7518 §6.3.1.1)")
+            let publicKey = try _RSA.Signing.PublicKey(n: n, e: e)
+            let signature = _RSA.Signing.RSASignature(rawRepresentation: try #require(Data(base64URLEncoded: parts[2])))
+            #expect(
+                publicKey.isValidSignature(
+                    signature, for: SHA256.hash(data: Data("\(parts[0]).\(parts[1])".utf8)),
+                    padding: .insecurePKCS1v1_5))
+        }
+    }
+
+    @Test func aClientThatAsksForES256GetsES256IDTokens() async throws {
+        try await OAuthWorld.run { world in
+            let (_, admin) = try await world.api.key(for: world.owner)
+            let changed = try await world.api.call(
+                .patch, "/api/v1/clients/acme-spa", key: admin, json: #"{"id_token_signed_response_alg":"ES256"}"#)
+            #expect(changed.status == .ok)
+            #expect(changed.string("id_token_signed_response_alg") == "ES256")
+            let idToken = try #require(try await world.tokens().string("id_token"))
+            let header = try #require(Data(base64URLEncoded: String(idToken.split(separator: ".")[0])))
+            #expect((try JSONSerialization.jsonObject(with: header) as? [String: Any])?["alg"] as? String == "ES256")
+            let refused = try await world.api.call(
+                .patch, "/api/v1/clients/acme-spa", key: admin, json: #"{"id_token_signed_response_alg":"HS256"}"#)
+            #expect(refused.status == .badRequest)
+            #expect(refused.string("error") == "bad_request")
+            #expect(refused.string("message")?.contains("RS256 or ES256") == true)
+        }
+    }
+
     @Test func aRotatedKeyStaysPublishedUntilItsTokensHaveExpired() async throws {
         try await OAuthWorld.run { world in
-            let old = try #require(try await world.tokens().string("access_token"))
+            let before = try await world.tokens()
+            let old = try #require(before.string("access_token"))
+            let oldIDToken = try #require(before.string("id_token"))
             let keys = SigningKeys(store: world.api.store, secret: sharedSigningKeySecret, clock: world.api.clock)
             world.api.clock.advance(by: 1)
-            let new = try await keys.rotate()
-            // Servers pick the new key up within the refresh interval.
+            let new = Set(try await keys.rotate().map(\.kid))
+            #expect(new.count == 2)
+            // Servers pick the new keys up within the refresh interval.
             world.api.clock.advance(by: SigningKeyRing.refreshInterval)
             let kids = try await Self.kids(world)
-            #expect(kids.count == 2 && kids.last == new.kid)
-            let fresh = try #require(try await world.tokens().string("access_token"))
-            #expect(try Self.kid(of: fresh) == new.kid)
+            #expect(kids.count == 4 && Set(kids.suffix(2)) == new)
+            let after = try await world.tokens()
+            let fresh = try #require(after.string("access_token"))
+            let freshIDToken = try #require(after.string("id_token"))
+            let freshKids = [try Self.kid(of: fresh), try Self.kid(of: freshIDToken)]
+            #expect(freshKids.allSatisfy { $0.map(new.contains) == true }, "both new keys sign")
+            let oldKid = try #require(try Self.kid(of: oldIDToken))
+            #expect(!new.contains(oldKid))
             #expect(try await world.api.call(.get, "/api/v1/me", key: old).status == .ok)
-            // After the old key's last token has expired (plus the refresh interval), it is gone.
+            // After the old keys' last tokens have expired (plus the refresh interval), they are gone.
             world.api.clock.advance(by: 900)
-            #expect(try await Self.kids(world) == [new.kid])
+            #expect(Set(try await Self.kids(world)) == new)
             #expect(try await world.api.call(.get, "/api/v1/me", key: fresh).status == .unauthorized)
         }
     }

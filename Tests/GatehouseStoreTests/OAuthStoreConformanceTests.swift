@@ -41,19 +41,26 @@ struct OAuthStoreConformanceTests {
                 issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
     }
 
-    @Test(arguments: Backend.all) func signingKeysRotateRetiringTheCurrentOne(_ backend: Backend) async throws {
+    @Test(arguments: Backend.all) func signingKeysRotateRetiringTheCurrentOneOfTheirAlgorithm(_ backend: Backend)
+        async throws
+    {
         try await backend.withStore { store async throws in
             let secret = try Fixture.signingKeySecret()
-            let first = try secret.generateKey(at: Fixture.epoch)
+            let first = try secret.generateKey(.es256, at: Fixture.epoch)
             try await store.rotateSigningKeys(to: first)
             #expect(try await store.signingKeys() == [first])
-            let second = try secret.generateKey(at: Fixture.epoch.addingTimeInterval(60))
+            // A key of the other algorithm retires nothing: each algorithm has its current key.
+            let rsa = try secret.generateKey(.rs256, at: Fixture.epoch.addingTimeInterval(30))
+            try await store.rotateSigningKeys(to: rsa)
+            #expect(try await store.signingKeys() == [first, rsa])
+            let second = try secret.generateKey(.es256, at: Fixture.epoch.addingTimeInterval(60))
             try await store.rotateSigningKeys(to: second)
             var retired = first
             retired.retiredAt = second.createdAt
-            #expect(try await store.signingKeys() == [retired, second])
-            // The sealed private part comes back intact: it opens under the secret that sealed it.
-            #expect(throws: Never.self) { try secret.open(second) }
+            #expect(try await store.signingKeys() == [retired, rsa, second])
+            // The sealed private parts come back intact: they open under the secret that sealed them.
+            #expect(try secret.open(second).algorithm == .es256)
+            #expect(try secret.open(rsa).algorithm == .rs256)
         }
     }
 

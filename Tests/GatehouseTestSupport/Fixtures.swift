@@ -163,7 +163,7 @@ package enum Fixture {
         let secret = type == .confidential ? ClientSecret.generate() : nil
         let client = ClientApplication(
             id: try ClientID(id), workspaceID: workspace.id, name: "Client \(id)", type: type,
-            redirectURIs: try redirectURIs.map(RedirectURI.init),
+            redirectURIs: try redirectURIs.map { try RedirectURI($0) },
             grantTypes: type == .confidential
                 ? [.authorizationCode, .refreshToken, .clientCredentials]
                 : [

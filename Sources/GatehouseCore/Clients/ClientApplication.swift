@@ -93,6 +93,8 @@ package struct ClientApplication: Equatable, Sendable {
     package var homepageURL: String?
     package var type: ClientType
     package var redirectURIs: [RedirectURI]
+    /// Where RP-Initiated Logout may send the browser back to (OIDC RP-Initiated Logout §3), matched exactly.
+    package var postLogoutRedirectURIs: [RedirectURI]
     package var grantTypes: Set<GrantType>
     /// The scopes tokens issued to this client may ever carry.
     package var scopes: Set<Scope>
@@ -104,6 +106,8 @@ package struct ClientApplication: Equatable, Sendable {
     /// A resource server, marked so by an admin: it may introspect any credential of its workspace (RFC 7662
     /// §4). Any other confidential client learns only about its own tokens and keys.
     package var isResourceServer: Bool
+    /// How its ID tokens are signed (`id_token_signed_response_alg`, OIDC Dynamic Client Registration §2).
+    package var idTokenSigningAlgorithm: SigningAlgorithm
     package var isDisabled: Bool
     /// The user who registered it; nil when an operator did from the command line.
     package var createdBy: UserID?
@@ -113,8 +117,9 @@ package struct ClientApplication: Equatable, Sendable {
     package init(
         id: ClientID, workspaceID: WorkspaceID, name: String, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType, redirectURIs: [RedirectURI] = [],
-        grantTypes: Set<GrantType> = GrantType.defaults, scopes: Set<Scope>, secret: ClientSecretDigests?,
-        requirePKCE: Bool = true, isResourceServer: Bool = false, isDisabled: Bool = false, createdBy: UserID?,
+        postLogoutRedirectURIs: [RedirectURI] = [], grantTypes: Set<GrantType> = GrantType.defaults,
+        scopes: Set<Scope>, secret: ClientSecretDigests?, requirePKCE: Bool = true, isResourceServer: Bool = false,
+        idTokenSigningAlgorithm: SigningAlgorithm = .rs256, isDisabled: Bool = false, createdBy: UserID?,
         createdAt: Date, updatedAt: Date
     ) {
         self.id = id
@@ -125,11 +130,13 @@ package struct ClientApplication: Equatable, Sendable {
         self.homepageURL = homepageURL
         self.type = type
         self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.secret = secret
         self.requirePKCE = requirePKCE
         self.isResourceServer = isResourceServer
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
         self.isDisabled = isDisabled
         self.createdBy = createdBy
         self.createdAt = createdAt
@@ -139,5 +146,11 @@ package struct ClientApplication: Equatable, Sendable {
     /// The registered redirect URI that `requested` matches (RFC 6749 §3.1.2.3, RFC 8252 §7.3), if any.
     package func redirectURI(matching requested: String) -> RedirectURI? {
         redirectURIs.first { $0.matches(requested) }
+    }
+
+    /// The registered post-logout redirect URI that is exactly `requested`, if any: no loopback port leeway
+    /// here, as RP-Initiated Logout §3 asks for an exact match.
+    package func postLogoutRedirectURI(matching requested: String) -> RedirectURI? {
+        postLogoutRedirectURIs.first { $0.value == requested }
     }
 }

@@ -9,6 +9,7 @@ package struct NewClientApplication: Sendable {
     package var homepageURL: String?
     package var type: ClientType
     package var redirectURIs: [RedirectURI]
+    package var postLogoutRedirectURIs: [RedirectURI]
     /// Nil for the defaults: `authorization_code` and `refresh_token`.
     package var grantTypes: Set<GrantType>?
     /// Nil for the default: every non-administrative scope of the workspace that the creator holds.
@@ -17,12 +18,14 @@ package struct NewClientApplication: Sendable {
     package var requirePKCE: Bool
     /// Only a confidential client may be a resource server, which introspects any credential of its workspace.
     package var isResourceServer: Bool
+    /// How its ID tokens are signed; RS256 unless it asks for ES256.
+    package var idTokenSigningAlgorithm: SigningAlgorithm
 
     package init(
         id: ClientID, name: DisplayName, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType = .confidential, redirectURIs: [RedirectURI] = [],
-        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool = true,
-        isResourceServer: Bool = false
+        postLogoutRedirectURIs: [RedirectURI] = [], grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
+        requirePKCE: Bool = true, isResourceServer: Bool = false, idTokenSigningAlgorithm: SigningAlgorithm = .rs256
     ) {
         self.id = id
         self.name = name
@@ -31,10 +34,12 @@ package struct NewClientApplication: Sendable {
         self.homepageURL = homepageURL
         self.type = type
         self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
         self.isResourceServer = isResourceServer
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
     }
 }
 
@@ -45,26 +50,31 @@ package struct ClientChange: Sendable {
     package var logoURL: String??
     package var homepageURL: String??
     package var redirectURIs: [RedirectURI]?
+    package var postLogoutRedirectURIs: [RedirectURI]?
     package var grantTypes: Set<GrantType>?
     package var scopes: Set<Scope>?
     package var requirePKCE: Bool?
     package var isResourceServer: Bool?
+    package var idTokenSigningAlgorithm: SigningAlgorithm?
     package var isDisabled: Bool?
 
     package init(
         name: DisplayName? = nil, description: String?? = nil, logoURL: String?? = nil, homepageURL: String?? = nil,
-        redirectURIs: [RedirectURI]? = nil, grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
-        requirePKCE: Bool? = nil, isResourceServer: Bool? = nil, isDisabled: Bool? = nil
+        redirectURIs: [RedirectURI]? = nil, postLogoutRedirectURIs: [RedirectURI]? = nil,
+        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool? = nil,
+        isResourceServer: Bool? = nil, idTokenSigningAlgorithm: SigningAlgorithm? = nil, isDisabled: Bool? = nil
     ) {
         self.name = name
         self.description = description
         self.logoURL = logoURL
         self.homepageURL = homepageURL
         self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
         self.isResourceServer = isResourceServer
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
         self.isDisabled = isDisabled
     }
 }
@@ -137,9 +147,11 @@ package struct ClientApplications: Sendable {
             description: try Self.text(input.description, field: "description"),
             logoURL: try Self.webURL(input.logoURL, field: "logo_url"),
             homepageURL: try Self.webURL(input.homepageURL, field: "homepage_url"), type: input.type,
-            redirectURIs: try Self.checked(input.redirectURIs), grantTypes: grantTypes, scopes: scopes,
-            secret: secret.map { ClientSecretDigests(current: $0.digest) }, requirePKCE: input.requirePKCE,
-            isResourceServer: input.isResourceServer, createdBy: caller.principal?.user?.id,
+            redirectURIs: try Self.checked(input.redirectURIs),
+            postLogoutRedirectURIs: try Self.checked(input.postLogoutRedirectURIs, field: "post_logout_redirect_uris"),
+            grantTypes: grantTypes, scopes: scopes, secret: secret.map { ClientSecretDigests(current: $0.digest) },
+            requirePKCE: input.requirePKCE, isResourceServer: input.isResourceServer,
+            idTokenSigningAlgorithm: input.idTokenSigningAlgorithm, createdBy: caller.principal?.user?.id,
             createdAt: now, updatedAt: now)
         try await audit.record(
             .insertClient(client), as: "client.created", by: caller,
@@ -188,6 +200,10 @@ package struct ClientApplications: Sendable {
             client.homepageURL = try Self.webURL(homepageURL, field: "homepage_url")
         }
         if let redirectURIs = change.redirectURIs { client.redirectURIs = try Self.checked(redirectURIs) }
+        if let uris = change.postLogoutRedirectURIs {
+            client.postLogoutRedirectURIs = try Self.checked(uris, field: "post_logout_redirect_uris")
+        }
+        if let algorithm = change.idTokenSigningAlgorithm { client.idTokenSigningAlgorithm = algorithm }
         if let grantTypes = change.grantTypes {
             try Self.check(grantTypes, for: client.type)
             client.grantTypes = grantTypes
@@ -311,12 +327,13 @@ package struct ClientApplications: Sendable {
         return caller.principal.map { all.intersection($0.scopes) } ?? all
     }
 
-    private static func checked(_ uris: [RedirectURI]) throws(DomainError) -> [RedirectURI] {
+    private static func checked(_ uris: [RedirectURI], field: String = "redirect_uris") throws(DomainError)
+        -> [RedirectURI]
+    {
         var seen: Set<RedirectURI> = []
         let unique = uris.filter { seen.insert($0).inserted }
         guard unique.count <= maximumRedirectURIs else {
-            throw .invalidInput(
-                field: "redirect_uris", message: "A client may register at most \(maximumRedirectURIs) redirect URIs.")
+            throw .invalidInput(field: field, message: "A client may register at most \(maximumRedirectURIs) of them.")
         }
         return unique
     }
@@ -372,6 +389,10 @@ package struct ClientApplications: Sendable {
         if before.logoURL != after.logoURL { fields.append("logo_url") }
         if before.homepageURL != after.homepageURL { fields.append("homepage_url") }
         if before.redirectURIs != after.redirectURIs { fields.append("redirect_uris") }
+        if before.postLogoutRedirectURIs != after.postLogoutRedirectURIs { fields.append("post_logout_redirect_uris") }
+        if before.idTokenSigningAlgorithm != after.idTokenSigningAlgorithm {
+            fields.append("id_token_signed_response_alg")
+        }
         if before.grantTypes != after.grantTypes { fields.append("grant_types") }
         if before.scopes != after.scopes { fields.append("scopes") }
         if before.requirePKCE != after.requirePKCE { fields.append("require_pkce") }

@@ -15,10 +15,10 @@ package struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
     package static let maximumLength = 2000
     private static let loopbackHosts: Set<String> = ["127.0.0.1", "[::1]", "localhost"]
 
-    /// Parses `raw`, or says which rule it breaks, naming it.
-    package init(_ raw: String) throws(DomainError) {
+    /// Parses `raw`, or says which rule it breaks, naming it; `field` is the registration field it came in.
+    package init(_ raw: String, field: String = "redirect_uris") throws(DomainError) {
         func refuse(_ rule: String) -> DomainError {
-            .invalidInput(field: "redirect_uris", message: "The redirect URI '\(raw.prefix(200))' \(rule)")
+            .invalidInput(field: field, message: "The redirect URI '\(raw.prefix(200))' \(rule)")
         }
         guard raw.utf8.count <= Self.maximumLength else {
             throw refuse("is longer than \(Self.maximumLength) characters.")
@@ -63,18 +63,20 @@ package struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses every URI of a registration, naming each one that is refused (not only the first) in one error.
-    package static func parseAll(_ raws: [String]) throws(DomainError) -> [RedirectURI] {
+    package static func parseAll(_ raws: [String], field: String = "redirect_uris") throws(DomainError)
+        -> [RedirectURI]
+    {
         var parsed: [RedirectURI] = []
         var problems: [String] = []
         for raw in raws {
             do {
-                parsed.append(try RedirectURI(raw))
+                parsed.append(try RedirectURI(raw, field: field))
             } catch {
                 problems.append(error.message)
             }
         }
         guard problems.isEmpty else {
-            throw .invalidInput(field: "redirect_uris", message: problems.joined(separator: " "))
+            throw .invalidInput(field: field, message: problems.joined(separator: " "))
         }
         return parsed
     }

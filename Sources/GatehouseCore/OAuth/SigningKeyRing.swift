@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import JWTKit
 import Synchronization
@@ -9,8 +10,8 @@ package struct TokenRejected: Error, Equatable, Sendable {
     package init() {}
 }
 
-/// The signing keys as the server uses them: the newest signs, every key whose tokens may still be alive
-/// verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a rotation
+/// The signing keys as the server uses them: the newest of each algorithm signs, every key whose tokens may
+/// still be alive verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a rotation
 /// made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
 ///
 /// Loaded keys are kept behind a lock rather than in an actor: signing then runs on the caller's thread, as
@@ -22,7 +23,8 @@ package final class SigningKeyRing: Sendable {
 
     private struct Loaded: Sendable {
         let keys: JWTKeyCollection
-        let signer: ES256TokenSigner
+        /// The current key of each algorithm.
+        let signers: [SigningAlgorithm: JWSSigner]
         let published: [StoredSigningKey]
         let loadedAt: Date
     }
@@ -52,15 +54,25 @@ package final class SigningKeyRing: Sendable {
         self.tokenLifetime = tokenLifetime
     }
 
-    /// Signs `claims` with the current key; `type` is the JOSE `typ` header (`at+jwt` for access tokens).
-    package func sign(_ claims: some Encodable, type: String) async throws -> String {
-        try await keys().signer.sign(claims, type: type)
+    /// Signs `claims` with the current key of `algorithm`; `type` is the JOSE `typ` header (`at+jwt` for access
+    /// tokens).
+    package func sign(_ claims: some Encodable, type: String, algorithm: SigningAlgorithm = .es256) async throws
+        -> String
+    {
+        guard let signer = try await keys().signers[algorithm] else {
+            throw StoreUnavailable(
+                "there is no \(algorithm.rawValue) signing key; the server prepares one when it starts")
+        }
+        return try signer.sign(claims, type: type)
     }
 
-    /// The claims of `token` when it is an ES256 JWT of `type`, signed by a published key. Claims (expiry,
-    /// issuer, audience) are the caller's to check.
-    package func verify<Claims: JWTPayload>(_ token: String, as _: Claims.Type, type: String) async throws -> Claims {
-        guard let header = Self.header(of: token), header.alg == "ES256", let kid = header.kid,
+    /// The claims of `token` when it is a JWT of `type`, signed with one of `algorithms` by a published key of
+    /// that algorithm. Claims (expiry, issuer, audience) are the caller's to check.
+    package func verify<Claims: JWTPayload>(
+        _ token: String, as _: Claims.Type, type: String, algorithms: Set<SigningAlgorithm> = [.es256]
+    ) async throws -> Claims {
+        guard let header = Self.header(of: token), let alg = header.alg.flatMap(SigningAlgorithm.init(rawValue:)),
+            algorithms.contains(alg), let kid = header.kid,
             header.typ?.lowercased() == type || header.typ?.lowercased() == "application/\(type)"
         else { throw TokenRejected() }
         var current = try await keys()
@@ -73,6 +85,10 @@ package final class SigningKeyRing: Sendable {
             guard mayReload else { throw TokenRejected() }
             current = try await keys(forceReload: true)
             guard current.published.contains(where: { $0.kid == kid }) else { throw TokenRejected() }
+        }
+        // The header's algorithm must be the key's own: a token never picks how its key is used.
+        guard current.published.contains(where: { $0.kid == kid && $0.algorithm == alg }) else {
+            throw TokenRejected()
         }
         do {
             return try await current.keys.verify(token, as: Claims.self)
@@ -100,21 +116,30 @@ package final class SigningKeyRing: Sendable {
         if let kept { return kept }
         defer { if claimed { state.withLock { $0.reloading = false } } }
         let stored = try await store.signingKeys()
-        guard let current = stored.last(where: { $0.retiredAt == nil }) else {
+        var signers: [SigningAlgorithm: JWSSigner] = [:]
+        for current in stored where current.retiredAt == nil {
+            signers[current.algorithm] = JWSSigner(key: try secret.open(current), kid: current.kid)
+        }
+        guard !signers.isEmpty else {
             throw StoreUnavailable("there is no signing key; the server prepares one when it starts")
         }
         let keep = tokenLifetime + Self.refreshInterval
         let published = stored.filter { key in key.retiredAt.map { now < $0.addingTimeInterval(keep) } ?? true }
         let collection = JWTKeyCollection()
-        for key in published where key.kid != current.kid {
-            guard let publicKey = key.p256PublicKey else { continue }
-            await collection.add(ecdsa: try ES256PublicKey(backing: publicKey), kid: JWKIdentifier(string: key.kid))
+        for key in published {
+            guard let bytes = Data(base64Encoded: key.publicKey) else { continue }
+            let kid = JWKIdentifier(string: key.kid)
+            switch key.algorithm {
+            case .es256:
+                guard let publicKey = try? P256.Signing.PublicKey(x963Representation: bytes) else { continue }
+                await collection.add(ecdsa: try ES256PublicKey(backing: publicKey), kid: kid)
+            case .rs256:
+                guard let publicKey = try? _RSA.Signing.PublicKey(derRepresentation: bytes) else { continue }
+                await collection.add(
+                    rsa: try Insecure.RSA.PublicKey(backing: publicKey), digestAlgorithm: .sha256, kid: kid)
+            }
         }
-        let privateKey = try secret.open(current)
-        await collection.add(ecdsa: try ES256PrivateKey(backing: privateKey), kid: JWKIdentifier(string: current.kid))
-        let fresh = Loaded(
-            keys: collection, signer: ES256TokenSigner(key: privateKey, kid: current.kid), published: published,
-            loadedAt: now)
+        let fresh = Loaded(keys: collection, signers: signers, published: published, loadedAt: now)
         state.withLock { $0.loaded = fresh }
         return fresh
     }

@@ -1,30 +1,139 @@
 import Crypto
+import CryptoExtras
 import Foundation
+
+/// The JWS algorithms tokens are signed with (RFC 7518 §3.1). The installation holds a current key of each.
+package enum SigningAlgorithm: String, CaseIterable, Comparable, Sendable {
+    /// ECDSA on P-256 with SHA-256: access tokens, and the ID tokens of clients that choose it.
+    case es256 = "ES256"
+    /// RSASSA-PKCS1-v1_5 with SHA-256, on 2048-bit keys: what every OpenID Connect library accepts, and the
+    /// ID-token algorithm of a client that names none (OIDC Dynamic Client Registration §2).
+    case rs256 = "RS256"
+
+    /// Parses a client's `id_token_signed_response_alg`.
+    package init(parsing raw: String) throws(DomainError) {
+        guard let algorithm = SigningAlgorithm(rawValue: raw) else {
+            throw .invalidInput(
+                field: "id_token_signed_response_alg",
+                message: "'\(raw.prefix(40))' is not a signing algorithm; use RS256 or ES256.")
+        }
+        self = algorithm
+    }
+
+    package static func < (lhs: SigningAlgorithm, rhs: SigningAlgorithm) -> Bool { lhs.rawValue < rhs.rawValue }
+}
 
 /// A signing key as the store keeps it: the public key in the clear, the private key sealed under the
 /// installation's signing-key secret, so a database dump alone cannot sign tokens.
 package struct StoredSigningKey: Equatable, Sendable {
     /// The RFC 7638 JWK thumbprint of the public key.
     package var kid: String
-    /// The uncompressed P-256 point (X9.63), base64.
+    package var algorithm: SigningAlgorithm
+    /// Base64 of the public key: the uncompressed P-256 point (X9.63) for ES256, the DER SubjectPublicKeyInfo
+    /// for RS256.
     package var publicKey: String
-    /// AES-GCM of the raw private scalar, with the kid as associated data, base64 of nonce ‖ ciphertext ‖ tag.
+    /// AES-GCM of the private key (the raw P-256 scalar, or the PKCS #1 DER of the RSA key), with the kid as
+    /// associated data, base64 of nonce ‖ ciphertext ‖ tag.
     package var sealedPrivateKey: String
     package var createdAt: Date
-    /// When a newer key replaced it; it still verifies (and stays in the JWKS) while its tokens may live.
+    /// When a newer key of its algorithm replaced it; it still verifies (and stays in the JWKS) while its tokens
+    /// may live.
     package var retiredAt: Date?
 
-    package init(kid: String, publicKey: String, sealedPrivateKey: String, createdAt: Date, retiredAt: Date? = nil) {
+    package init(
+        kid: String, algorithm: SigningAlgorithm, publicKey: String, sealedPrivateKey: String, createdAt: Date,
+        retiredAt: Date? = nil
+    ) {
         self.kid = kid
+        self.algorithm = algorithm
         self.publicKey = publicKey
         self.sealedPrivateKey = sealedPrivateKey
         self.createdAt = createdAt
         self.retiredAt = retiredAt
     }
 
-    /// The public key, or nil when the stored bytes are not a P-256 point.
-    package var p256PublicKey: P256.Signing.PublicKey? {
-        Data(base64Encoded: publicKey).flatMap { try? P256.Signing.PublicKey(x963Representation: $0) }
+    /// The public key as a JWK, or nil when the stored bytes are no key of its algorithm.
+    package var jwk: PublicJWK? {
+        guard let bytes = Data(base64Encoded: publicKey) else { return nil }
+        switch algorithm {
+        case .es256:
+            return (try? P256.Signing.PublicKey(x963Representation: bytes)).map { PublicJWK($0, kid: kid) }
+        case .rs256:
+            return (try? _RSA.Signing.PublicKey(derRepresentation: bytes)).flatMap { try? PublicJWK($0, kid: kid) }
+        }
+    }
+}
+
+/// A private key that signs tokens, of one of the supported algorithms.
+package enum SigningPrivateKey: Sendable {
+    case es256(P256.Signing.PrivateKey)
+    case rs256(_RSA.Signing.PrivateKey)
+
+    package var algorithm: SigningAlgorithm {
+        switch self {
+        case .es256: .es256
+        case .rs256: .rs256
+        }
+    }
+
+    /// The JWS signature of `input` (RFC 7518 §3.3, §3.4): `r ‖ s` for ES256, the PKCS #1 v1.5 signature for
+    /// RS256.
+    package func signature(for input: [UInt8]) throws -> Data {
+        switch self {
+        case .es256(let key):
+            try key.signature(for: input).rawRepresentation
+        case .rs256(let key):
+            try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation
+        }
+    }
+}
+
+/// A public key as the JWKS publishes it (RFC 7517 §4, RFC 7518 §6): `crv`, `x`, `y` for ES256, `n`, `e` for
+/// RS256.
+package struct PublicJWK: Encodable, Equatable, Sendable {
+    package let kty: String
+    package let use = "sig"
+    package let alg: String
+    package let kid: String
+    package let crv: String?
+    package let x: String?
+    package let y: String?
+    package let n: String?
+    package let e: String?
+
+    package init(_ key: P256.Signing.PublicKey, kid: String) {
+        let point = key.x963Representation  // 0x04 ‖ x (32 bytes) ‖ y (32 bytes)
+        kty = "EC"
+        alg = SigningAlgorithm.es256.rawValue
+        self.kid = kid
+        crv = "P-256"
+        x = Data(point.dropFirst().prefix(32)).base64URLEncodedString()
+        y = Data(point.dropFirst(33)).base64URLEncodedString()
+        n = nil
+        e = nil
+    }
+
+    package init(_ key: _RSA.Signing.PublicKey, kid: String) throws {
+        let primitives = try key.getKeyPrimitives()  // big-endian, no leading zero octets (RFC 7518 §6.3.1)
+        kty = "RSA"
+        alg = SigningAlgorithm.rs256.rawValue
+        self.kid = kid
+        crv = nil
+        x = nil
+        y = nil
+        n = primitives.modulus.base64URLEncodedString()
+        e = primitives.publicExponent.base64URLEncodedString()
+    }
+
+    /// RFC 7638: base64url SHA-256 of the key's required members, in lexicographic order, without whitespace.
+    package var thumbprint: String {
+        let canonical =
+            if let n, let e {
+                #"{"e":"\#(e)","kty":"RSA","n":"\#(n)"}"#
+            } else {
+                #"{"crv":"\#(crv ?? "")","kty":"EC","x":"\#(x ?? "")","y":"\#(y ?? "")"}"#
+            }
+        return Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
     }
 }
 
@@ -53,34 +162,42 @@ package struct SigningKeySecret: Sendable {
             + "\(secret)\n"
     }
 
-    /// A new P-256 key, sealed for the store.
-    package func generateKey(at now: Date) throws -> StoredSigningKey {
-        let privateKey = P256.Signing.PrivateKey()
-        let kid = Self.thumbprint(of: privateKey.publicKey)
-        let sealed = try AES.GCM.seal(privateKey.rawRepresentation, using: key, authenticating: Data(kid.utf8))
+    /// A new key of `algorithm`, sealed for the store.
+    package func generateKey(_ algorithm: SigningAlgorithm, at now: Date) throws -> StoredSigningKey {
+        let (publicKey, privateKey, jwk): (Data, Data, PublicJWK)
+        switch algorithm {
+        case .es256:
+            let key = P256.Signing.PrivateKey()
+            publicKey = key.publicKey.x963Representation
+            privateKey = key.rawRepresentation
+            jwk = PublicJWK(key.publicKey, kid: "")
+        case .rs256:
+            let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            publicKey = key.publicKey.derRepresentation
+            privateKey = key.derRepresentation
+            jwk = try PublicJWK(key.publicKey, kid: "")
+        }
+        let kid = jwk.thumbprint
+        let sealed = try AES.GCM.seal(privateKey, using: key, authenticating: Data(kid.utf8))
         guard let combined = sealed.combined else { throw SigningKeyUnusable(kid: kid) }
         return StoredSigningKey(
-            kid: kid, publicKey: privateKey.publicKey.x963Representation.base64EncodedString(),
+            kid: kid, algorithm: algorithm, publicKey: publicKey.base64EncodedString(),
             sealedPrivateKey: combined.base64EncodedString(), createdAt: now)
     }
 
     /// The private key sealed in `stored`; throws `SigningKeyUnusable` when this secret did not seal it.
-    package func open(_ stored: StoredSigningKey) throws -> P256.Signing.PrivateKey {
+    package func open(_ stored: StoredSigningKey) throws -> SigningPrivateKey {
         do {
             guard let combined = Data(base64Encoded: stored.sealedPrivateKey) else { throw SigningKeyUnusable(kid: "") }
             let box = try AES.GCM.SealedBox(combined: combined)
             let raw = try AES.GCM.open(box, using: key, authenticating: Data(stored.kid.utf8))
-            return try P256.Signing.PrivateKey(rawRepresentation: raw)
+            switch stored.algorithm {
+            case .es256: return .es256(try P256.Signing.PrivateKey(rawRepresentation: raw))
+            case .rs256: return .rs256(try _RSA.Signing.PrivateKey(derRepresentation: raw))
+            }
         } catch {
             throw SigningKeyUnusable(kid: stored.kid)
         }
-    }
-
-    /// RFC 7638: base64url SHA-256 of `{"crv":"P-256","kty":"EC","x":…,"y":…}`.
-    static func thumbprint(of publicKey: P256.Signing.PublicKey) -> String {
-        let point = JWKPoint(publicKey)
-        let canonical = #"{"crv":"P-256","kty":"EC","x":"\#(point.x)","y":"\#(point.y)"}"#
-        return Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
     }
 }
 
@@ -91,18 +208,6 @@ package struct SigningKeyUnusable: Error, CustomStringConvertible, Sendable {
     package var description: String {
         "the signing key \(kid) cannot be opened with the configured signing-key secret "
             + "(GATEHOUSE_SIGNING_KEY_SECRET_FILE must name the secret it was made with)"
-    }
-}
-
-/// The x and y coordinates of a P-256 public key, base64url, as a JWK names them (RFC 7518 §6.2.1).
-package struct JWKPoint: Sendable {
-    package let x: String
-    package let y: String
-
-    package init(_ key: P256.Signing.PublicKey) {
-        let point = key.x963Representation  // 0x04 ‖ x (32 bytes) ‖ y (32 bytes)
-        x = Data(point.dropFirst().prefix(32)).base64URLEncodedString()
-        y = Data(point.dropFirst(33)).base64URLEncodedString()
     }
 }
 
@@ -119,23 +224,30 @@ package struct SigningKeys: Sendable {
         self.clock = clock
     }
 
-    /// Makes a new key that signs from now on; the previous ones retire but keep verifying until their tokens
-    /// have expired.
+    /// Makes a new key of each algorithm, which signs from now on; the previous ones retire but keep verifying
+    /// until their tokens have expired.
     @discardableResult
-    package func rotate() async throws -> StoredSigningKey {
-        let key = try secret.generateKey(at: clock.now())
-        try await store.rotateSigningKeys(to: key)
-        return key
+    package func rotate() async throws -> [StoredSigningKey] {
+        try await rotate(SigningAlgorithm.allCases)
     }
 
-    /// Makes the first key when there is none yet, as the first start of an installation does. Checks that
-    /// the configured secret opens the current key, so a wrong secret stops the start, not a request.
+    /// Makes the first key of each algorithm that has none yet, as the first start of an installation (or the
+    /// first start of a version that adds an algorithm) does. Checks that the configured secret opens the
+    /// current keys, so a wrong secret stops the start, not a request.
     package func prepare() async throws {
-        let keys = try await store.signingKeys()
-        guard let current = keys.last(where: { $0.retiredAt == nil }) else {
-            try await rotate()
-            return
+        let current = try await store.signingKeys().filter { $0.retiredAt == nil }
+        for key in current { _ = try secret.open(key) }
+        let missing = SigningAlgorithm.allCases.filter { algorithm in !current.contains { $0.algorithm == algorithm } }
+        try await rotate(missing)
+    }
+
+    private func rotate(_ algorithms: [SigningAlgorithm]) async throws -> [StoredSigningKey] {
+        var added: [StoredSigningKey] = []
+        for algorithm in algorithms {
+            let key = try secret.generateKey(algorithm, at: clock.now())
+            try await store.rotateSigningKeys(to: key)
+            added.append(key)
         }
-        _ = try secret.open(current)
+        return added
     }
 }

@@ -99,8 +99,8 @@ package struct IDTokenClaims: JWTPayload, Equatable {
         self.atHash = atHash
     }
 
-    /// `at_hash` for `accessToken` in an ES256-signed ID token: the left half of its SHA-256, base64url
-    /// (OIDC Core §3.3.2.11).
+    /// `at_hash` for `accessToken` in an ID token signed with ES256 or RS256, both on SHA-256: the left half of
+    /// its SHA-256, base64url (OIDC Core §3.3.2.11).
     package static func atHash(of accessToken: String) -> String {
         var text: [UInt8] = []
         Base64URL.append(Array(SHA256.hash(data: Array(accessToken.utf8))).prefix(16), to: &text)

@@ -123,8 +123,9 @@ extension Parameters {
 
 struct NewClientBody: RequestBody {
     static let fields = [
-        "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris", "grant_types",
-        "scopes", "require_pkce", "resource_server",
+        "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris",
+        "post_logout_redirect_uris", "grant_types", "scopes", "require_pkce", "resource_server",
+        "id_token_signed_response_alg",
     ]
 
     let clientId: String
@@ -134,26 +135,31 @@ struct NewClientBody: RequestBody {
     let homepageUrl: String?
     let type: String?
     let redirectUris: [String]?
+    let postLogoutRedirectUris: [String]?
     let grantTypes: [String]?
     let scopes: [String]?
     let requirePkce: Bool?
     let resourceServer: Bool?
+    let idTokenSignedResponseAlg: String?
 
     func parsed() throws -> NewClientApplication {
         NewClientApplication(
             id: try ClientID(clientId), name: try DisplayName(name), description: description, logoURL: logoUrl,
             homepageURL: homepageUrl, type: try type.map(ClientType.init(parsing:)) ?? .confidential,
             redirectURIs: try RedirectURI.parseAll(redirectUris ?? []),
+            postLogoutRedirectURIs: try RedirectURI.parseAll(
+                postLogoutRedirectUris ?? [], field: "post_logout_redirect_uris"),
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce ?? true,
-            isResourceServer: resourceServer ?? false)
+            isResourceServer: resourceServer ?? false,
+            idTokenSigningAlgorithm: try idTokenSignedResponseAlg.map(SigningAlgorithm.init(parsing:)) ?? .rs256)
     }
 }
 
 struct ClientChangeBody: RequestBody {
     static let fields = [
-        "name", "description", "logo_url", "homepage_url", "redirect_uris", "grant_types", "scopes", "require_pkce",
-        "resource_server", "disabled",
+        "name", "description", "logo_url", "homepage_url", "redirect_uris", "post_logout_redirect_uris", "grant_types",
+        "scopes", "require_pkce", "resource_server", "id_token_signed_response_alg", "disabled",
     ]
     static let nullable: Set = ["description", "logo_url", "homepage_url"]
 
@@ -162,15 +168,17 @@ struct ClientChangeBody: RequestBody {
     var logoUrl: String??
     var homepageUrl: String??
     var redirectUris: [String]?
+    var postLogoutRedirectUris: [String]?
     var grantTypes: [String]?
     var scopes: [String]?
     var requirePkce: Bool?
     var resourceServer: Bool?
+    var idTokenSignedResponseAlg: String?
     var disabled: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, logoUrl, homepageUrl, redirectUris, grantTypes, scopes, requirePkce, resourceServer
-        case disabled
+        case name, description, logoUrl, homepageUrl, redirectUris, postLogoutRedirectUris, grantTypes, scopes
+        case requirePkce, resourceServer, idTokenSignedResponseAlg, disabled
     }
 
     init(from decoder: any Decoder) throws {
@@ -180,10 +188,12 @@ struct ClientChangeBody: RequestBody {
         logoUrl = try container.decodePatch(String.self, forKey: .logoUrl)
         homepageUrl = try container.decodePatch(String.self, forKey: .homepageUrl)
         redirectUris = try container.decodeUnlessAbsent([String].self, forKey: .redirectUris)
+        postLogoutRedirectUris = try container.decodeUnlessAbsent([String].self, forKey: .postLogoutRedirectUris)
         grantTypes = try container.decodeUnlessAbsent([String].self, forKey: .grantTypes)
         scopes = try container.decodeUnlessAbsent([String].self, forKey: .scopes)
         requirePkce = try container.decodeUnlessAbsent(Bool.self, forKey: .requirePkce)
         resourceServer = try container.decodeUnlessAbsent(Bool.self, forKey: .resourceServer)
+        idTokenSignedResponseAlg = try container.decodeUnlessAbsent(String.self, forKey: .idTokenSignedResponseAlg)
         disabled = try container.decodeUnlessAbsent(Bool.self, forKey: .disabled)
     }
 
@@ -191,9 +201,14 @@ struct ClientChangeBody: RequestBody {
         ClientChange(
             name: try name.map { try DisplayName($0) }, description: description, logoURL: logoUrl,
             homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try RedirectURI.parseAll($0) },
+            postLogoutRedirectURIs: try postLogoutRedirectUris.map {
+                try RedirectURI.parseAll($0, field: "post_logout_redirect_uris")
+            },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce,
-            isResourceServer: resourceServer, isDisabled: disabled)
+            isResourceServer: resourceServer,
+            idTokenSigningAlgorithm: try idTokenSignedResponseAlg.map(SigningAlgorithm.init(parsing:)),
+            isDisabled: disabled)
     }
 }
 

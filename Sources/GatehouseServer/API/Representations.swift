@@ -165,10 +165,12 @@ struct ClientRepresentation: ResponseEncodable {
     let homepageUrl: String?
     let type: String
     let redirectUris: [String]
+    let postLogoutRedirectUris: [String]
     let grantTypes: [String]
     let scopes: [String]
     let requirePkce: Bool
     let resourceServer: Bool
+    let idTokenSignedResponseAlg: String
     let disabled: Bool
     /// After a rotation with a grace period: when the previous secret stops working.
     let previousSecretExpiresAt: Date?
@@ -184,10 +186,12 @@ struct ClientRepresentation: ResponseEncodable {
         homepageUrl = client.homepageURL
         type = client.type.rawValue
         redirectUris = client.redirectURIs.map(\.value)
+        postLogoutRedirectUris = client.postLogoutRedirectURIs.map(\.value)
         grantTypes = client.grantTypes.sorted().map(\.rawValue)
         scopes = client.scopes.sorted().map(\.name)
         requirePkce = client.requirePKCE
         resourceServer = client.isResourceServer
+        idTokenSignedResponseAlg = client.idTokenSigningAlgorithm.rawValue
         disabled = client.isDisabled
         previousSecretExpiresAt = client.secret?.previousExpiresAt
         createdBy = client.createdBy.map { "\($0)" }
@@ -196,8 +200,9 @@ struct ClientRepresentation: ResponseEncodable {
     }
 
     enum CodingKeys: CodingKey {
-        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, grantTypes, scopes, requirePkce
-        case resourceServer, disabled, previousSecretExpiresAt, createdBy, createdAt, updatedAt
+        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, postLogoutRedirectUris, grantTypes
+        case scopes, requirePkce, resourceServer, idTokenSignedResponseAlg, disabled, previousSecretExpiresAt
+        case createdBy, createdAt, updatedAt
     }
 
     /// Every field is always present; an unset one is `null`, never missing.
@@ -210,10 +215,12 @@ struct ClientRepresentation: ResponseEncodable {
         try container.encode(homepageUrl, forKey: .homepageUrl)
         try container.encode(type, forKey: .type)
         try container.encode(redirectUris, forKey: .redirectUris)
+        try container.encode(postLogoutRedirectUris, forKey: .postLogoutRedirectUris)
         try container.encode(grantTypes, forKey: .grantTypes)
         try container.encode(scopes, forKey: .scopes)
         try container.encode(requirePkce, forKey: .requirePkce)
         try container.encode(resourceServer, forKey: .resourceServer)
+        try container.encode(idTokenSignedResponseAlg, forKey: .idTokenSignedResponseAlg)
         try container.encode(disabled, forKey: .disabled)
         try container.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
         try container.encode(createdBy, forKey: .createdBy)

@@ -53,7 +53,8 @@ struct ServerMetadata: ResponseEncodable {
     let introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     let authorizationResponseIssParameterSupported = true
     let subjectTypesSupported = ["public"]
-    let idTokenSigningAlgValuesSupported = ["ES256"]
+    /// RS256 first: what a client that registers none gets, and the one every OpenID Connect library takes.
+    let idTokenSigningAlgValuesSupported = [SigningAlgorithm.rs256, .es256].map(\.rawValue)
     let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email"]
     let promptValuesSupported = ["none", "login", "consent", "select_account"]
     let requestParameterSupported = false
@@ -71,26 +72,11 @@ struct ServerMetadata: ResponseEncodable {
     }
 }
 
-/// A JWK Set (RFC 7517 §5) of the published P-256 keys, newest last.
+/// A JWK Set (RFC 7517 §5) of the published keys of every algorithm, oldest first.
 struct JWKSet: ResponseEncodable {
-    struct Key: Encodable {
-        let kty = "EC"
-        let crv = "P-256"
-        let use = "sig"
-        let alg = "ES256"
-        let kid: String
-        let x: String
-        let y: String
-    }
-
-    let keys: [Key]
+    let keys: [PublicJWK]
 
     init(_ stored: [StoredSigningKey]) {
-        keys = stored.compactMap { key in
-            key.p256PublicKey.map { publicKey in
-                let point = JWKPoint(publicKey)
-                return Key(kid: key.kid, x: point.x, y: point.y)
-            }
-        }
+        keys = stored.compactMap(\.jwk)
     }
 }

@@ -330,5 +330,20 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 10, name: "rsa_signing_keys_and_logout",
+            statements: [
+                // The installation keeps a current key of each algorithm; the keys stored so far are ES256.
+                """
+                ALTER TABLE signing_keys ADD COLUMN algorithm text NOT NULL DEFAULT 'ES256'
+                    CHECK (algorithm IN ('ES256', 'RS256'))
+                """,
+                // New clients default to RS256 ID tokens; the clients there are keep the ES256 their apps verify.
+                """
+                ALTER TABLE clients ADD COLUMN id_token_signed_response_alg text NOT NULL DEFAULT 'ES256'
+                    CHECK (id_token_signed_response_alg IN ('ES256', 'RS256'))
+                """,
+                "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris text NOT NULL DEFAULT ''",
+            ]),
     ]
 }

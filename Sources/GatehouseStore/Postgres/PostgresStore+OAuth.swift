@@ -6,23 +6,17 @@ extension PostgresStore {
     // MARK: Signing keys
 
     package func signingKeys() async throws -> [StoredSigningKey] {
-        try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
-            StoredSigningKey(
-                kid: try row["kid"].decode(String.self), publicKey: try row["public_key"].decode(String.self),
-                sealedPrivateKey: try row["sealed_private_key"].decode(String.self),
-                createdAt: try row["created_at"].decode(Date.self), retiredAt: try row["retired_at"].decode(Date?.self))
-        }
+        try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map(StoredForm.signingKey)
     }
 
     package func rotateSigningKeys(to key: StoredSigningKey) async throws {
         try await transaction { connection in
             try await connection.query(
-                "UPDATE signing_keys SET retired_at = \(key.createdAt) WHERE retired_at IS NULL", logger: logger)
-            try await connection.query(
                 """
-                INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at, retired_at)
-                VALUES (\(key.kid), \(key.publicKey), \(key.sealedPrivateKey), \(key.createdAt), NULL)
+                UPDATE signing_keys SET retired_at = \(key.createdAt)
+                WHERE retired_at IS NULL AND algorithm = \(key.algorithm.rawValue)
                 """, logger: logger)
+            try await connection.query(StoredForm.row(key).postgresQuery, logger: logger)
         }
     }
 

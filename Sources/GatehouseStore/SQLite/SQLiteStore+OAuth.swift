@@ -8,11 +8,7 @@ extension SQLiteStore {
     package func signingKeys() async throws -> [StoredSigningKey] {
         try await read { db in
             try db.cachedRows(sql: "SELECT * FROM signing_keys ORDER BY created_at, kid") { row in
-                let retiredAt: Int64? = row["retired_at"]
-                return StoredSigningKey(
-                    kid: row["kid"], publicKey: row["public_key"], sealedPrivateKey: row["sealed_private_key"],
-                    createdAt: Date(microsecondsSince1970: row["created_at"]),
-                    retiredAt: retiredAt.map(Date.init(microsecondsSince1970:)))
+                try StoredForm.signingKey(row)
             }
         }
     }
@@ -20,14 +16,9 @@ extension SQLiteStore {
     package func rotateSigningKeys(to key: StoredSigningKey) async throws {
         try await write { db in
             try db.cachedExecute(
-                sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL",
-                arguments: [key.createdAt.microsecondsSince1970])
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at, retired_at)
-                    VALUES (?, ?, ?, ?, NULL)
-                    """,
-                arguments: [key.kid, key.publicKey, key.sealedPrivateKey, key.createdAt.microsecondsSince1970])
+                sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND algorithm = ?",
+                arguments: [key.createdAt.microsecondsSince1970, key.algorithm.rawValue])
+            try db.insert(StoredForm.row(key))
         }
     }
 

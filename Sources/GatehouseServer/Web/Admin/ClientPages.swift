@@ -73,7 +73,10 @@ struct ClientPages {
                 name: try DisplayName(form["name"] ?? ""), description: .some(form["description"]),
                 logoURL: .some(form["logo_url"]), homepageURL: .some(form["homepage_url"]),
                 redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")),
-                isResourceServer: form["resource_server"] == "on")
+                postLogoutRedirectURIs: try RedirectURI.parseAll(
+                    form.lines("post_logout_redirect_uris"), field: "post_logout_redirect_uris"),
+                isResourceServer: form["resource_server"] == "on",
+                idTokenSigningAlgorithm: try form["id_token_signed_response_alg"].map(SigningAlgorithm.init(parsing:)))
             let client = try await clients.change(id, change, by: page.caller)
             return Response.redirect(to: Notice.location(Self.path(client), "client_saved"), after: .post)
         } catch let error as DomainError {
@@ -137,7 +140,9 @@ struct ClientPages {
             view.logoURL = form["logo_url"] ?? ""
             view.homepageURL = form["homepage_url"] ?? ""
             view.redirectUris = form.lines("redirect_uris").joined(separator: "\n")
+            view.postLogoutRedirectUris = form.lines("post_logout_redirect_uris").joined(separator: "\n")
             view.resourceServer = form["resource_server"] == "on"
+            view.idTokenES256 = form["id_token_signed_response_alg"] == SigningAlgorithm.es256.rawValue
         }
         let values = Merged(
             view,
@@ -183,6 +188,13 @@ struct ClientView: Encodable {
     /// One a line, for the text area.
     var redirectUris: String
     let redirectList: [String]
+    /// One a line, for the text area.
+    var postLogoutRedirectUris: String
+    let postLogoutList: [String]
+    let hasPostLogoutRedirects: Bool
+    /// How its ID tokens are signed: ES256 when true, RS256 otherwise.
+    var idTokenES256: Bool
+    let idTokenAlgorithm: String
     let grantTypes: String
     let scopes: String
     let created: String
@@ -200,6 +212,11 @@ struct ClientView: Encodable {
         path = ClientPages.path(client)
         redirectUris = client.redirectURIs.map(\.value).joined(separator: "\n")
         redirectList = client.redirectURIs.map(\.value)
+        postLogoutRedirectUris = client.postLogoutRedirectURIs.map(\.value).joined(separator: "\n")
+        postLogoutList = client.postLogoutRedirectURIs.map(\.value)
+        hasPostLogoutRedirects = !client.postLogoutRedirectURIs.isEmpty
+        idTokenES256 = client.idTokenSigningAlgorithm == .es256
+        idTokenAlgorithm = client.idTokenSigningAlgorithm.rawValue
         grantTypes = client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")
         scopes = client.scopes.sorted().map(\.name).joined(separator: " ")
         created = PageFormat.date(client.createdAt)
