@@ -222,6 +222,10 @@ func addPageRoutes(
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
+    LogoutController(
+        logout: Logout(clients: store, keys: services.signingKeys, issuer: configuration.oauth.issuer),
+        sessions: sessions, pages: pages
+    ).addRoutes(to: web)
 
     // The signed-in pages ask the same domain services as the JSON API, with the session's caller.
     let signedIn = SignedInPages(sessions: sessions, pages: pages)

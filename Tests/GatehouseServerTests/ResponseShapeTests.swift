@@ -94,6 +94,10 @@ struct ResponseShapeTests {
             answers: "get", "/api/v1/audit-events")
         try Self.expect(UserInfoClaims(sub: "\(user.id)", name: "Ada", email: nil), matches: "UserInfo")
         try Self.expect(IntrospectionResponse(nil), matches: "Introspection")
+        let sealing = try Fixture.signingKeySecret()
+        let keys = try SigningAlgorithm.allCases.map { try sealing.generateKey($0, at: Fixture.epoch) }
+        try Self.expect(JWKSet(keys), matches: "JWKSet")
+        try Self.expect(ServerMetadata(issuer: "https://id.example.com"), matches: "ServerMetadata")
     }
 
     @Test func errorsHaveTheirDocumentedShapes() async throws {

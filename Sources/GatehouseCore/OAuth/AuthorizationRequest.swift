@@ -50,6 +50,10 @@ package struct AuthorizationRedirect: Equatable, Sendable {
     /// in a `state` can change the URL's meaning.
     package init(_ base: String, _ parameters: [(String, String?)]) {
         let pairs = parameters.compactMap { name, value in value.map { "\(Self.encoded(name))=\(Self.encoded($0))" } }
+        guard !pairs.isEmpty else {
+            location = base
+            return
+        }
         let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
         location = base + separator + pairs.joined(separator: "&")
     }

@@ -42,6 +42,8 @@ struct ServerMetadata: ResponseEncodable {
     let revocationEndpoint: String
     let introspectionEndpoint: String
     let userinfoEndpoint: String
+    /// RP-Initiated Logout 1.0 §2.1.
+    let endSessionEndpoint: String
     let jwksUri: String
     let scopesSupported: [String]
     let responseTypesSupported = ["code"]
@@ -67,6 +69,7 @@ struct ServerMetadata: ResponseEncodable {
         revocationEndpoint = issuer + "/oauth/revoke"
         introspectionEndpoint = issuer + "/oauth/introspect"
         userinfoEndpoint = issuer + "/oauth/userinfo"
+        endSessionEndpoint = issuer + "/oauth/logout"
         jwksUri = issuer + "/oauth/jwks"
         scopesSupported = BuiltInScopes.holders.keys.map(\.name).sorted()
     }

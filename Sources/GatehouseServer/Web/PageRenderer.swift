@@ -12,7 +12,8 @@ import Mustache
 package struct PageRenderer: Sendable {
     /// The templates the application renders; each must exist and compile.
     package static let requiredTemplates = [
-        "layout", "home", "login", "privacy-notice", "consent", "account", "error", "secret-once",
+        "layout", "home", "login", "privacy-notice", "consent", "logout", "signed-out", "account", "error",
+        "secret-once",
         "admin-clients", "admin-client-new", "admin-client", "admin-client-delete", "admin-client-keys",
         "admin-api-keys", "admin-users", "admin-user-new", "admin-user", "admin-scopes", "admin-audit",
         "partial-flash", "partial-csrf", "partial-keys", "partial-scope-choices",
