@@ -31,12 +31,15 @@ package struct ApplicationDependencies: Sendable {
     package var lastUse: LastUseRecorder?
     /// Where messages meant for the operator's eyes once (the generated admin password) are written.
     package var announce: @Sendable (String) -> Void
+    /// How long a failed back-channel logout delivery waits before each retry.
+    package var backchannelRetryDelays: [Duration]
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
         passwords: any PasswordHasher = BcryptPasswordHasher(), firstRun: FirstRunSettings? = nil,
         peppers: KeyPeppers, signingKeySecret: SigningKeySecret, lastUse: LastUseRecorder? = nil,
-        announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput
+        announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput,
+        backchannelRetryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)]
     ) {
         self.store = store
         self.clock = clock
@@ -46,6 +49,7 @@ package struct ApplicationDependencies: Sendable {
         self.signingKeySecret = signingKeySecret
         self.lastUse = lastUse
         self.announce = announce
+        self.backchannelRetryDelays = backchannelRetryDelays
     }
 }
 
@@ -63,10 +67,12 @@ struct SharedServices: Sendable {
     /// API keys and access tokens through this instance's credential cache: the `/api/v1` hot path.
     let credentials: CachedCredentials
     let signIn: SignIn
+    /// Tells apps their users signed out (Back-Channel Logout), in the background.
+    let logoutNotices: BackchannelLogoutSender
 
     init(
         _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder,
-        decoy: DecoyHash
+        decoy: DecoyHash, logger: Logger
     ) {
         let store = dependencies.store
         let clock = dependencies.clock
@@ -84,6 +90,7 @@ struct SharedServices: Sendable {
         signIn = SignIn(
             store: store, passwords: dependencies.passwords, clock: clock, settings: configuration.oauth,
             throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
+        logoutNotices = BackchannelLogoutSender(retryDelays: dependencies.backchannelRetryDelays, logger: logger)
     }
 }
 
@@ -98,7 +105,7 @@ package func buildApplication(
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let services = SharedServices(
-        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords))
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords), logger: logger)
     let router = buildRouter(configuration, dependencies, pages: pages, services: services)
 
     var app = Application(
@@ -107,6 +114,7 @@ package func buildApplication(
         services: [
             StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
             CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
+            services.logoutNotices,
         ],
         logger: logger)
     app.beforeServerStarts {
@@ -123,7 +131,8 @@ package func routeDescriptions(
     let pages = try await PageRenderer(directory: configuration.templatesDirectory)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let services = SharedServices(
-        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords))
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords),
+        logger: Logger(label: "gatehouse.routes"))
     return buildRouter(configuration, dependencies, pages: pages, services: services).routes.map(\.description)
 }
 
@@ -209,10 +218,13 @@ func addPageRoutes(
     _ dependencies: ApplicationDependencies, pages: PageRenderer, services: SharedServices
 ) {
     let store = dependencies.store
+    let clock = dependencies.clock
     let sessions = WebSessions(
         signIn: services.signIn,
-        cookies: WebCookies(secure: configuration.secureCookies, sessionLifetime: configuration.oauth.sessionLifetime))
-    let clock = dependencies.clock
+        cookies: WebCookies(secure: configuration.secureCookies, sessionLifetime: configuration.oauth.sessionLifetime),
+        backchannel: BackchannelLogout(
+            store: store, keys: services.signingKeys, issuer: configuration.oauth.issuer, clock: clock),
+        notifier: services.logoutNotices, logger: Logger(label: "gatehouse.backchannel"))
     pages.addAssetRoutes(to: router)
     let web = router.group()
         .add(middleware: PageErrorMiddleware(pages: pages))

@@ -109,6 +109,7 @@ extension StoredForm {
             logoURL: try row.optionalText("logo_url"), homepageURL: try row.optionalText("homepage_url"), type: type,
             redirectURIs: try redirectURIs(try row.text("redirect_uris")),
             postLogoutRedirectURIs: try redirectURIs(try row.text("post_logout_redirect_uris")),
+            backchannelLogoutURI: try row.optionalText("backchannel_logout_uri").map { try RedirectURI($0) },
             grantTypes: try grantTypes(try row.text("grant_types")), scopes: try scopeSet(try row.text("scopes")),
             secret: try row.optionalText("secret_digest").map {
                 ClientSecretDigests(

@@ -28,6 +28,10 @@ struct ClientsCommand: AsyncParsableCommand {
             help: "Where the app may send people back to after signing them out (repeat for more).")
         var postLogoutRedirectURI: [String] = []
         @Option(
+            name: .customLong("backchannel-logout-uri"),
+            help: "Where Gatehouse posts a logout token when one of the app's users signs out of Gatehouse.")
+        var backchannelLogoutURI: String?
+        @Option(
             name: .customLong("id-token-alg"),
             help: "How its ID tokens are signed: RS256 (default, every OpenID Connect library takes it) or ES256.")
         var idTokenAlgorithm: String = SigningAlgorithm.rs256.rawValue
@@ -57,6 +61,9 @@ struct ClientsCommand: AsyncParsableCommand {
                     redirectURIs: try RedirectURI.parseAll(redirectURI),
                     postLogoutRedirectURIs: try RedirectURI.parseAll(
                         postLogoutRedirectURI, field: "post_logout_redirect_uris"),
+                    backchannelLogoutURI: try backchannelLogoutURI.map {
+                        try RedirectURI($0, field: "backchannel_logout_uri")
+                    },
                     grantTypes: grantType.isEmpty ? nil : Set(try grantType.map(GrantType.init(parsing:))),
                     scopes: scope.isEmpty ? nil : Set(try scope.map(Scope.init)), requirePKCE: !withoutPKCE,
                     isResourceServer: resourceServer,
@@ -210,6 +217,12 @@ struct ClientsCommand: AsyncParsableCommand {
         var postLogoutRedirectURI: [String] = []
         @Flag(name: .customLong("no-post-logout-redirect-uris"), help: "Remove every post-logout redirect URI.")
         var noPostLogoutRedirectURIs = false
+        @Option(
+            name: .customLong("backchannel-logout-uri"),
+            help: "Where Gatehouse posts a logout token when one of the app's users signs out of Gatehouse.")
+        var backchannelLogoutURI: String?
+        @Flag(name: .customLong("no-backchannel-logout-uri"), help: "Stop back-channel logout notices.")
+        var noBackchannelLogoutURI = false
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
@@ -225,8 +238,18 @@ struct ClientsCommand: AsyncParsableCommand {
                     ? []
                     : postLogoutRedirectURI.isEmpty
                         ? nil : try RedirectURI.parseAll(postLogoutRedirectURI, field: "post_logout_redirect_uris")
+                guard !(noBackchannelLogoutURI && backchannelLogoutURI != nil) else {
+                    throw DomainError.invalidInput(
+                        field: "backchannel_logout_uri",
+                        message: "Give --backchannel-logout-uri or --no-backchannel-logout-uri, not both.")
+                }
+                // Nil leaves it as it is; .some(nil) removes it.
+                var backchannel: RedirectURI?? = noBackchannelLogoutURI ? .some(nil) : nil
+                if let backchannelLogoutURI {
+                    backchannel = .some(try RedirectURI(backchannelLogoutURI, field: "backchannel_logout_uri"))
+                }
                 let change = ClientChange(
-                    postLogoutRedirectURIs: uris,
+                    postLogoutRedirectURIs: uris, backchannelLogoutURI: backchannel,
                     idTokenSigningAlgorithm: try idTokenAlgorithm.map(SigningAlgorithm.init(parsing:)))
                 let client = try await database.withStore { store in
                     try await clients(store).change(id, change, by: .commandLine)
@@ -270,6 +293,7 @@ struct ClientsCommand: AsyncParsableCommand {
             "status:        \(client.isDisabled ? "disabled" : "enabled")",
             "redirect URIs: \(client.redirectURIs.isEmpty ? "(none)" : client.redirectURIs.map(\.value).joined(separator: " "))",
             "after logout:  \(client.postLogoutRedirectURIs.isEmpty ? "(none)" : client.postLogoutRedirectURIs.map(\.value).joined(separator: " "))",
+            "back-channel:  \(client.backchannelLogoutURI?.value ?? "(none)")",
             "ID tokens:     \(client.idTokenSigningAlgorithm.rawValue)",
             "grant types:   \(client.grantTypes.sorted().map(\.rawValue).joined(separator: " "))",
             "scopes:        \(client.scopes.sorted().map(\.name).joined(separator: " "))",

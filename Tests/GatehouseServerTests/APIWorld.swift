@@ -141,7 +141,7 @@ func withAPI(
     let dependencies = ApplicationDependencies(
         store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,
-        announce: { _ in })
+        announce: { _ in }, backchannelRetryDelays: [.milliseconds(20), .milliseconds(20)])
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in
         try await test(APIWorld(client: client, store: store, clock: clock, peppers: peppers, lastUse: lastUse))

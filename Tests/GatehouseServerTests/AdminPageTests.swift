@@ -156,15 +156,21 @@ struct AdminPageTests {
                 [
                     ("name", "Acme Web"), ("redirect_uris", OAuthWorld.redirect),
                     ("post_logout_redirect_uris", "https://app.example.com/bye\r\n"),
+                    ("backchannel_logout_uri", "https://app.example.com/backchannel"),
                     ("id_token_signed_response_alg", "ES256"), ("resource_server", "on"),
                 ])
             #expect(saved.status == .seeOther)
             let client = try #require(try await world.api.store.client(id: try ClientID("acme-web")))
             #expect(client.postLogoutRedirectURIs.map(\.value) == ["https://app.example.com/bye"])
             #expect(client.idTokenSigningAlgorithm == .es256)
+            #expect(client.backchannelLogoutURI?.value == "https://app.example.com/backchannel")
             let shown = try await admin.get("/admin/clients/acme-web")
             #expect(shown.text.contains(#"<option value="ES256" selected>"#))
             #expect(shown.text.contains("https://app.example.com/bye"))
+            #expect(
+                shown.text.contains(
+                    #"name="backchannel_logout_uri" type="url" spellcheck="false" value="https://app.example.com/backchannel""#
+                ))
             // A post-logout redirect URI keeps the redirect URIs' rules, and the form comes back as typed.
             let refused = try await admin.submit(
                 page, action: "/admin/clients/acme-web",

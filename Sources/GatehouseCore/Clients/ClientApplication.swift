@@ -95,6 +95,9 @@ package struct ClientApplication: Equatable, Sendable {
     package var redirectURIs: [RedirectURI]
     /// Where RP-Initiated Logout may send the browser back to (OIDC RP-Initiated Logout §3), matched exactly.
     package var postLogoutRedirectURIs: [RedirectURI]
+    /// Where a logout token is POSTed when a user of this client signs out of Gatehouse (OIDC Back-Channel
+    /// Logout 1.0 §2.2): https, or http on a loopback address.
+    package var backchannelLogoutURI: RedirectURI?
     package var grantTypes: Set<GrantType>
     /// The scopes tokens issued to this client may ever carry.
     package var scopes: Set<Scope>
@@ -117,7 +120,8 @@ package struct ClientApplication: Equatable, Sendable {
     package init(
         id: ClientID, workspaceID: WorkspaceID, name: String, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType, redirectURIs: [RedirectURI] = [],
-        postLogoutRedirectURIs: [RedirectURI] = [], grantTypes: Set<GrantType> = GrantType.defaults,
+        postLogoutRedirectURIs: [RedirectURI] = [], backchannelLogoutURI: RedirectURI? = nil,
+        grantTypes: Set<GrantType> = GrantType.defaults,
         scopes: Set<Scope>, secret: ClientSecretDigests?, requirePKCE: Bool = true, isResourceServer: Bool = false,
         idTokenSigningAlgorithm: SigningAlgorithm = .rs256, isDisabled: Bool = false, createdBy: UserID?,
         createdAt: Date, updatedAt: Date
@@ -131,6 +135,7 @@ package struct ClientApplication: Equatable, Sendable {
         self.type = type
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.backchannelLogoutURI = backchannelLogoutURI
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.secret = secret

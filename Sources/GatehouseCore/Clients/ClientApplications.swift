@@ -10,6 +10,7 @@ package struct NewClientApplication: Sendable {
     package var type: ClientType
     package var redirectURIs: [RedirectURI]
     package var postLogoutRedirectURIs: [RedirectURI]
+    package var backchannelLogoutURI: RedirectURI?
     /// Nil for the defaults: `authorization_code` and `refresh_token`.
     package var grantTypes: Set<GrantType>?
     /// Nil for the default: every non-administrative scope of the workspace that the creator holds.
@@ -24,8 +25,9 @@ package struct NewClientApplication: Sendable {
     package init(
         id: ClientID, name: DisplayName, description: String? = nil, logoURL: String? = nil,
         homepageURL: String? = nil, type: ClientType = .confidential, redirectURIs: [RedirectURI] = [],
-        postLogoutRedirectURIs: [RedirectURI] = [], grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
-        requirePKCE: Bool = true, isResourceServer: Bool = false, idTokenSigningAlgorithm: SigningAlgorithm = .rs256
+        postLogoutRedirectURIs: [RedirectURI] = [], backchannelLogoutURI: RedirectURI? = nil,
+        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool = true,
+        isResourceServer: Bool = false, idTokenSigningAlgorithm: SigningAlgorithm = .rs256
     ) {
         self.id = id
         self.name = name
@@ -35,6 +37,7 @@ package struct NewClientApplication: Sendable {
         self.type = type
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.backchannelLogoutURI = backchannelLogoutURI
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
@@ -51,6 +54,7 @@ package struct ClientChange: Sendable {
     package var homepageURL: String??
     package var redirectURIs: [RedirectURI]?
     package var postLogoutRedirectURIs: [RedirectURI]?
+    package var backchannelLogoutURI: RedirectURI??
     package var grantTypes: Set<GrantType>?
     package var scopes: Set<Scope>?
     package var requirePKCE: Bool?
@@ -61,7 +65,8 @@ package struct ClientChange: Sendable {
     package init(
         name: DisplayName? = nil, description: String?? = nil, logoURL: String?? = nil, homepageURL: String?? = nil,
         redirectURIs: [RedirectURI]? = nil, postLogoutRedirectURIs: [RedirectURI]? = nil,
-        grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil, requirePKCE: Bool? = nil,
+        backchannelLogoutURI: RedirectURI?? = nil, grantTypes: Set<GrantType>? = nil, scopes: Set<Scope>? = nil,
+        requirePKCE: Bool? = nil,
         isResourceServer: Bool? = nil, idTokenSigningAlgorithm: SigningAlgorithm? = nil, isDisabled: Bool? = nil
     ) {
         self.name = name
@@ -70,6 +75,7 @@ package struct ClientChange: Sendable {
         self.homepageURL = homepageURL
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.backchannelLogoutURI = backchannelLogoutURI
         self.grantTypes = grantTypes
         self.scopes = scopes
         self.requirePKCE = requirePKCE
@@ -149,6 +155,7 @@ package struct ClientApplications: Sendable {
             homepageURL: try Self.webURL(input.homepageURL, field: "homepage_url"), type: input.type,
             redirectURIs: try Self.checked(input.redirectURIs),
             postLogoutRedirectURIs: try Self.checked(input.postLogoutRedirectURIs, field: "post_logout_redirect_uris"),
+            backchannelLogoutURI: try Self.checkedBackchannel(input.backchannelLogoutURI),
             grantTypes: grantTypes, scopes: scopes, secret: secret.map { ClientSecretDigests(current: $0.digest) },
             requirePKCE: input.requirePKCE, isResourceServer: input.isResourceServer,
             idTokenSigningAlgorithm: input.idTokenSigningAlgorithm, createdBy: caller.principal?.user?.id,
@@ -204,6 +211,7 @@ package struct ClientApplications: Sendable {
             client.postLogoutRedirectURIs = try Self.checked(uris, field: "post_logout_redirect_uris")
         }
         if let algorithm = change.idTokenSigningAlgorithm { client.idTokenSigningAlgorithm = algorithm }
+        if let uri = change.backchannelLogoutURI { client.backchannelLogoutURI = try Self.checkedBackchannel(uri) }
         if let grantTypes = change.grantTypes {
             try Self.check(grantTypes, for: client.type)
             client.grantTypes = grantTypes
@@ -338,6 +346,19 @@ package struct ClientApplications: Sendable {
         return unique
     }
 
+    /// A back-channel logout URI is called by Gatehouse itself, so it must be a web address: https, or http on a
+    /// loopback address for an app on the same machine (never a native app's private-use scheme).
+    private static func checkedBackchannel(_ uri: RedirectURI?) throws(DomainError) -> RedirectURI? {
+        guard let uri else { return nil }
+        guard uri.value.lowercased().hasPrefix("https://") || uri.isLoopback else {
+            throw .invalidInput(
+                field: "backchannel_logout_uri",
+                message: "The backchannel_logout_uri '\(uri.value.prefix(200))' must be https (or http on a loopback "
+                    + "address): Gatehouse calls it itself.")
+        }
+        return uri
+    }
+
     /// Optional free text: trimmed, empty means none, at most 1000 characters (and 4000 bytes).
     private static func text(_ raw: String?, field: String) throws(DomainError) -> String? {
         guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
@@ -390,6 +411,7 @@ package struct ClientApplications: Sendable {
         if before.homepageURL != after.homepageURL { fields.append("homepage_url") }
         if before.redirectURIs != after.redirectURIs { fields.append("redirect_uris") }
         if before.postLogoutRedirectURIs != after.postLogoutRedirectURIs { fields.append("post_logout_redirect_uris") }
+        if before.backchannelLogoutURI != after.backchannelLogoutURI { fields.append("backchannel_logout_uri") }
         if before.idTokenSigningAlgorithm != after.idTokenSigningAlgorithm {
             fields.append("id_token_signed_response_alg")
         }

@@ -81,9 +81,13 @@ package struct SignIn: Sendable {
     /// How stale a session's last use may be before it is written again.
     static let touchInterval: TimeInterval = 60
 
-    /// Ends the session of `cookie`.
-    package func signOut(cookie: String) async throws {
-        try await store.deleteSession(digest: OpaqueToken(cookie).digest)
+    /// Ends the session of `cookie`; returns whose it was, or nil when there was no such session.
+    @discardableResult
+    package func signOut(cookie: String) async throws -> UserID? {
+        let digest = OpaqueToken(cookie).digest
+        guard let session = try await store.session(digest: digest) else { return nil }
+        try await store.deleteSession(digest: digest)
+        return session.userID
     }
 
     /// Records that the signed-in user accepted the privacy notice, as the user themselves.

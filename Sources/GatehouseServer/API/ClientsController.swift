@@ -124,8 +124,8 @@ extension Parameters {
 struct NewClientBody: RequestBody {
     static let fields = [
         "client_id", "name", "description", "logo_url", "homepage_url", "type", "redirect_uris",
-        "post_logout_redirect_uris", "grant_types", "scopes", "require_pkce", "resource_server",
-        "id_token_signed_response_alg",
+        "post_logout_redirect_uris", "backchannel_logout_uri", "grant_types", "scopes", "require_pkce",
+        "resource_server", "id_token_signed_response_alg",
     ]
 
     let clientId: String
@@ -136,6 +136,7 @@ struct NewClientBody: RequestBody {
     let type: String?
     let redirectUris: [String]?
     let postLogoutRedirectUris: [String]?
+    let backchannelLogoutUri: String?
     let grantTypes: [String]?
     let scopes: [String]?
     let requirePkce: Bool?
@@ -149,6 +150,7 @@ struct NewClientBody: RequestBody {
             redirectURIs: try RedirectURI.parseAll(redirectUris ?? []),
             postLogoutRedirectURIs: try RedirectURI.parseAll(
                 postLogoutRedirectUris ?? [], field: "post_logout_redirect_uris"),
+            backchannelLogoutURI: try backchannelLogoutUri.map { try RedirectURI($0, field: "backchannel_logout_uri") },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce ?? true,
             isResourceServer: resourceServer ?? false,
@@ -158,10 +160,11 @@ struct NewClientBody: RequestBody {
 
 struct ClientChangeBody: RequestBody {
     static let fields = [
-        "name", "description", "logo_url", "homepage_url", "redirect_uris", "post_logout_redirect_uris", "grant_types",
-        "scopes", "require_pkce", "resource_server", "id_token_signed_response_alg", "disabled",
+        "name", "description", "logo_url", "homepage_url", "redirect_uris", "post_logout_redirect_uris",
+        "backchannel_logout_uri", "grant_types", "scopes", "require_pkce", "resource_server",
+        "id_token_signed_response_alg", "disabled",
     ]
-    static let nullable: Set = ["description", "logo_url", "homepage_url"]
+    static let nullable: Set = ["description", "logo_url", "homepage_url", "backchannel_logout_uri"]
 
     var name: String?
     var description: String??
@@ -169,6 +172,7 @@ struct ClientChangeBody: RequestBody {
     var homepageUrl: String??
     var redirectUris: [String]?
     var postLogoutRedirectUris: [String]?
+    var backchannelLogoutUri: String??
     var grantTypes: [String]?
     var scopes: [String]?
     var requirePkce: Bool?
@@ -177,8 +181,8 @@ struct ClientChangeBody: RequestBody {
     var disabled: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, logoUrl, homepageUrl, redirectUris, postLogoutRedirectUris, grantTypes, scopes
-        case requirePkce, resourceServer, idTokenSignedResponseAlg, disabled
+        case name, description, logoUrl, homepageUrl, redirectUris, postLogoutRedirectUris, backchannelLogoutUri
+        case grantTypes, scopes, requirePkce, resourceServer, idTokenSignedResponseAlg, disabled
     }
 
     init(from decoder: any Decoder) throws {
@@ -189,6 +193,7 @@ struct ClientChangeBody: RequestBody {
         homepageUrl = try container.decodePatch(String.self, forKey: .homepageUrl)
         redirectUris = try container.decodeUnlessAbsent([String].self, forKey: .redirectUris)
         postLogoutRedirectUris = try container.decodeUnlessAbsent([String].self, forKey: .postLogoutRedirectUris)
+        backchannelLogoutUri = try container.decodePatch(String.self, forKey: .backchannelLogoutUri)
         grantTypes = try container.decodeUnlessAbsent([String].self, forKey: .grantTypes)
         scopes = try container.decodeUnlessAbsent([String].self, forKey: .scopes)
         requirePkce = try container.decodeUnlessAbsent(Bool.self, forKey: .requirePkce)
@@ -203,6 +208,9 @@ struct ClientChangeBody: RequestBody {
             homepageURL: homepageUrl, redirectURIs: try redirectUris.map { try RedirectURI.parseAll($0) },
             postLogoutRedirectURIs: try postLogoutRedirectUris.map {
                 try RedirectURI.parseAll($0, field: "post_logout_redirect_uris")
+            },
+            backchannelLogoutURI: try backchannelLogoutUri.map { raw in
+                try raw.map { try RedirectURI($0, field: "backchannel_logout_uri") }
             },
             grantTypes: try grantTypes.map { Set(try $0.map(GrantType.init(parsing:))) },
             scopes: try scopes.map { Set(try $0.map(Scope.init)) }, requirePKCE: requirePkce,

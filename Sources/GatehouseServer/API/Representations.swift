@@ -166,6 +166,7 @@ struct ClientRepresentation: ResponseEncodable {
     let type: String
     let redirectUris: [String]
     let postLogoutRedirectUris: [String]
+    let backchannelLogoutUri: String?
     let grantTypes: [String]
     let scopes: [String]
     let requirePkce: Bool
@@ -187,6 +188,7 @@ struct ClientRepresentation: ResponseEncodable {
         type = client.type.rawValue
         redirectUris = client.redirectURIs.map(\.value)
         postLogoutRedirectUris = client.postLogoutRedirectURIs.map(\.value)
+        backchannelLogoutUri = client.backchannelLogoutURI?.value
         grantTypes = client.grantTypes.sorted().map(\.rawValue)
         scopes = client.scopes.sorted().map(\.name)
         requirePkce = client.requirePKCE
@@ -200,8 +202,9 @@ struct ClientRepresentation: ResponseEncodable {
     }
 
     enum CodingKeys: CodingKey {
-        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, postLogoutRedirectUris, grantTypes
-        case scopes, requirePkce, resourceServer, idTokenSignedResponseAlg, disabled, previousSecretExpiresAt
+        case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, postLogoutRedirectUris
+        case backchannelLogoutUri, grantTypes, scopes, requirePkce, resourceServer, idTokenSignedResponseAlg, disabled,
+            previousSecretExpiresAt
         case createdBy, createdAt, updatedAt
     }
 
@@ -216,6 +219,7 @@ struct ClientRepresentation: ResponseEncodable {
         try container.encode(type, forKey: .type)
         try container.encode(redirectUris, forKey: .redirectUris)
         try container.encode(postLogoutRedirectUris, forKey: .postLogoutRedirectUris)
+        try container.encode(backchannelLogoutUri, forKey: .backchannelLogoutUri)
         try container.encode(grantTypes, forKey: .grantTypes)
         try container.encode(scopes, forKey: .scopes)
         try container.encode(requirePkce, forKey: .requirePkce)

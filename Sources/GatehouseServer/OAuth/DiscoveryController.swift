@@ -44,6 +44,9 @@ struct ServerMetadata: ResponseEncodable {
     let userinfoEndpoint: String
     /// RP-Initiated Logout 1.0 §2.1.
     let endSessionEndpoint: String
+    /// Back-Channel Logout 1.0 §2.1: logout tokens name the user, never a session (`sid`).
+    let backchannelLogoutSupported = true
+    let backchannelLogoutSessionSupported = false
     let jwksUri: String
     let scopesSupported: [String]
     let responseTypesSupported = ["code"]

@@ -57,7 +57,7 @@ struct LogoutController {
     private func signOut(_ checked: LogoutRequest, request: Request, after method: HTTPRequest.Method) async throws
         -> Response
     {
-        if let cookie = sessions.cookies.session(of: request) { try await sessions.signIn.signOut(cookie: cookie) }
+        try await sessions.signOut(request)
         var response =
             if let redirect = checked.redirect {
                 Response.redirect(to: redirect.location, after: method)

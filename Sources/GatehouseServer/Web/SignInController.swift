@@ -2,16 +2,36 @@ import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// The browser side of signing in: the session cookie and who it belongs to.
 struct WebSessions: Sendable {
     let signIn: SignIn
     let cookies: WebCookies
+    /// Who hears about a sign-out, and the messenger that tells them.
+    let backchannel: BackchannelLogout
+    let notifier: any LogoutNotifier
+    let logger: Logger
 
     /// The signed-in user of the request, or nil.
     func signedIn(_ request: Request) async throws -> SignedInUser? {
         guard let cookie = cookies.session(of: request) else { return nil }
         return try await signIn.signedIn(cookie: cookie)
+    }
+
+    /// Ends the request's session, if it has one, and hands the apps' logout notices (Back-Channel Logout) to
+    /// the notifier without waiting for them. A failure to prepare the notices does not undo the sign-out.
+    func signOut(_ request: Request) async throws {
+        guard let cookie = cookies.session(of: request), let user = try await signIn.signOut(cookie: cookie) else {
+            return
+        }
+        do {
+            notifier.send(try await backchannel.notices(for: user))
+        } catch {
+            logger.warning(
+                "back-channel logout notices not prepared",
+                metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
     }
 
     /// Where to send a browser that must sign in before seeing `returnTo`.
@@ -48,7 +68,7 @@ struct SignInController {
     @Sendable func signOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await WebInput.form(request, context: context)
         try sessions.cookies.checkCSRF(form, of: request)
-        if let cookie = sessions.cookies.session(of: request) { try await sessions.signIn.signOut(cookie: cookie) }
+        try await sessions.signOut(request)
         var response = Response.redirect(to: "/login", after: .post)
         response.setCookie(sessions.cookies.clearedSession())
         return response

@@ -344,6 +344,7 @@ enum PostgresMigrations {
                     CHECK (id_token_signed_response_alg IN ('ES256', 'RS256'))
                 """,
                 "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris text NOT NULL DEFAULT ''",
+                "ALTER TABLE clients ADD COLUMN backchannel_logout_uri text",
             ]),
     ]
 }

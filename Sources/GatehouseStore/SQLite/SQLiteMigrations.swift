@@ -358,6 +358,7 @@ enum SQLiteMigrations {
                     CHECK (id_token_signed_response_alg IN ('ES256', 'RS256'))
                 """,
                 "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT",
             ]),
     ]
 }

@@ -75,6 +75,10 @@ struct ClientPages {
                 redirectURIs: try RedirectURI.parseAll(form.lines("redirect_uris")),
                 postLogoutRedirectURIs: try RedirectURI.parseAll(
                     form.lines("post_logout_redirect_uris"), field: "post_logout_redirect_uris"),
+                backchannelLogoutURI: .some(
+                    try form["backchannel_logout_uri"].flatMap { $0.isEmpty ? nil : $0 }.map {
+                        try RedirectURI($0, field: "backchannel_logout_uri")
+                    }),
                 isResourceServer: form["resource_server"] == "on",
                 idTokenSigningAlgorithm: try form["id_token_signed_response_alg"].map(SigningAlgorithm.init(parsing:)))
             let client = try await clients.change(id, change, by: page.caller)
@@ -141,6 +145,7 @@ struct ClientPages {
             view.homepageURL = form["homepage_url"] ?? ""
             view.redirectUris = form.lines("redirect_uris").joined(separator: "\n")
             view.postLogoutRedirectUris = form.lines("post_logout_redirect_uris").joined(separator: "\n")
+            view.backchannelLogoutURI = form["backchannel_logout_uri"] ?? ""
             view.resourceServer = form["resource_server"] == "on"
             view.idTokenES256 = form["id_token_signed_response_alg"] == SigningAlgorithm.es256.rawValue
         }
@@ -192,6 +197,7 @@ struct ClientView: Encodable {
     var postLogoutRedirectUris: String
     let postLogoutList: [String]
     let hasPostLogoutRedirects: Bool
+    var backchannelLogoutURI: String
     /// How its ID tokens are signed: ES256 when true, RS256 otherwise.
     var idTokenES256: Bool
     let idTokenAlgorithm: String
@@ -215,6 +221,7 @@ struct ClientView: Encodable {
         postLogoutRedirectUris = client.postLogoutRedirectURIs.map(\.value).joined(separator: "\n")
         postLogoutList = client.postLogoutRedirectURIs.map(\.value)
         hasPostLogoutRedirects = !client.postLogoutRedirectURIs.isEmpty
+        backchannelLogoutURI = client.backchannelLogoutURI?.value ?? ""
         idTokenES256 = client.idTokenSigningAlgorithm == .es256
         idTokenAlgorithm = client.idTokenSigningAlgorithm.rawValue
         grantTypes = client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")
