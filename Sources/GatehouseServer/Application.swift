@@ -67,6 +67,8 @@ struct SharedServices: Sendable {
     /// API keys and access tokens through this instance's credential cache: the `/api/v1` hot path.
     let credentials: CachedCredentials
     let signIn: SignIn
+    /// Reads the ID tokens apps send back as `id_token_hint`.
+    let idTokenHints: IDTokenHints
     /// Tells apps their users signed out (Back-Channel Logout), in the background.
     let logoutNotices: BackchannelLogoutSender
 
@@ -90,6 +92,7 @@ struct SharedServices: Sendable {
         signIn = SignIn(
             store: store, passwords: dependencies.passwords, clock: clock, settings: configuration.oauth,
             throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
+        idTokenHints = IDTokenHints(keys: signingKeys, issuer: configuration.oauth.issuer)
         logoutNotices = BackchannelLogoutSender(retryDelays: dependencies.backchannelRetryDelays, logger: logger)
     }
 }
@@ -230,12 +233,13 @@ func addPageRoutes(
         .add(middleware: PageErrorMiddleware(pages: pages))
         .add(middleware: RedirectInsteadMiddleware())
     AuthorizeController(
-        authorization: Authorization(store: store, clock: clock, settings: configuration.oauth),
+        authorization: Authorization(
+            store: store, clock: clock, settings: configuration.oauth, hints: services.idTokenHints),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
     LogoutController(
-        logout: Logout(clients: store, keys: services.signingKeys, issuer: configuration.oauth.issuer),
+        logout: Logout(clients: store, hints: services.idTokenHints),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
 

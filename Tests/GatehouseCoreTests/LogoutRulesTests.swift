@@ -63,7 +63,7 @@ struct LogoutRulesTests {
         try await SigningKeys(store: stores, secret: secret, clock: SystemClock()).prepare()
         let ring = SigningKeyRing(store: stores, secret: secret, clock: SystemClock(), tokenLifetime: 900)
         return Setting(
-            logout: Logout(clients: stores, keys: ring, issuer: Self.issuer), ring: ring,
+            logout: Logout(clients: stores, hints: IDTokenHints(keys: ring, issuer: Self.issuer)), ring: ring,
             user: try Fixture.user("ann@acme.test", in: workspace), stores: stores)
     }
 

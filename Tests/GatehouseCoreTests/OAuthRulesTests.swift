@@ -46,6 +46,27 @@ struct OAuthRulesTests {
         }
     }
 
+    @Test func theOpenIDScopesGatehouseHoldsNothingForFallOutOfAnOpenIDRequestOnly() throws {
+        let workspace = try Fixture.workspace()
+        var (client, _) = try Fixture.client("acme-spa", in: workspace, scopes: [.openid, .profile])
+        let scopes = GrantableScopes(rights: RoleRights(custom: []))
+        #expect(
+            try scopes.forUser(
+                requested: [.openid, .profile, .address, .phone, .offlineAccess], client: client, role: .user)
+                == [.openid, .profile])
+        #expect(throws: OAuthFailure.invalidScope("The scope 'address' does not exist.")) {
+            try scopes.forUser(requested: [.profile, .address], client: client, role: .user)
+        }
+        // A workspace's own scope of that name means that scope.
+        let phone = ScopeDefinition(
+            workspaceID: workspace.id, scope: .phone, description: "Phone book", roles: [.user],
+            createdAt: Fixture.epoch)
+        client.scopes.insert(.phone)
+        let own = GrantableScopes(rights: RoleRights(custom: [phone]))
+        #expect(
+            try own.forUser(requested: [.openid, .phone, .address], client: client, role: .user) == [.openid, .phone])
+    }
+
     @Test func aClientAloneGetsNoPersonalScopes() throws {
         let workspace = try Fixture.workspace()
         let (client, _) = try Fixture.client("acme-web", in: workspace, scopes: [.openid, .profile, .clientsRead])

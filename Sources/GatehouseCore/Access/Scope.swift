@@ -34,6 +34,10 @@ package struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
     package static let apiKeysRead = Scope(builtIn: "api_keys:read")
     package static let apiKeysWrite = Scope(builtIn: "api_keys:write")
     package static let auditRead = Scope(builtIn: "audit:read")
+    /// Standard OpenID Connect scopes that Gatehouse does not grant (`BuiltInScopes.unheldOpenIDScopes`).
+    package static let address = Scope(builtIn: "address")
+    package static let phone = Scope(builtIn: "phone")
+    package static let offlineAccess = Scope(builtIn: "offline_access")
 }
 
 /// The scopes Gatehouse itself defines, and which roles hold each.
@@ -55,6 +59,13 @@ package enum BuiltInScopes {
 
     /// The scopes about the signed-in person themselves, which every role holds.
     package static let personal: Set<Scope> = [.openid, .profile, .email]
+
+    /// Standard OpenID Connect scopes Gatehouse holds nothing for: `address` and `phone` (Core §5.4; a user has
+    /// neither), and `offline_access` (§11; refresh tokens come from a client's `refresh_token` grant type
+    /// instead). Discovery does not offer them, and an OpenID Connect request that asks for them gets the rest,
+    /// as Core §3.1.2.1 says scope values not understood are ignored. A workspace may still define its own
+    /// scope by one of these names, which then means that.
+    package static let unheldOpenIDScopes: Set<Scope> = [.address, .phone, .offlineAccess]
 
     /// The scopes that manage Gatehouse itself; a new client does not get them unless asked for.
     package static let administrative: Set<Scope> = Set(holders.keys).subtracting(personal)

@@ -38,11 +38,13 @@ package struct Authorization: Sendable {
     let store: any AuthorizationStore
     let clock: any WallClock
     let settings: OAuthSettings
+    let hints: IDTokenHints
 
-    package init(store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings) {
+    package init(store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings, hints: IDTokenHints) {
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.hints = hints
     }
 
     /// Checks the request's parameters; throws `AuthorizationRefusal`.
@@ -54,6 +56,18 @@ package struct Authorization: Sendable {
     /// scope, the code is issued at once.
     package func next(_ request: AuthorizationRequest, signedIn: SignedInUser?) async throws -> AuthorizationStep {
         let interactive = !request.prompts.contains("none")
+        var signedIn = signedIn
+        if let hint = request.parameters["id_token_hint"], !hint.isEmpty {
+            let claims: IDTokenClaims
+            do {
+                claims = try await hints.claims(of: hint)
+            } catch let invalid as InvalidIDTokenHint {
+                return refusal(.invalidRequest, invalid.reason, request)
+            }
+            // The app asks for the user its ID token names; someone else signed in here does not answer for them
+            // (Core §3.1.2.1): they sign in again, or, with prompt=none, the answer is login_required.
+            if let current = signedIn, "\(current.user.id)" != claims.sub { signedIn = nil }
+        }
         guard let signedIn, !needsFreshSignIn(request, signedIn) else {
             return interactive ? .signIn : refusal(.loginRequired, "The user is not signed in.", request)
         }

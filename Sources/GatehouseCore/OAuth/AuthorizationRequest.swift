@@ -29,6 +29,8 @@ package struct AuthorizationRequest: Equatable, Sendable {
         let remaining = prompts.subtracting(["login", "select_account"])
         parameters["prompt"] = remaining.isEmpty ? nil : remaining.sorted().joined(separator: " ")
         parameters["max_age"] = nil
+        // Whoever signed in has now answered who the request is for.
+        parameters["id_token_hint"] = nil
         return parameters
     }
 }

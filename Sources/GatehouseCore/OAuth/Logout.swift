@@ -33,13 +33,11 @@ package struct LogoutRefusal: Error, Equatable, Sendable {
 /// Checks RP-Initiated Logout requests. Ending the session itself is `SignIn.signOut`.
 package struct Logout: Sendable {
     let clients: any ClientStore
-    let keys: SigningKeyRing
-    let issuer: String
+    let hints: IDTokenHints
 
-    package init(clients: any ClientStore, keys: SigningKeyRing, issuer: String) {
+    package init(clients: any ClientStore, hints: IDTokenHints) {
         self.clients = clients
-        self.keys = keys
-        self.issuer = issuer
+        self.hints = hints
     }
 
     /// Checks `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`; other parameters
@@ -48,7 +46,12 @@ package struct Logout: Sendable {
         var audience: String?
         var hintedUser: String?
         if let hint = parameters["id_token_hint"], !hint.isEmpty {
-            let claims = try await verifiedHint(hint)
+            let claims: IDTokenClaims
+            do {
+                claims = try await hints.claims(of: hint)
+            } catch let invalid as InvalidIDTokenHint {
+                throw LogoutRefusal(invalid.reason)
+            }
             audience = claims.aud
             hintedUser = claims.sub
         }
@@ -80,20 +83,5 @@ package struct Logout: Sendable {
             redirect = AuthorizationRedirect(registered.value, [("state", parameters["state"])])
         }
         return LogoutRequest(client: client, hintedUser: hintedUser, redirect: redirect, parameters: parameters)
-    }
-
-    /// The claims of an ID token this server issued, whatever its expiry: an app signs its user out with the
-    /// last ID token it holds, which has often expired (§2).
-    private func verifiedHint(_ hint: String) async throws -> IDTokenClaims {
-        let claims: IDTokenClaims
-        do {
-            claims = try await keys.verify(hint, as: IDTokenClaims.self, type: "jwt", algorithms: [.rs256, .es256])
-        } catch is TokenRejected {
-            throw LogoutRefusal("The id_token_hint is not an ID token Gatehouse issued, or its key has been retired.")
-        }
-        guard claims.iss == issuer else {
-            throw LogoutRefusal("The id_token_hint was issued by another server.")
-        }
-        return claims
     }
 }

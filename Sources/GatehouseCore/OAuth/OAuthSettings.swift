@@ -66,11 +66,17 @@ package struct GrantableScopes: Sendable {
     }
 
     /// What a token for `role` may carry: the requested scopes (the client's when none are named) that the
-    /// client may receive and the role holds. A scope the workspace does not define is refused; one the client
-    /// or the role lacks just falls out. Nothing left is refused too.
+    /// client may receive and the role holds. A scope the workspace does not define is refused, except the
+    /// standard OpenID Connect scopes Gatehouse holds nothing for, which an `openid` request may ask for and
+    /// not get (`BuiltInScopes.unheldOpenIDScopes`); one the client or the role lacks just falls out. Nothing
+    /// left is refused too.
     package func forUser(requested: Set<Scope>?, client: ClientApplication, role: Role) throws(OAuthFailure)
         -> Set<Scope>
     {
+        var requested = requested
+        if let asked = requested, asked.contains(.openid) {
+            requested = asked.filter { rights.isDefined($0) || !BuiltInScopes.unheldOpenIDScopes.contains($0) }
+        }
         let asked = try defined(requested ?? client.scopes)
         let granted = asked.intersection(client.scopes).intersection(rights.scopes(of: role))
         guard !granted.isEmpty else {

@@ -62,6 +62,9 @@ struct ServerMetadata: ResponseEncodable {
     let idTokenSigningAlgValuesSupported = [SigningAlgorithm.rs256, .es256].map(\.rawValue)
     let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email"]
     let promptValuesSupported = ["none", "login", "consent", "select_account"]
+    /// The `claims` request parameter (Core §5.5) is accepted and ignored: ID tokens and userinfo carry what
+    /// the scopes grant.
+    let claimsParameterSupported = false
     let requestParameterSupported = false
     let requestUriParameterSupported = false
 
