@@ -277,6 +277,9 @@ def main():
         check(f"{method}: the code comes back", kind == "callback" and query(page4).get("state") == state4)
         token4 = confidential.fetch_token(token_endpoint, authorization_response=page4, code_verifier=verifier4)
         check(f"... and authlib exchanges it", "access_token" in token4 and "refresh_token" in token4, token4)
+    es256 = jwt.decode(token4["id_token"], jwks, algorithms=["ES256"])
+    check("a client registered for ES256 ID tokens gets them, and joserfc verifies them against the JWKS",
+          es256.header.get("alg") == "ES256" and es256.claims.get("aud") == args.confidential_client, es256.header)
     wrong_secret = requests.post(token_endpoint, data={"grant_type": "client_credentials"},
                                  auth=(args.confidential_client, "wrong"))
     check("a wrong secret is 401 invalid_client with a Basic challenge", wrong_secret.status_code == 401 and
