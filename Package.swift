@@ -109,7 +109,12 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseStoreTests",
-            dependencies: ["GatehouseCore", "GatehouseStore", "GatehouseTestSupport"],
+            dependencies: [
+                "GatehouseCore", "GatehouseStore", "GatehouseTestSupport",
+                // To write rows as an older version did, beside the stores' own statements.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,8 +1,11 @@
 import Foundation
+import GRDB
 import GatehouseCore
-import GatehouseStore
 import GatehouseTestSupport
+import PostgresNIO
 import Testing
+
+@testable import GatehouseStore
 
 /// Client applications and their service keys, on every backend.
 @Suite("Client store conformance")
@@ -25,6 +28,11 @@ struct ClientStoreConformanceTests {
         client.createdBy = UserID()
         client.secret?.previous = ClientSecret.generate().digest
         client.secret?.previousExpiresAt = Fixture.epoch.addingTimeInterval(600)
+        client.postLogoutRedirectURIs = [
+            try RedirectURI("https://sync.example.com/bye"), try RedirectURI("com.example.sync:/bye"),
+        ]
+        client.backchannelLogoutURI = try RedirectURI("https://sync.example.com/backchannel")
+        client.idTokenSigningAlgorithm = .es256
         return client
     }
 
@@ -140,6 +148,43 @@ struct ClientStoreConformanceTests {
             } while cursor != nil
             #expect(seen == ids.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
             #expect(try await store.clients(in: globex.id, after: nil, limit: 10).map(\.id.value) == ["aaa-foreign"])
+        }
+    }
+
+    /// Rows written before migration 10, which knew nothing of ID-token algorithms or logout: the clients keep
+    /// the ES256 ID tokens their apps verify, with no logout URIs, and the signing keys are ES256.
+    @Test(arguments: Backend.all) func rowsFromBeforeRS256ReadBackAsES256(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let (workspace, _) = try await AccessStoreConformanceTests.seeded(store)
+            let client = """
+                INSERT INTO clients (client_id, workspace_id, name, type, redirect_uris, grant_types, scopes,
+                    is_disabled, created_at, updated_at)
+                """
+            let key = "INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at)"
+            let workspaceID = workspace.id.rawValue.lowercasedText
+            switch store {
+            case let sqlite as SQLiteStore:
+                try await sqlite.write { db in
+                    try db.execute(
+                        sql: client
+                            + " VALUES ('legacy-app', ?, 'Legacy', 'public', '', 'authorization_code', 'openid', 0, 0, 0)",
+                        arguments: [workspaceID])
+                    try db.execute(sql: key + " VALUES ('old-kid', 'x', 'y', 0)")
+                }
+            case let postgres as PostgresStore:
+                _ = try await postgres.rows(
+                    PostgresQuery(
+                        unsafeSQL: client
+                            + " VALUES ('legacy-app', '\(workspaceID)', 'Legacy', 'public', '', 'authorization_code', "
+                            + "'openid', false, now(), now())"))
+                _ = try await postgres.rows(PostgresQuery(unsafeSQL: key + " VALUES ('old-kid', 'x', 'y', now())"))
+            default:
+                Issue.record("a backend this test does not know: \(type(of: store))")
+            }
+            let legacy = try #require(try await store.client(id: try ClientID("legacy-app")))
+            #expect(legacy.idTokenSigningAlgorithm == .es256)
+            #expect(legacy.postLogoutRedirectURIs.isEmpty && legacy.backchannelLogoutURI == nil)
+            #expect(try await store.signingKeys().first { $0.kid == "old-kid" }?.algorithm == .es256)
         }
     }
 }
