@@ -241,6 +241,7 @@ package struct SigningKeys: Sendable {
         try await rotate(missing)
     }
 
+    @discardableResult
     private func rotate(_ algorithms: [SigningAlgorithm]) async throws -> [StoredSigningKey] {
         var added: [StoredSigningKey] = []
         for algorithm in algorithms {
