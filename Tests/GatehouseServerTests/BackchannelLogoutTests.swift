@@ -76,9 +76,7 @@ struct BackchannelLogoutTests {
                 let discovery = try await world.api.call(.get, "/.well-known/openid-configuration", key: nil)
                 #expect(discovery.json["backchannel_logout_supported"] as? Bool == true)
                 #expect(discovery.json["backchannel_logout_session_supported"] as? Bool == false)
-                let browser = try await world.signedIn()
-                let idToken = try #require(
-                    try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+                let (browser, idToken) = try await world.signedInWithIDToken()
                 let out = try await browser.get("/oauth/logout", [("id_token_hint", idToken)])
                 #expect(out.status == .ok)
                 let token = try #require(try await receiver.logoutTokens(count: 1).first)
@@ -147,9 +145,7 @@ struct BackchannelLogoutTests {
         try await OAuthWorld.run { world in
             // Nothing listens on the discard port; every attempt fails, in the background.
             try await Self.register("http://127.0.0.1:9/backchannel", in: world)
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             let started = ContinuousClock.now
             let out = try await browser.get("/oauth/logout", [("id_token_hint", idToken)])
             #expect(out.status == .ok)

@@ -30,9 +30,7 @@ struct LogoutTests {
     @Test func anIDTokenHintForTheSignedInUserSignsOutAtOnceAndGoesBackWithState() async throws {
         try await OAuthWorld.run { world in
             try await Self.registerPostLogoutRedirect(world)
-            let browser = try await world.signedIn()
-            let code = try await world.code(browser: browser)
-            let idToken = try #require(try await world.exchange(code).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             let answer = try await browser.get(
                 "/oauth/logout",
                 [("id_token_hint", idToken), ("post_logout_redirect_uri", Self.signedOut), ("state", "bye & co")])
@@ -48,9 +46,7 @@ struct LogoutTests {
     @Test func anExpiredHintStillNamesTheUserAndTheClient() async throws {
         try await OAuthWorld.run { world in
             try await Self.registerPostLogoutRedirect(world)
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             // Past the ID token's 15 minutes, within the browser session's idle timeout.
             world.api.clock.advance(by: 16 * 60)
             _ = try await browser.get("/account")
@@ -112,9 +108,7 @@ struct LogoutTests {
 
     @Test func withNoRedirectTheBrowserIsToldItIsSignedOut() async throws {
         try await OAuthWorld.run { world in
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             let answer = try await browser.get("/oauth/logout", [("id_token_hint", idToken)])
             #expect(answer.status == .ok)
             #expect(answer.text.contains("You are signed out"))
@@ -128,9 +122,7 @@ struct LogoutTests {
     @Test func aRedirectThatIsNotRegisteredExactlyIsNeverFollowed() async throws {
         try await OAuthWorld.run { world in
             try await Self.registerPostLogoutRedirect(world)
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             for uri in [
                 Self.signedOut + "/", Self.signedOut + "?x=1", "https://evil.example.com/", OAuthWorld.redirect,
             ] {
@@ -177,9 +169,7 @@ struct LogoutTests {
     @Test func anAppMayPostTheRequest() async throws {
         try await OAuthWorld.run { world in
             try await Self.registerPostLogoutRedirect(world)
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             let answer = try await browser.post(
                 "/oauth/logout", [("id_token_hint", idToken), ("post_logout_redirect_uri", Self.signedOut)])
             #expect(answer.status == .seeOther)

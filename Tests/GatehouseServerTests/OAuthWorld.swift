@@ -112,6 +112,14 @@ struct OAuthWorld: Sendable {
         return try await api.form("/oauth/token", form)
     }
 
+    /// A browser signed in as ann, and the ID token `acme-spa` got for her in it: what an app holds before it
+    /// signs her out, or sends back as `id_token_hint`.
+    func signedInWithIDToken() async throws -> (Browser, String) {
+        let browser = try await signedIn()
+        let idToken = try #require(try await exchange(try await code(browser: browser)).string("id_token"))
+        return (browser, idToken)
+    }
+
     /// Tokens for ann through `acme-spa`, with `scope`.
     func tokens(scope: String = "openid profile") async throws -> APIResponse {
         let answer = try await exchange(try await code(OAuthWorld.authorizeQuery(scope: scope)))

@@ -19,9 +19,7 @@ struct OpenIDBasicTests {
 
     @Test func promptNoneWithAnIDTokenHintAnswersForTheUserItNames() async throws {
         try await OAuthWorld.run { world in
-            let browser = try await world.signedIn()
-            let idToken = try #require(
-                try await world.exchange(try await world.code(browser: browser)).string("id_token"))
+            let (browser, idToken) = try await world.signedInWithIDToken()
             // oidcc-id-token-hint: the same user, still signed in, gets a code without a page.
             let same = try await browser.get(
                 "/oauth/authorize", OAuthWorld.authorizeQuery(extra: [("prompt", "none"), ("id_token_hint", idToken)]))
