@@ -25,7 +25,8 @@ package struct ServerConfiguration: Sendable {
     package init(
         host: String = defaultHost, port: Int = defaultPort, issuer: URL? = nil,
         templatesDirectory: String = "Templates", keys: APIKeySettings? = nil,
-        accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = [], introspectionsPerMinute: Int? = nil
+        accessTokenLifetime: TimeInterval = 900, trustedProxies: [String] = [], introspectionsPerMinute: Int? = nil,
+        accessTokenAlgorithm: SigningAlgorithm = .es256
     ) throws(DomainError) {
         guard (0...65535).contains(port) else {
             throw .invalidInput(field: "port", message: "The port \(port) is not between 0 and 65535.")
@@ -40,6 +41,7 @@ package struct ServerConfiguration: Sendable {
         self.templatesDirectory = templatesDirectory
         if let keys { self.keys = keys } else { self.keys = try APIKeySettings() }
         self.oauth = try OAuthSettings(issuer: self.issuer.absoluteString, accessTokenLifetime: accessTokenLifetime)
+        self.oauth.accessTokenAlgorithm = accessTokenAlgorithm
         if let introspectionsPerMinute {
             guard OAuthSettings.introspectionLimits.contains(introspectionsPerMinute) else {
                 throw .invalidInput(

@@ -36,6 +36,11 @@ struct Serve: AsyncParsableCommand {
     var accessTokenLifetime: Int?
 
     @Option(
+        name: .customLong("access-token-alg"),
+        help: "How access tokens are signed: ES256 or RS256 (env GATEHOUSE_ACCESS_TOKEN_ALG; default ES256).")
+    var accessTokenAlgorithm: String?
+
+    @Option(
         help: "Introspection requests a minute for each client (env GATEHOUSE_INTROSPECTION_RATE_LIMIT; default 60000)."
     )
     var introspectionRateLimit: Int?
@@ -95,7 +100,17 @@ struct Serve: AsyncParsableCommand {
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
             keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
             accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies(),
-            introspectionsPerMinute: try introspectionLimit())
+            introspectionsPerMinute: try introspectionLimit(),
+            accessTokenAlgorithm: try (accessTokenAlgorithm ?? Environment.value("GATEHOUSE_ACCESS_TOKEN_ALG")).map {
+                text throws(DomainError) in
+                do {
+                    return try SigningAlgorithm(parsing: text)
+                } catch {
+                    throw .invalidInput(
+                        field: "access_token_alg",
+                        message: "'\(text.prefix(40))' is not a signing algorithm; use ES256 or RS256.")
+                }
+            } ?? .es256)
     }
 
     private func introspectionLimit() throws -> Int? {

@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import HummingbirdTesting
@@ -118,6 +119,44 @@ struct DiscoveryTests {
             #expect(refused.string("error") == "bad_request")
             #expect(refused.string("message")?.contains("RS256 or ES256") == true)
         }
+    }
+
+    @Test func anOperatorMaySignAccessTokensWithRS256AndTokensOfBothAlgorithmsWork() async throws {
+        // The same store under two configurations, one after the other, as an operator changing the setting.
+        try await OAuthWorld.run(configure: { $0.oauth.accessTokenAlgorithm = .rs256 }) { world in
+            let machine = try await world.api.form(
+                "/oauth/token", [("grant_type", "client_credentials"), ("scope", "clients:read")],
+                basic: ("acme-web", world.secret))
+            let rs256 = try #require(machine.string("access_token"))
+            let headerData = try #require(Data(base64URLEncoded: String(rs256.split(separator: ".")[0])))
+            let header = try #require(try JSONSerialization.jsonObject(with: headerData) as? [String: Any])
+            #expect(header["alg"] as? String == "RS256" && header["typ"] as? String == "at+jwt")
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: rs256).status == .ok)
+            #expect(try await world.isActive(rs256))
+            // A user's token too, and an ES256 one (as issued before the change) keeps working beside it.
+            let user = try #require(try await world.tokens().string("access_token"))
+            #expect(try Self.part(user, 0)["alg"] as? String == "RS256")
+            #expect(try await world.api.call(.get, "/api/v1/me", key: user).status == .ok)
+            let ring = SigningKeyRing(
+                store: world.api.store, secret: sharedSigningKeySecret, clock: world.api.clock, tokenLifetime: 900)
+            var claims = try Self.accessClaims(of: rs256)
+            claims.jti = UUID().uuidString.lowercased()
+            let es256 = try await ring.sign(claims, type: "at+jwt", algorithm: .es256)
+            #expect(try Self.part(es256, 0)["alg"] as? String == "ES256")
+            #expect(try await world.api.call(.get, "/api/v1/clients", key: es256).status == .ok)
+            _ = try await world.api.form("/oauth/revoke", [("token", rs256)], basic: ("acme-web", world.secret))
+            #expect(try await world.isActive(rs256) == false)
+        }
+    }
+
+    static func part(_ token: String, _ index: Int) throws -> [String: Any] {
+        let data = try #require(Data(base64URLEncoded: String(token.split(separator: ".")[index])))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func accessClaims(of token: String) throws -> AccessTokenClaims {
+        let data = try #require(Data(base64URLEncoded: String(token.split(separator: ".")[1])))
+        return try JSONDecoder().decode(AccessTokenClaims.self, from: data)
     }
 
     @Test func aRotatedKeyStaysPublishedUntilItsTokensHaveExpired() async throws {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import HummingbirdTesting
@@ -26,9 +27,11 @@ struct OAuthWorld: Sendable {
     /// server).
     static func run(
         framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
-        try await withAPI(framework: framework, trustedProxies: trustedProxies, keys: keys) { api in
+        try await withAPI(framework: framework, trustedProxies: trustedProxies, keys: keys, configure: configure) {
+            api in
             let (workspace, owner) = try await api.workspace()
             var ann = try Fixture.user("ann@acme.test", in: workspace)
             ann.privacyNoticeAcceptedAt = Fixture.epoch

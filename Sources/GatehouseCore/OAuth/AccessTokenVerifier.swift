@@ -38,7 +38,8 @@ package struct AccessTokenVerifier: CredentialVerifier {
     package func check(_ token: String) async throws -> (claims: AccessTokenClaims, principal: Principal) {
         let claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(token, as: AccessTokenClaims.self, type: "at+jwt")
+            claims = try await keys.verify(
+                token, as: AccessTokenClaims.self, type: "at+jwt", algorithms: Set(SigningAlgorithm.allCases))
         } catch is TokenRejected {
             throw CredentialRefusal.invalid
         }

@@ -17,6 +17,10 @@ package struct OAuthSettings: Sendable {
     /// How many introspection requests one client may make a minute: 60,000 (1,000 a second) by default, so a
     /// busy resource server is served while no one client can take the whole server.
     package var introspectionsPerMinute: Int = 60_000
+    /// How access tokens are signed: ES256, the fastest to sign and verify, unless the operator sets RS256 for
+    /// resource servers whose JWT library takes nothing else. Tokens of either algorithm are accepted, so
+    /// changing it strands no token.
+    package var accessTokenAlgorithm: SigningAlgorithm = .es256
 
     /// The introspection limits an operator may set.
     package static let introspectionLimits: ClosedRange<Int> = 1...10_000_000

@@ -19,7 +19,9 @@ package struct Revocation: Sendable {
         let now = clock.now()
         if AccessTokenVerifier.looksLikeJWT(token) {
             // Only the signature decides whether it is ours; an expired one ends by itself, with nothing to record.
-            guard let claims = try? await keys.verify(token, as: AccessTokenClaims.self, type: "at+jwt"),
+            guard
+                let claims = try? await keys.verify(
+                    token, as: AccessTokenClaims.self, type: "at+jwt", algorithms: Set(SigningAlgorithm.allCases)),
                 claims.clientID == client.id.value
             else { return }
             let expiresAt = Date(timeIntervalSince1970: TimeInterval(claims.exp))

@@ -48,7 +48,7 @@ package struct TokenIssuer: Sendable {
             authTime: subject.authTime?.secondsSince1970,
             grantType: subject.user == nil ? GrantType.clientCredentials.rawValue : nil,
             grantID: subject.user == nil ? nil : grant.id.description)
-        let accessToken = try await keys.sign(claims, type: "at+jwt")
+        let accessToken = try await keys.sign(claims, type: "at+jwt", algorithm: settings.accessTokenAlgorithm)
         var idToken: String?
         if let user = subject.user, scopes.contains(.openid) {
             let identity = IDTokenClaims(
