@@ -326,6 +326,26 @@ def run(admin, base, args, redirect_uri):
               described.json().get("active") is True and described.json().get("token_type") == "api_key",
               described.text)
 
+        print("-- the app signs her out of Gatehouse (RP-Initiated Logout), and she is asked first")
+        signed_out = redirect_uri.replace("/callback", "/signed-out")
+        admin.open("/admin/clients/reports-dashboard")
+        admin.type("post_logout_redirect_uris", signed_out)
+        admin.press("Save")
+        check("the admin registers where the app may send people after signing out",
+              signed_out in admin.text(), admin.text()[:300])
+        user.driver.set_window_size(390, 844)
+        user.open("/oauth/logout?" + urlencode({"client_id": "reports-dashboard", "state": "bye",
+                                                "post_logout_redirect_uri": signed_out}))
+        check("without an ID token hint she is asked whether to sign out",
+              user.heading() == "Sign out of Gatehouse?" and "Reports Dashboard" in user.text(), user.heading())
+        check("... on a page that fits a phone's width", user.fits_width())
+        user.shot("logout-phone")
+        user.driver.set_window_size(1200, 900)
+        user.press("Stay signed in")
+        check("staying signed in goes back to the app, with its state",
+              user.driver.current_url == signed_out + "?state=bye" and user.heading() == "Back at the app",
+              user.driver.current_url)
+
         print("-- a plain user is refused the admin pages")
         user.open("/account")
         check("her navigation offers only her account", user.nav() == ["My account"], user.nav())
