@@ -11,6 +11,8 @@ enum StoreStep {
     case updateUser(User)
     /// The user's web sessions end, and every grant they hold is revoked with its codes in flight.
     case endSessionsAndGrants(UserID, at: Date)
+    /// The user's web sessions end, but the one with this cookie digest.
+    case endSessions(UserID, except: SecretDigest?)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)
@@ -33,6 +35,7 @@ extension AuditedChange {
         case .insertUser(let user): [.insertUser(user)]
         case .updateUser(let user): [.updateUser(user)]
         case .deactivateUser(let user): [.updateUser(user), .endSessionsAndGrants(user.id, at: time)]
+        case .changePassword(let user, let kept): [.updateUser(user), .endSessions(user.id, except: kept)]
         case .insertKey(let key): [.insertKey(key)]
         case .updateKey(let key): [.updateKey(key)]
         case .insertScope(let definition): [.insertScope(definition)]

@@ -75,8 +75,10 @@ struct WorkspacesCommand: AsyncParsableCommand {
 
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Create, list, deactivate and activate users.",
-        subcommands: [Create.self, List.self, Deactivate.self, Activate.self, AcceptPrivacyNotice.self])
+        commandName: "users", abstract: "Create, list, deactivate and activate users, and set their passwords.",
+        subcommands: [
+            Create.self, List.self, Deactivate.self, Activate.self, AcceptPrivacyNotice.self, SetPassword.self,
+        ])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user to a workspace.")
@@ -166,6 +168,32 @@ struct UsersCommand: AsyncParsableCommand {
                     return try await administration(store).acceptPrivacyNotice(target.id, by: .commandLine)
                 }
                 print("\(user.email) has accepted the privacy notice; their credentials work.")
+            }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Set a user's password, read from standard input; every session of theirs ends.")
+        @Option(help: "The user's email.") var email: String
+        @Flag(help: "Read the password from standard input (required: a password never goes on the command line).")
+        var passwordStdin = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                guard passwordStdin else {
+                    throw DomainError.invalidInput(
+                        field: "password", message: "Give --password-stdin and the password on standard input.")
+                }
+                let email = try EmailAddress(email)
+                let password = try passwordFromStandardInput()
+                let user = try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    return try await administration(store).setPassword(target.id, to: password, by: .commandLine)
+                }
+                print("Set the password of \(user.email); their sessions have ended.")
             }
         }
     }

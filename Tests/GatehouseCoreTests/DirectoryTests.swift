@@ -105,6 +105,19 @@ struct DirectoryTests {
                 rateLimitPerMinute: 0), address: nil)
     }
 
+    @Test func onlyTheOperatorSetsAnotherPersonsPassword() async throws {
+        let acme = try await acme()
+        let owner = try #require(await store.user(email: try EmailAddress("owner@acme.test")))
+        let admin = try caller(.superAdmin, BuiltInScopes.scopes(of: .superAdmin), in: acme)
+        await #expect(throws: DomainError.self) {
+            try await users.setPassword(owner.id, to: try Password("chosen by an admin"), by: admin)
+        }
+        let set = try await users.setPassword(owner.id, to: try Password("chosen by the operator"), by: .commandLine)
+        let hash = try #require(set.passwordHash)
+        #expect(await Fixture.fastPasswords.verify("chosen by the operator", against: hash))
+        #expect(await store.auditEvents(in: acme.id, matching: AuditQuery(action: "user.password_set")).count == 1)
+    }
+
     @Test func aRoleIsGivenOnlyByWhoHoldsEveryRightOfIt() async throws {
         let acme = try await acme()
         let hr = try caller(.hrAdmin, BuiltInScopes.scopes(of: .hrAdmin), in: acme)

@@ -255,6 +255,45 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func aPasswordChangeEndsEverySessionButTheOneKeptAndNoGrant(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let cookies = (0..<3).map { _ in OpaqueToken.generate() }
+            for cookie in cookies {
+                try await store.insert(
+                    WebSession(
+                        digest: cookie.digest, userID: seed.user.id, workspaceID: seed.workspace.id,
+                        authTime: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(3600)))
+            }
+            let issued = Self.tokens(seed, grant: GrantID(), new: true)
+            try await store.store(issued)
+            var user = seed.user
+            user.passwordHash = await Fixture.fastPasswords.hash(try Password("a brand new passphrase"))
+            user.updatedAt = Fixture.epoch.addingTimeInterval(60)
+            let event = AuditEvent(
+                workspaceID: seed.workspace.id, actor: AuditActor(user: user.id, credential: "web_session"),
+                action: "user.password_changed", targetKind: "user", targetID: "\(user.id)", address: nil,
+                occurredAt: Fixture.epoch)
+            try await store.apply(.changePassword(user, keepingSession: cookies[0].digest), recording: event)
+            #expect(try await store.user(id: user.id) == user)
+            #expect(try await store.session(digest: cookies[0].digest) != nil, "the browser that changed it")
+            #expect(try await store.session(digest: cookies[1].digest) == nil)
+            #expect(try await store.session(digest: cookies[2].digest) == nil)
+            // The apps the user allowed keep their tokens: a password change is not a withdrawal.
+            #expect(try await store.grant(id: try #require(issued.newGrant).id)?.revokedAt == nil)
+            #expect(
+                try await store.auditEvents(
+                    in: seed.workspace.id, matching: AuditQuery(action: "user.password_changed")
+                )
+                .count == 1)
+            // Set by the operator: no session is kept.
+            try await store.apply(.changePassword(user, keepingSession: nil), recording: event)
+            #expect(try await store.session(digest: cookies[0].digest) == nil)
+        }
+    }
+
     @Test(arguments: Backend.all) func deletingAClientDeletesItsCodesTokensGrantsAndConsents(_ backend: Backend)
         async throws
     {

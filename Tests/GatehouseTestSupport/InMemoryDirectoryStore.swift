@@ -73,7 +73,7 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
         switch change {
         case .insertWorkspace(let workspace, let firstUser): try insert(workspace, firstUser: firstUser)
         case .insertUser(let user): try insert(user)
-        case .updateUser(let user), .deactivateUser(let user): try update(user)
+        case .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _): try update(user)
         case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient: throw Unsupported()
         }
         append(event)

@@ -37,12 +37,14 @@ package struct UserAdministration: Sendable {
     let clock: any WallClock
     let directory: Directory
     let trail: AuditTrail
+    let passwords: any PasswordHasher
 
     package init(
         store: any DirectoryStore & AuditStore & ScopeStore, clock: any WallClock, passwords: any PasswordHasher
     ) {
         self.store = store
         self.clock = clock
+        self.passwords = passwords
         self.directory = Directory(store: store, clock: clock, passwords: passwords)
         self.trail = AuditTrail(store: store, clock: clock)
     }
@@ -163,6 +165,19 @@ package struct UserAdministration: Sendable {
             changed.append("active")
         }
         return changed
+    }
+
+    /// Sets the user's password, and ends every session of theirs. Only the operator at the command line does
+    /// this for someone else: in the API and the pages nobody learns or chooses another person's password.
+    package func setPassword(_ id: UserID, to password: Password, by caller: Caller) async throws -> User {
+        guard caller.principal == nil else {
+            throw DomainError.forbidden("Only the operator, at the command line, sets another person's password.")
+        }
+        var user = try await store.user(id, visibleTo: caller)
+        user.passwordHash = await passwords.hash(password)
+        user.updatedAt = clock.now()
+        try await trail.record(.changePassword(user, keepingSession: nil), as: "user.password_set", by: caller)
+        return user
     }
 
     /// Records that the user accepted the privacy notice; their credentials work from then on. Only the user

@@ -1,5 +1,13 @@
 import Foundation
 
+/// Why a password change was refused.
+package enum PasswordChangeRefusal: Error, Equatable, Sendable {
+    /// The current password given is not the user's.
+    case wrongPassword
+    /// Too many wrong current passwords; try again after this many seconds.
+    case throttled(retryAfter: Int)
+}
+
 /// Why a sign-in was refused. Unknown email and wrong password are one case, so the page cannot be used to
 /// find out which accounts exist.
 package enum SignInRefusal: Error, Equatable, Sendable {
@@ -90,6 +98,33 @@ package struct SignIn: Sendable {
         return session.userID
     }
 
+    /// Changes the signed-in user's own password: the current one first, so a browser left signed in is not
+    /// enough to take the account over. Wrong guesses count against the same limits as sign-in. Every other
+    /// session of the user ends; the one with `cookie` (the browser that changed it) goes on. Throws
+    /// `PasswordChangeRefusal`, or `DomainError.invalidInput` for a new password that breaks the rules.
+    package func changePassword(
+        of user: User, current: String, new: String, keeping cookie: String?, address: String?
+    ) async throws {
+        let attempt: SignInThrottle.Attempt
+        do {
+            attempt = try await throttle.admit(email: user.email.value, address: address)
+        } catch SignInRefusal.throttled(let wait) {
+            throw PasswordChangeRefusal.throttled(retryAfter: wait)
+        }
+        guard let hash = user.passwordHash, await passwords.verify(current, against: hash) else {
+            try await record("user.password_change_failed", user, address: address)
+            throw PasswordChangeRefusal.wrongPassword
+        }
+        try await throttle.forgive(attempt)
+        let password = try Password(new)
+        var changed = user
+        changed.passwordHash = await passwords.hash(password)
+        changed.updatedAt = clock.now()
+        try await store.apply(
+            .changePassword(changed, keepingSession: cookie.map { OpaqueToken($0).digest }),
+            recording: event("user.password_changed", user, address: address))
+    }
+
     /// Records that the signed-in user accepted the privacy notice, as the user themselves.
     package func acceptPrivacyNotice(_ signedIn: SignedInUser, address: String?) async throws -> User {
         try await UserAdministration(store: store, clock: clock, passwords: passwords)
@@ -109,11 +144,14 @@ package struct SignIn: Sendable {
     }
 
     private func record(_ action: String, _ user: User, address: String?) async throws {
-        try await store.append(
-            AuditEvent(
-                workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
-                action: action, targetKind: "user", targetID: "\(user.id)", address: address,
-                occurredAt: clock.now()))
+        try await store.append(event(action, user, address: address))
+    }
+
+    /// An event of the user's own, in their browser.
+    private func event(_ action: String, _ user: User, address: String?) -> AuditEvent {
+        AuditEvent(
+            workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
+            action: action, targetKind: "user", targetID: "\(user.id)", address: address, occurredAt: clock.now())
     }
 }
 

@@ -62,6 +62,9 @@ package enum AuditedChange: Sendable {
     case updateUser(User)
     /// Stores the (now inactive) user, deletes their sessions and revokes every token grant they hold.
     case deactivateUser(User)
+    /// Stores the user with their new password and ends their web sessions, all but the one whose cookie
+    /// digest is `keepingSession` (the browser that changed it), if any.
+    case changePassword(User, keepingSession: SecretDigest?)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)

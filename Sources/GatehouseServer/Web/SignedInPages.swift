@@ -145,6 +145,7 @@ enum Notice {
         "user_deactivated": "The user is deactivated: their sessions and tokens have ended.",
         "user_reactivated": "The user is active again.",
         "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",
+        "password_changed": "Your password is changed. You are signed out everywhere else.",
     ]
 
     /// The message of the request's `?done=`, if it names one.

@@ -149,6 +149,8 @@ extension PostgresStore {
         case .insertUser(let user): ([StoredForm.row(user).postgresQuery], nil)
         case .updateUser(let user): ([StoredForm.change(user).postgresQuery], "user \(user.id)")
         case .endSessionsAndGrants(let user, let time): (endSessionsAndGrantsQueries(of: user, at: time), nil)
+        case .endSessions(let user, let kept):
+            (["DELETE FROM web_sessions WHERE user_id = \(user.rawValue) AND digest <> \(kept?.hex ?? "")"], nil)
         case .insertKey(let key): ([StoredForm.row(key).postgresQuery], nil)
         case .updateKey(let key): ([StoredForm.change(key).postgresQuery], "api key \(key.id)")
         case .insertScope(let definition): ([StoredForm.row(definition).postgresQuery], nil)

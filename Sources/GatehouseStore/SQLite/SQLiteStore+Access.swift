@@ -124,6 +124,10 @@ extension SQLiteStore {
         case .insertUser(let user): try db.insert(StoredForm.row(user))
         case .updateUser(let user): try db.update(StoredForm.change(user))
         case .endSessionsAndGrants(let user, let time): try endSessionsAndGrants(of: user, at: time, db)
+        case .endSessions(let user, let kept):
+            try db.cachedExecute(
+                sql: "DELETE FROM web_sessions WHERE user_id = ? AND digest <> ?",
+                arguments: [user.description, kept?.hex ?? ""])
         case .insertKey(let key): try db.insert(StoredForm.row(key))
         case .updateKey(let key): try db.update(StoredForm.change(key))
         case .insertScope(let definition): try db.insert(StoredForm.row(definition))
