@@ -352,6 +352,13 @@ def run(admin, base, args, redirect_uri):
         check("her account lists the allowed app and her key",
               "Reports Dashboard" in user.text() and "Una's script" in user.text(), user.text())
         user.shot("account")
+        check("her account lists this browser among where she is signed in",
+              "Where you are signed in" in user.text() and "this browser" in user.text(), user.text())
+        user.driver.set_window_size(390, 844)
+        user.open("/account")
+        check("/account, with its sessions table, fits a phone's width", user.fits_width())
+        user.shot("account-phone")
+        user.driver.set_window_size(1200, 900)
         for path in ["/admin/clients", "/admin/api-keys", "/admin/users", "/admin/audit",
                      "/admin/clients/reports-dashboard/keys"]:
             user.open(path)

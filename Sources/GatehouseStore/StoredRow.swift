@@ -122,6 +122,14 @@ extension StoredForm {
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 
+    static func session(_ row: some StoredRow) throws -> WebSession {
+        WebSession(
+            digest: SecretDigest(storedHex: try row.text("digest")), userID: UserID(try row.id("user_id")),
+            workspaceID: WorkspaceID(try row.id("workspace_id")), authTime: try row.date("auth_time"),
+            expiresAt: try row.date("expires_at"), lastSeenAt: try row.date("last_seen_at"),
+            userAgent: try row.optionalText("user_agent"), address: try row.optionalText("address"))
+    }
+
     static func signingKey(_ row: some StoredRow) throws -> StoredSigningKey {
         StoredSigningKey(
             kid: try row.text("kid"), algorithm: try algorithm(try row.text("algorithm")),

@@ -266,6 +266,7 @@ extension StoredForm {
                 "digest": .text(session.digest.hex), "user_id": .id(session.userID.rawValue),
                 "workspace_id": .id(session.workspaceID.rawValue), "auth_time": .date(session.authTime),
                 "expires_at": .date(session.expiresAt), "last_seen_at": .date(session.lastSeenAt),
+                "user_agent": .text(session.userAgent), "address": .text(session.address),
             ])
     }
 

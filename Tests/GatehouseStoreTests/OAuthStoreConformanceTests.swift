@@ -255,6 +255,27 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func aUsersSessionsAreListedMostRecentlyUsedFirstWithWhereTheyCameFrom(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let older = WebSession(
+                digest: OpaqueToken.generate().digest, userID: seed.user.id, workspaceID: seed.workspace.id,
+                authTime: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(3600),
+                userAgent: "Firefox \u{2014} the laptop", address: "2001:db8::1")
+            let newer = WebSession(
+                digest: OpaqueToken.generate().digest, userID: seed.user.id, workspaceID: seed.workspace.id,
+                authTime: Fixture.epoch.addingTimeInterval(60), expiresAt: Fixture.epoch.addingTimeInterval(3600))
+            try await store.insert(older)
+            try await store.insert(newer)
+            #expect(try await store.sessions(of: seed.user.id) == [newer, older])
+            try await store.touchSession(digest: older.digest, at: Fixture.epoch.addingTimeInterval(120))
+            #expect(try await store.sessions(of: seed.user.id).map(\.digest) == [older.digest, newer.digest])
+            #expect(try await store.sessions(of: UserID()).isEmpty)
+        }
+    }
+
     @Test(arguments: Backend.all) func aPasswordChangeEndsEverySessionButTheOneKeptAndNoGrant(_ backend: Backend)
         async throws
     {

@@ -231,10 +231,14 @@ package struct WebSession: Equatable, Sendable {
     package var expiresAt: Date
     /// When the browser last used the session, to within a minute; the idle timeout counts from here.
     package var lastSeenAt: Date
+    /// The browser's `User-Agent` when it signed in, at most 256 characters; nil when unknown.
+    package var userAgent: String?
+    /// The client address it signed in from; nil when unknown.
+    package var address: String?
 
     package init(
         digest: SecretDigest, userID: UserID, workspaceID: WorkspaceID, authTime: Date, expiresAt: Date,
-        lastSeenAt: Date? = nil
+        lastSeenAt: Date? = nil, userAgent: String? = nil, address: String? = nil
     ) {
         self.digest = digest
         self.userID = userID
@@ -242,5 +246,13 @@ package struct WebSession: Equatable, Sendable {
         self.authTime = authTime
         self.expiresAt = expiresAt
         self.lastSeenAt = lastSeenAt ?? authTime
+        self.userAgent = userAgent
+        self.address = address
+    }
+
+    /// How a page names the session in a form: derived from the digest, so the digest itself (the key the store
+    /// finds a cookie by) never leaves the server.
+    package var handle: String {
+        String(SecretDigest(of: "gatehouse-session\u{0}" + digest.hex).hex.prefix(32))
     }
 }

@@ -44,8 +44,11 @@ package struct SignIn: Sendable {
     }
 
     /// Checks the email and password and opens a session; returns it with the cookie value, shown only to the
-    /// browser. Throws `SignInRefusal`.
-    package func signIn(email: String, password: String, address: String?) async throws -> (WebSession, OpaqueToken) {
+    /// browser. `userAgent` and `address` are kept so the person can tell their sessions apart. Throws
+    /// `SignInRefusal`.
+    package func signIn(email: String, password: String, address: String?, userAgent: String? = nil) async throws
+        -> (WebSession, OpaqueToken)
+    {
         // Counted before it is judged, so parallel guesses cannot outrun the count (see `SignInThrottle`).
         let attempt = try await throttle.admit(email: email, address: address)
         var user: User?
@@ -65,7 +68,8 @@ package struct SignIn: Sendable {
         let cookie = OpaqueToken.generate()
         let session = WebSession(
             digest: cookie.digest, userID: user.id, workspaceID: user.workspaceID, authTime: now,
-            expiresAt: now.addingTimeInterval(settings.sessionLifetime))
+            expiresAt: now.addingTimeInterval(settings.sessionLifetime),
+            userAgent: userAgent.map { String($0.prefix(256)) }.flatMap { $0.isEmpty ? nil : $0 }, address: address)
         try await store.insert(session)
         try await record("user.signed_in", user, address: address)
         return (session, cookie)
@@ -123,6 +127,33 @@ package struct SignIn: Sendable {
         try await store.apply(
             .changePassword(changed, keepingSession: cookie.map { OpaqueToken($0).digest }),
             recording: event("user.password_changed", user, address: address))
+    }
+
+    /// The user's sessions that are still alive, the most recently used first.
+    package func sessions(of user: User) async throws -> [WebSession] {
+        let now = clock.now()
+        return try await store.sessions(of: user.id).filter { session in
+            now < session.expiresAt && now < session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout)
+        }
+    }
+
+    /// Ends the user's own session named `handle` (`WebSession.handle`); false when they have no such session.
+    package func endSession(_ handle: String, of user: User, address: String?) async throws -> Bool {
+        guard let session = try await store.sessions(of: user.id).first(where: { $0.handle == handle }) else {
+            return false
+        }
+        try await store.deleteSession(digest: session.digest)
+        try await record("user.session_ended", user, address: address)
+        return true
+    }
+
+    /// Ends every session of the user's but the one with `cookie`, the browser asking.
+    package func endOtherSessions(of user: User, keeping cookie: String?, address: String?) async throws {
+        let kept = cookie.map { OpaqueToken($0).digest }
+        for session in try await store.sessions(of: user.id) where session.digest != kept {
+            try await store.deleteSession(digest: session.digest)
+        }
+        try await record("user.other_sessions_ended", user, address: address)
     }
 
     /// Records that the signed-in user accepted the privacy notice, as the user themselves.

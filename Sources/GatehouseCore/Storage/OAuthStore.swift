@@ -52,6 +52,8 @@ package protocol ConsentStore: Sendable {
 package protocol SessionStore: Sendable {
     func insert(_ session: WebSession) async throws
     func session(digest: SecretDigest) async throws -> WebSession?
+    /// The user's sessions, ended ones included until they are deleted, the most recently used first.
+    func sessions(of user: UserID) async throws -> [WebSession]
     /// Records that the session was used at `time` (its idle timeout starts again).
     func touchSession(digest: SecretDigest, at time: Date) async throws
     func deleteSession(digest: SecretDigest) async throws

@@ -5,7 +5,9 @@ import Hummingbird
 
 /// My account, for every signed-in person: their profile, the applications they have allowed (with
 /// `POST /account/applications/{client_id}/withdraw` to take that back, which ends every token those hold for
-/// them), their own API keys, read-only, and `POST /account/password` to change their password.
+/// them), their own API keys, read-only, `POST /account/password` to change their password, and the browsers
+/// they are signed in on, each with `POST /account/sessions/{handle}/end`, and
+/// `POST /account/sessions/end-others` for all but this one.
 struct AccountController {
     let consents: Consents
     let keys: APIKeys
@@ -15,10 +17,28 @@ struct AccountController {
         router.get("account", use: account)
         router.post("account/applications/{client_id}/withdraw", use: withdraw)
         router.post("account/password", use: changePassword)
+        router.post("account/sessions/end-others", use: endOtherSessions)
+        router.post("account/sessions/{handle}/end", use: endSession)
+    }
+
+    @Sendable func endSession(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let handle = context.parameters.get("handle") ?? ""
+        guard try await pages.sessions.signIn.endSession(handle, of: page.user, address: context.remoteAddress) else {
+            throw PageError(status: .notFound, title: "Not found", message: "There is no such session of yours.")
+        }
+        return Response.redirect(to: Notice.location("/account", "session_ended"), after: .post)
+    }
+
+    @Sendable func endOtherSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        try await pages.sessions.signIn.endOtherSessions(
+            of: page.user, keeping: pages.sessions.cookies.session(of: request), address: context.remoteAddress)
+        return Response.redirect(to: Notice.location("/account", "other_sessions_ended"), after: .post)
     }
 
     @Sendable func account(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await accountPage(try await pages.open(request, context: context), notice: Notice.of(request))
+        try await accountPage(try await pages.open(request, context: context), request, notice: Notice.of(request))
     }
 
     /// The current password, then the new one twice. Every other session of the person ends; this browser's
@@ -28,7 +48,8 @@ struct AccountController {
         let new = form["new_password"] ?? ""
         guard new == form["new_password_again"] else {
             return try await accountPage(
-                page, error: .invalidInput(field: "new_password", message: "The two new passwords are not the same."))
+                page, request,
+                error: .invalidInput(field: "new_password", message: "The two new passwords are not the same."))
         }
         do {
             try await pages.sessions.signIn.changePassword(
@@ -36,22 +57,30 @@ struct AccountController {
                 keeping: pages.sessions.cookies.session(of: request), address: context.remoteAddress)
         } catch PasswordChangeRefusal.wrongPassword {
             return try await accountPage(
-                page, error: .invalidInput(field: "current_password", message: "The current password is not right."))
+                page, request,
+                error: .invalidInput(field: "current_password", message: "The current password is not right."))
         } catch PasswordChangeRefusal.throttled(let wait) {
             throw PageError(
                 status: .tooManyRequests, title: "Too many attempts",
                 message: "Too many wrong passwords. Try again in \(max(1, wait / 60)) minutes.",
                 headers: [.retryAfter: "\(wait)"])
         } catch let refusal as DomainError {
-            return try await accountPage(page, error: refusal)
+            return try await accountPage(page, request, error: refusal)
         }
         return Response.redirect(to: Notice.location("/account", "password_changed"), after: .post)
     }
 
-    private func accountPage(_ page: SignedInPage, notice: String? = nil, error: DomainError? = nil) async throws
-        -> Response
-    {
+    private func accountPage(
+        _ page: SignedInPage, _ request: Request, notice: String? = nil, error: DomainError? = nil
+    ) async throws -> Response {
         let user = page.user
+        let current = pages.sessions.cookies.session(of: request).map { OpaqueToken($0).digest }
+        let sessions = try await pages.sessions.signIn.sessions(of: user).map { session in
+            AccountPage.Session(
+                handle: session.handle, browser: session.userAgent ?? "Unknown browser",
+                address: session.address ?? "unknown address", signedIn: PageFormat.date(session.authTime),
+                lastSeen: PageFormat.date(session.lastSeenAt), isThisBrowser: session.digest == current)
+        }
         let connected = try await consents.connected(for: user).map { application in
             AccountPage.Application(
                 clientID: application.client.id.value, name: application.client.name,
@@ -64,7 +93,8 @@ struct AccountController {
             AccountPage(
                 applications: connected, hasApplications: !connected.isEmpty,
                 keys: KeyListing(own, owners: [:], canWrite: false),
-                hasRevokedKeys: own.contains { $0.status == .revoked }))
+                hasRevokedKeys: own.contains { $0.status == .revoked }, sessions: sessions,
+                hasOtherSessions: sessions.contains { !$0.isThisBrowser }))
         return try pages.render("account", values, for: page, in: .account, notice: notice, error: error)
     }
 
@@ -87,8 +117,20 @@ struct AccountPage: Encodable {
         let granted: String
     }
 
+    /// A browser the person is signed in on.
+    struct Session: Encodable {
+        let handle: String
+        let browser: String
+        let address: String
+        let signedIn: String
+        let lastSeen: String
+        let isThisBrowser: Bool
+    }
+
     let applications: [Application]
     let hasApplications: Bool
     let keys: KeyListing
     let hasRevokedKeys: Bool
+    let sessions: [Session]
+    let hasOtherSessions: Bool
 }

@@ -105,7 +105,8 @@ struct SignInController {
         let email = form["email"] ?? ""
         do {
             let (_, cookie) = try await sessions.signIn.signIn(
-                email: email, password: form["password"] ?? "", address: context.remoteAddress)
+                email: email, password: form["password"] ?? "", address: context.remoteAddress,
+                userAgent: request.headers[.userAgent])
             // A new session, never the one the browser came with (no session fixation).
             if let previous = sessions.cookies.session(of: request) {
                 try await sessions.signIn.signOut(cookie: previous)

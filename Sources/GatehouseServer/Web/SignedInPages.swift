@@ -146,6 +146,8 @@ enum Notice {
         "user_reactivated": "The user is active again.",
         "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",
         "password_changed": "Your password is changed. You are signed out everywhere else.",
+        "session_ended": "That browser is signed out.",
+        "other_sessions_ended": "You are signed out everywhere but here.",
     ]
 
     /// The message of the request's `?done=`, if it names one.

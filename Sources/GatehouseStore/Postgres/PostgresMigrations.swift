@@ -346,5 +346,12 @@ enum PostgresMigrations {
                 "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris text NOT NULL DEFAULT ''",
                 "ALTER TABLE clients ADD COLUMN backchannel_logout_uri text",
             ]),
+        Migration(
+            version: 11, name: "web_session_details",
+            statements: [
+                // What a person sees of each of their sessions on /account; unknown for the sessions there are.
+                "ALTER TABLE web_sessions ADD COLUMN user_agent text",
+                "ALTER TABLE web_sessions ADD COLUMN address text",
+            ]),
     ]
 }

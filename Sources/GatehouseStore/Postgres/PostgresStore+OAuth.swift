@@ -140,14 +140,13 @@ extension PostgresStore {
     }
 
     package func session(digest: SecretDigest) async throws -> WebSession? {
-        try await rows("SELECT * FROM web_sessions WHERE digest = \(digest.hex)").first.map { row in
-            WebSession(
-                digest: SecretDigest(storedHex: try row["digest"].decode(String.self)),
-                userID: UserID(try row["user_id"].decode(UUID.self)),
-                workspaceID: WorkspaceID(try row["workspace_id"].decode(UUID.self)),
-                authTime: try row["auth_time"].decode(Date.self), expiresAt: try row["expires_at"].decode(Date.self),
-                lastSeenAt: try row["last_seen_at"].decode(Date.self))
-        }
+        try await rows("SELECT * FROM web_sessions WHERE digest = \(digest.hex)").first.map(StoredForm.session)
+    }
+
+    package func sessions(of user: UserID) async throws -> [WebSession] {
+        try await rows(
+            "SELECT * FROM web_sessions WHERE user_id = \(user.rawValue) ORDER BY last_seen_at DESC, digest COLLATE \"C\""
+        ).map(StoredForm.session)
     }
 
     package func touchSession(digest: SecretDigest, at time: Date) async throws {

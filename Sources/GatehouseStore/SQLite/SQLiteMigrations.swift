@@ -360,5 +360,12 @@ enum SQLiteMigrations {
                 "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''",
                 "ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT",
             ]),
+        Migration(
+            version: 11, name: "web_session_details",
+            statements: [
+                // What a person sees of each of their sessions on /account; unknown for the sessions there are.
+                "ALTER TABLE web_sessions ADD COLUMN user_agent TEXT",
+                "ALTER TABLE web_sessions ADD COLUMN address TEXT",
+            ]),
     ]
 }

@@ -160,15 +160,16 @@ extension SQLiteStore {
 
     package func session(digest: SecretDigest) async throws -> WebSession? {
         try await read { db in
-            try db.cachedRow(sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex]) {
-                row in
-                WebSession(
-                    digest: SecretDigest(storedHex: row["digest"]), userID: UserID(try Self.uuid(row["user_id"])),
-                    workspaceID: WorkspaceID(try Self.uuid(row["workspace_id"])),
-                    authTime: Date(microsecondsSince1970: row["auth_time"]),
-                    expiresAt: Date(microsecondsSince1970: row["expires_at"]),
-                    lastSeenAt: Date(microsecondsSince1970: row["last_seen_at"]))
-            }
+            try db.cachedRow(
+                sql: "SELECT * FROM web_sessions WHERE digest = ?", arguments: [digest.hex], StoredForm.session)
+        }
+    }
+
+    package func sessions(of user: UserID) async throws -> [WebSession] {
+        try await read { db in
+            try db.cachedRows(
+                sql: "SELECT * FROM web_sessions WHERE user_id = ? ORDER BY last_seen_at DESC, digest",
+                arguments: [user.description], StoredForm.session)
         }
     }
 
