@@ -30,6 +30,8 @@ struct AccountSessionsTests {
             let laptop = try await Self.browser(world, "Firefox on the laptop")
             world.api.clock.advance(by: 60)
             let phone = try await Self.browser(world, "Safari on the phone")
+            // A minute on, the laptop opens the page: its session is the one used last.
+            world.api.clock.advance(by: 60)
             let page = try await laptop.get("/account")
             #expect(page.text.contains("Where you are signed in"))
             #expect(page.text.contains("Firefox on the laptop") && page.text.contains("Safari on the phone"))

@@ -40,10 +40,12 @@ start_throwaway_postgres() {
     if id -u postgres >/dev/null 2>&1; then chown postgres "$PG_TMP"; else chown nobody "$PG_TMP"; fi
   fi
   port=$(free_port)
+  # Swift Testing runs the HTTP suites' tests at once, each application with its own pool (and a LISTEN
+  # connection): 400 connections ran out once with 222 of them; 1000 leaves room.
   as_cluster_owner "$bin/initdb" -D "$PG_TMP/data" -A trust -U gatehouse --no-sync >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log" >&2; return 1; }
   as_cluster_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null || { cat "$PG_TMP/server.log" >&2; return 1; }
   PG_PORT=$port
   GATEHOUSE_PG_URL="postgres://gatehouse@127.0.0.1:$port/postgres?sslmode=disable"
@@ -65,5 +67,5 @@ pause_throwaway_postgres() {
 # Starts a paused cluster again on the same port.
 resume_throwaway_postgres() {
   as_cluster_owner "$(postgres_bin)/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
+    -o "-p $PG_PORT -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off" start >/dev/null
 }

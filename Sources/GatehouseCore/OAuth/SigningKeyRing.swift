@@ -11,8 +11,8 @@ package struct TokenRejected: Error, Equatable, Sendable {
 }
 
 /// The signing keys as the server uses them: the newest of each algorithm signs, every key whose tokens may
-/// still be alive verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a rotation
-/// made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
+/// still be alive verifies and is published in the JWKS. Keys are re-read from the store every half minute, so a
+/// rotation made by `gatehouse signing-keys rotate` (or another instance) is picked up without a restart.
 ///
 /// Loaded keys are kept behind a lock rather than in an actor: signing then runs on the caller's thread, as
 /// many at once as there are cores. When the keys are due to be read again, one request reads them while the
