@@ -36,6 +36,12 @@ struct Serve: AsyncParsableCommand {
     var accessTokenLifetime: Int?
 
     @Option(
+        help: ArgumentHelp(
+            "bcrypt's work factor for passwords, 10 to 16; passwords hashed with less are hashed again at sign-in "
+                + "(env GATEHOUSE_PASSWORD_COST; default 12)."))
+    var passwordCost: Int?
+
+    @Option(
         name: .customLong("access-token-alg"),
         help: "How access tokens are signed: ES256 or RS256 (env GATEHOUSE_ACCESS_TOKEN_ALG; default ES256).")
     var accessTokenAlgorithm: String?
@@ -72,8 +78,8 @@ struct Serve: AsyncParsableCommand {
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
-                store: store, firstRun: try firstRunSettings(), peppers: try keys.peppers(for: location),
-                signingKeySecret: try signingKeySecret.secret(for: location))
+                store: store, passwords: BcryptPasswordHasher(cost: try bcryptCost()), firstRun: try firstRunSettings(),
+                peppers: try keys.peppers(for: location), signingKeySecret: try signingKeySecret.secret(for: location))
             logger.info("starting", metadata: ["database": "\(location)", "issuer": "\(configuration.issuer)"])
             logger.debug("tasks run on the event loops: \(onEventLoops)")
             let app = try await buildApplication(configuration, dependencies, logger: logger)
@@ -111,6 +117,18 @@ struct Serve: AsyncParsableCommand {
                         message: "'\(text.prefix(40))' is not a signing algorithm; use ES256 or RS256.")
                 }
             } ?? .es256)
+    }
+
+    private func bcryptCost() throws -> UInt8 {
+        guard let text = passwordCost.map(String.init) ?? Environment.value("GATEHOUSE_PASSWORD_COST") else {
+            return 12
+        }
+        guard let value = UInt8(text), BcryptPasswordHasher.costs.contains(value) else {
+            throw DomainError.invalidInput(
+                field: "password_cost", message: "The password cost '\(text.prefix(20))' is not a number from 10 to 16."
+            )
+        }
+        return value
     }
 
     private func introspectionLimit() throws -> Int? {

@@ -22,6 +22,16 @@ struct SecretTests {
         #expect(!secret.contains(where: { "+/=".contains($0) }))
     }
 
+    @Test func aHashOfLessWorkThanTheHashersNeedsHashingAgain() async throws {
+        let password = try Password("a long enough password")
+        let cheap = await BcryptPasswordHasher(cost: 4).hash(password)
+        #expect(BcryptPasswordHasher(cost: 5).needsRehash(cheap))
+        #expect(!BcryptPasswordHasher(cost: 4).needsRehash(cheap))
+        let dear = await BcryptPasswordHasher(cost: 5).hash(password)
+        #expect(!BcryptPasswordHasher(cost: 4).needsRehash(dear), "a lower setting never weakens a stored hash")
+        #expect(!BcryptPasswordHasher(cost: 12).needsRehash(PasswordHash(encoded: "not a bcrypt hash")))
+    }
+
     @Test func digestMatchesOnlyTheSameSecret() {
         let digest = SecretDigest(of: "gate_abc")
         #expect(digest.hex.count == 64)

@@ -128,7 +128,7 @@ struct APIResponse: Sendable {
 /// Runs `test` against the real application on a fresh store of the backend under test, with a manual clock.
 func withAPI(
     framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
-    configure: (inout ServerConfiguration) -> Void = { _ in },
+    passwords: any PasswordHasher = Fixture.fastPasswords, configure: (inout ServerConfiguration) -> Void = { _ in },
     _ test: @escaping @Sendable (APIWorld) async throws -> Void
 ) async throws {
     let store = try TestBackend.openStore()
@@ -139,7 +139,7 @@ func withAPI(
         port: 0, templatesDirectory: templatesDirectory, keys: keys, trustedProxies: trustedProxies)
     configure(&configuration)
     let dependencies = ApplicationDependencies(
-        store: store, clock: clock, passwords: Fixture.fastPasswords, peppers: peppers,
+        store: store, clock: clock, passwords: passwords, peppers: peppers,
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,
         announce: { _ in }, backchannelRetryDelays: [.milliseconds(20), .milliseconds(20)])
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)

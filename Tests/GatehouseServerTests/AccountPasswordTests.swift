@@ -100,4 +100,22 @@ struct AccountPasswordTests {
             #expect(again.status == .seeOther)
         }
     }
+
+    @Test func aPasswordHashedWithLessWorkThanTheSettingIsHashedAgainAtSignIn() async throws {
+        // Ann's hash was made at cost 4; the server now hashes at 5.
+        try await OAuthWorld.run(passwords: BcryptPasswordHasher(cost: 5)) { world in
+            #expect(
+                try await world.api.store.user(id: world.ann.id)?.passwordHash?.encoded.hasPrefix("$2b$04$") == true)
+            _ = try await world.signedIn()
+            let rehashed = try #require(try await world.api.store.user(id: world.ann.id)?.passwordHash)
+            #expect(rehashed.encoded.hasPrefix("$2b$05$"))
+            #expect(await BcryptPasswordHasher(cost: 5).verify(OAuthWorld.password, against: rehashed))
+            _ = try await world.signedIn()
+            #expect(try await world.api.store.user(id: world.ann.id)?.passwordHash == rehashed, "once is enough")
+            let (_, admin) = try await world.api.key(for: world.owner)
+            let events = try await world.api.call(
+                .get, "/api/v1/audit-events?action=user.password_rehashed", key: admin)
+            #expect((events.json["audit_events"] as? [[String: Any]])?.count == 1)
+        }
+    }
 }

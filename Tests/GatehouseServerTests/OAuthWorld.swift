@@ -27,11 +27,14 @@ struct OAuthWorld: Sendable {
     /// server).
     static func run(
         framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
+        passwords: any PasswordHasher = Fixture.fastPasswords,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
-        try await withAPI(framework: framework, trustedProxies: trustedProxies, keys: keys, configure: configure) {
-            api in
+        try await withAPI(
+            framework: framework, trustedProxies: trustedProxies, keys: keys, passwords: passwords,
+            configure: configure
+        ) { api in
             let (workspace, owner) = try await api.workspace()
             var ann = try Fixture.user("ann@acme.test", in: workspace)
             ann.privacyNoticeAcceptedAt = Fixture.epoch

@@ -7,6 +7,9 @@ package protocol PasswordHasher: Sendable {
     func hash(_ password: Password) async -> PasswordHash
     /// True when `password` is the one `hash` was made from.
     func verify(_ password: String, against hash: PasswordHash) async -> Bool
+    /// True when `hash` was made with less work than this hasher does now: the password should be hashed
+    /// again the next time it is known, at sign-in.
+    func needsRehash(_ hash: PasswordHash) -> Bool
 }
 
 /// A bcrypt hash as stored (`$2b$12$…`).
@@ -50,7 +53,18 @@ package struct BcryptPasswordHasher: PasswordHasher {
     /// The work factor; 12 by default (≈ 250 ms here). Tests use the minimum, 4.
     package let cost: UInt8
 
+    /// The work factors an operator may choose: from bcrypt's usual floor to what still answers a sign-in in
+    /// seconds.
+    package static let costs: ClosedRange<UInt8> = 10...16
+
     package init(cost: UInt8 = 12) { self.cost = cost }
+
+    /// A hash of a lower cost than this hasher's (`$2b$NN$…`); one that cannot be read is left alone.
+    package func needsRehash(_ hash: PasswordHash) -> Bool {
+        let parts = hash.encoded.split(separator: "$", omittingEmptySubsequences: true)
+        guard parts.count >= 2, let stored = UInt8(parts[1]) else { return false }
+        return stored < cost
+    }
 
     package func hash(_ password: Password) async -> PasswordHash {
         let cost = self.cost

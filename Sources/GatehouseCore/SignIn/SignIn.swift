@@ -64,6 +64,7 @@ package struct SignIn: Sendable {
         // The right password is no guess: it does not use up the allowance, whatever follows.
         try await throttle.forgive(attempt)
         guard user.isActive else { throw SignInRefusal.deactivated }
+        try await rehashIfNeeded(user, password: password, hash: hash, address: address)
         let now = clock.now()
         let cookie = OpaqueToken.generate()
         let session = WebSession(
@@ -73,6 +74,16 @@ package struct SignIn: Sendable {
         try await store.insert(session)
         try await record("user.signed_in", user, address: address)
         return (session, cookie)
+    }
+
+    /// Hashes a known-good password again when its hash was made with less work than the hasher does now (the
+    /// cost setting rose), so stored hashes keep up without anyone choosing a new password.
+    private func rehashIfNeeded(_ user: User, password: String, hash: PasswordHash, address: String?) async throws {
+        // A password from before a stricter rule cannot be hashed through `Password`; it keeps its old hash.
+        guard passwords.needsRehash(hash), let valid = try? Password(password) else { return }
+        var rehashed = user
+        rehashed.passwordHash = await passwords.hash(valid)
+        try await store.apply(.updateUser(rehashed), recording: event("user.password_rehashed", user, address: address))
     }
 
     /// The signed-in user of a session cookie, or nil when the cookie is unknown, the session has ended (its
