@@ -36,6 +36,7 @@ extension AuditedChange {
         case .updateUser(let user): [.updateUser(user)]
         case .deactivateUser(let user): [.updateUser(user), .endSessionsAndGrants(user.id, at: time)]
         case .changePassword(let user, let kept): [.updateUser(user), .endSessions(user.id, except: kept)]
+        case .endSessions(let user, let kept): [.endSessions(user.id, except: kept)]
         case .insertKey(let key): [.insertKey(key)]
         case .updateKey(let key): [.updateKey(key)]
         case .insertScope(let definition): [.insertScope(definition)]

@@ -312,6 +312,16 @@ struct OAuthStoreConformanceTests {
             // Set by the operator: no session is kept.
             try await store.apply(.changePassword(user, keepingSession: nil), recording: event)
             #expect(try await store.session(digest: cookies[0].digest) == nil)
+            // Sessions alone, as "sign out everywhere else" ends them.
+            for cookie in cookies {
+                try await store.insert(
+                    WebSession(
+                        digest: cookie.digest, userID: seed.user.id, workspaceID: seed.workspace.id,
+                        authTime: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(3600)))
+            }
+            try await store.apply(.endSessions(user, keepingSession: cookies[2].digest), recording: event)
+            #expect(try await store.sessions(of: user.id).map(\.digest) == [cookies[2].digest])
+            #expect(try await store.user(id: user.id) == user)
         }
     }
 

@@ -74,6 +74,8 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
         case .insertWorkspace(let workspace, let firstUser): try insert(workspace, firstUser: firstUser)
         case .insertUser(let user): try insert(user)
         case .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _): try update(user)
+        // This store keeps no sessions.
+        case .endSessions: break
         case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient: throw Unsupported()
         }
         append(event)

@@ -158,13 +158,12 @@ package struct SignIn: Sendable {
         return true
     }
 
-    /// Ends every session of the user's but the one with `cookie`, the browser asking.
+    /// Ends every session of the user's but the one with `cookie`, the browser asking, in one transaction with
+    /// its audit event.
     package func endOtherSessions(of user: User, keeping cookie: String?, address: String?) async throws {
-        let kept = cookie.map { OpaqueToken($0).digest }
-        for session in try await store.sessions(of: user.id) where session.digest != kept {
-            try await store.deleteSession(digest: session.digest)
-        }
-        try await record("user.other_sessions_ended", user, address: address)
+        try await store.apply(
+            .endSessions(user, keepingSession: cookie.map { OpaqueToken($0).digest }),
+            recording: event("user.other_sessions_ended", user, address: address))
     }
 
     /// Records that the signed-in user accepted the privacy notice, as the user themselves.

@@ -65,6 +65,8 @@ package enum AuditedChange: Sendable {
     /// Stores the user with their new password and ends their web sessions, all but the one whose cookie
     /// digest is `keepingSession` (the browser that changed it), if any.
     case changePassword(User, keepingSession: SecretDigest?)
+    /// Ends the user's web sessions, all but the one whose cookie digest is `keepingSession`, if any.
+    case endSessions(User, keepingSession: SecretDigest?)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)

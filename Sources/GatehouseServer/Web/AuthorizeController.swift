@@ -81,9 +81,6 @@ struct AuthorizeController {
         }
     }
 
-    /// The names the consent form uses itself, so a request cannot smuggle them in as hidden fields.
-    static let formFields: Set<String> = ["csrf_token", "decision"]
-
     private func consentPage(
         _ request: AuthorizationRequest, scopes: [DescribedScope], for signedIn: SignedInUser, request http: Request
     ) throws -> Response {
@@ -92,8 +89,7 @@ struct AuthorizeController {
             title: "Allow \(request.client.name)?", clientName: request.client.name, clientID: request.client.id.value,
             email: signedIn.user.email.value,
             scopes: scopes.map { ConsentPage.ScopeLine(name: $0.scope.name, description: $0.description) },
-            parameters: request.parameters.filter { !Self.formFields.contains($0.key) }.sorted { $0.key < $1.key }
-                .map { ConsentPage.Field(name: $0.key, value: $0.value) },
+            parameters: ConsentPage.Field.carrying(request.parameters),
             csrfToken: csrf, redirectHost: URL(string: request.redirectURI)?.host ?? request.redirectURI,
             clientDescription: request.client.description, clientHomepage: request.client.homepageURL,
             clientLogo: request.client.logoURL)
@@ -114,6 +110,16 @@ struct ConsentPage: Encodable {
     struct Field: Encodable {
         let name: String
         let value: String
+
+        /// The names a confirmation form (consent, logout) uses itself, so a request cannot smuggle them in.
+        static let formFields: Set<String> = ["csrf_token", "decision"]
+
+        /// `parameters` as hidden fields, in name order, without the form's own names.
+        static func carrying(_ parameters: [String: String]) -> [Field] {
+            parameters.filter { !formFields.contains($0.key) }.sorted { $0.key < $1.key }.map {
+                Field(name: $0.key, value: $0.value)
+            }
+        }
     }
 
     let title: String

@@ -17,11 +17,8 @@ struct LogoutController {
         router.post("oauth/logout", use: logoutFromForm)
     }
 
-    /// The names the confirmation form uses itself.
-    static let formFields: Set<String> = ["csrf_token", "decision"]
-
     @Sendable func logoutFromQuery(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await endSession(try WebInput.query(request), method: .get, request: request, context: context)
+        try await endSession(try WebInput.query(request), method: .get, request: request)
     }
 
     /// An app may send the request as a form POST (§2); the confirmation form comes back the same way, with its
@@ -29,7 +26,7 @@ struct LogoutController {
     @Sendable func logoutFromForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var form = try await WebInput.form(request, context: context)
         guard let decision = form.removeValue(forKey: "decision") else {
-            return try await endSession(form, method: .post, request: request, context: context)
+            return try await endSession(form, method: .post, request: request)
         }
         try sessions.cookies.checkCSRF(form, of: request)
         form["csrf_token"] = nil
@@ -43,9 +40,9 @@ struct LogoutController {
         return try await signOut(checked, request: request, after: .post)
     }
 
-    private func endSession(
-        _ parameters: [String: String], method: HTTPRequest.Method, request: Request, context: AppRequestContext
-    ) async throws -> Response {
+    private func endSession(_ parameters: [String: String], method: HTTPRequest.Method, request: Request)
+        async throws -> Response
+    {
         let checked = try await check(parameters)
         // Nobody signed in means nothing to end and nothing to ask.
         if let signedIn = try await sessions.signedIn(request), !checked.mayEndSessionWithoutAsking(signedIn) {
@@ -85,8 +82,7 @@ struct LogoutController {
         let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
         let values = LogoutPage(
             title: "Sign out of Gatehouse?", email: signedIn.user.email.value, clientName: checked.client?.name,
-            parameters: checked.parameters.filter { !Self.formFields.contains($0.key) }.sorted { $0.key < $1.key }
-                .map { ConsentPage.Field(name: $0.key, value: $0.value) },
+            parameters: ConsentPage.Field.carrying(checked.parameters),
             csrfToken: csrf)
         var response = try pages.page("logout", values).notStored()
         if let newCookie { response.setCookie(newCookie) }
