@@ -33,13 +33,18 @@ package struct ApplicationDependencies: Sendable {
     package var announce: @Sendable (String) -> Void
     /// How long a failed back-channel logout delivery waits before each retry.
     package var backchannelRetryDelays: [Duration]
+    /// How long a message the mail server did not take waits before each retry.
+    package var mailRetryDelays: [Duration]
+    /// Takes the mail in place of the configured SMTP server (tests); nil uses `ServerConfiguration.smtp`.
+    package var mail: (any MailSending)?
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
         passwords: any PasswordHasher = BcryptPasswordHasher(), firstRun: FirstRunSettings? = nil,
         peppers: KeyPeppers, signingKeySecret: SigningKeySecret, lastUse: LastUseRecorder? = nil,
         announce: @escaping @Sendable (String) -> Void = announceOnStandardOutput,
-        backchannelRetryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)]
+        backchannelRetryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)],
+        mailRetryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(300)]
     ) {
         self.store = store
         self.clock = clock
@@ -50,6 +55,7 @@ package struct ApplicationDependencies: Sendable {
         self.lastUse = lastUse
         self.announce = announce
         self.backchannelRetryDelays = backchannelRetryDelays
+        self.mailRetryDelays = mailRetryDelays
     }
 }
 
@@ -71,10 +77,14 @@ struct SharedServices: Sendable {
     let idTokenHints: IDTokenHints
     /// Tells apps their users signed out (Back-Channel Logout), in the background.
     let logoutNotices: BackchannelLogoutSender
+    /// Sends invitations and reset links, in the background, when a mail server is configured.
+    let mail: AccountMail
+    /// The SMTP outbox to run as a service, when that is what `mail` sends through.
+    let outbox: MailOutbox?
 
     init(
         _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder,
-        decoy: DecoyHash, logger: Logger
+        decoy: DecoyHash, pages: PageRenderer, logger: Logger
     ) {
         let store = dependencies.store
         let clock = dependencies.clock
@@ -94,6 +104,13 @@ struct SharedServices: Sendable {
             throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
         idTokenHints = IDTokenHints(keys: signingKeys, issuer: configuration.oauth.issuer)
         logoutNotices = BackchannelLogoutSender(retryDelays: dependencies.backchannelRetryDelays, logger: logger)
+        outbox =
+            if dependencies.mail == nil, let smtp = configuration.smtp {
+                MailOutbox(
+                    client: SMTPClient(settings: smtp), retryDelays: dependencies.mailRetryDelays, trail: store,
+                    clock: clock, logger: Logger(label: "gatehouse.mail"))
+            } else { nil }
+        mail = AccountMail(pages: pages, issuer: configuration.issuer, outbox: dependencies.mail ?? outbox)
     }
 }
 
@@ -108,18 +125,20 @@ package func buildApplication(
     let directory = Directory(store: dependencies.store, clock: dependencies.clock, passwords: dependencies.passwords)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let services = SharedServices(
-        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords), logger: logger)
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords), pages: pages,
+        logger: logger)
     let router = buildRouter(configuration, dependencies, pages: pages, services: services)
 
+    var background: [any Service] = [
+        StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
+        CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
+        services.logoutNotices,
+    ]
+    if let outbox = services.outbox { background.append(outbox) }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [
-            StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
-            CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
-            services.logoutNotices,
-        ],
-        logger: logger)
+        services: background, logger: logger)
     app.beforeServerStarts {
         try await prepareStore(dependencies, directory: directory, logger: logger)
     }
@@ -134,7 +153,7 @@ package func routeDescriptions(
     let pages = try await PageRenderer(directory: configuration.templatesDirectory)
     let lastUse = dependencies.lastUse ?? LastUseRecorder(store: dependencies.store, clock: dependencies.clock)
     let services = SharedServices(
-        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords),
+        configuration, dependencies, lastUse: lastUse, decoy: DecoyHash(dependencies.passwords), pages: pages,
         logger: Logger(label: "gatehouse.routes"))
     return buildRouter(configuration, dependencies, pages: pages, services: services).routes.map(\.description)
 }
@@ -176,8 +195,9 @@ func addAPIRoutes(
         .add(
             middleware: RateLimitMiddleware(
                 limiter: RateLimiter(store: store, clock: clock), credentials: services.credentials))
-    DirectoryController(users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords))
-        .addRoutes(to: api)
+    DirectoryController(
+        users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords), mail: services.mail
+    ).addRoutes(to: api)
     let keys = APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
     APIKeysController(keys: keys).addRoutes(to: api)
     ClientsController(clients: ClientApplications(store: store, clock: clock), keys: keys).addRoutes(to: api)
@@ -238,6 +258,10 @@ func addPageRoutes(
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
+    PasswordLinkController(
+        links: PasswordLinks(store: store, clock: clock, passwords: dependencies.passwords), mail: services.mail,
+        cookies: sessions.cookies, pages: pages, logger: Logger(label: "gatehouse.mail")
+    ).addRoutes(to: web)
     LogoutController(
         logout: Logout(clients: store, hints: services.idTokenHints),
         sessions: sessions, pages: pages
@@ -252,7 +276,7 @@ func addPageRoutes(
     AdminHome(pages: signedIn).addRoutes(to: web)
     ClientPages(clients: clients, pages: signedIn).addRoutes(to: web)
     KeyPages(keys: keys, clients: clients, users: users, pages: signedIn).addRoutes(to: web)
-    UserPages(users: users, pages: signedIn).addRoutes(to: web)
+    UserPages(users: users, mail: services.mail, pages: signedIn).addRoutes(to: web)
     ScopePages(catalog: ScopeCatalog(store: store, clock: clock), pages: signedIn).addRoutes(to: web)
     AuditPages(trail: AuditTrail(store: store, clock: clock), users: users, pages: signedIn).addRoutes(to: web)
 }

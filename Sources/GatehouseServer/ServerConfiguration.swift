@@ -15,6 +15,8 @@ package struct ServerConfiguration: Sendable {
     package var oauth: OAuthSettings
     /// The load balancers and reverse proxies whose `X-Forwarded-For` names the client (IP addresses).
     package var trustedProxies: Set<String>
+    /// The mail server invitations and password reset links are sent through; nil sends no mail.
+    package var smtp: SMTPSettings?
 
     /// Cookies are Secure (and `__Host-`) when the issuer is https.
     package var secureCookies: Bool { issuer.scheme == "https" }

@@ -13,6 +13,12 @@ enum StoreStep {
     case endSessionsAndGrants(UserID, at: Date)
     /// The user's web sessions end, but the one with this cookie digest.
     case endSessions(UserID, except: SecretDigest?)
+    /// Stores the link in place of the user's link of the same purpose, if any.
+    case insertPasswordLink(PasswordLink)
+    /// The user's links of the purpose, or of every purpose when it is nil.
+    case deletePasswordLinks(UserID, PasswordLinkPurpose?)
+    /// Deletes exactly the one link, or throws `RecordNotFound`: a link is used once.
+    case consumePasswordLink(SecretDigest)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)
@@ -34,9 +40,19 @@ extension AuditedChange {
         case .insertWorkspace(let workspace, let firstUser): [.insertWorkspace(workspace), .insertUser(firstUser)]
         case .insertUser(let user): [.insertUser(user)]
         case .updateUser(let user): [.updateUser(user)]
-        case .deactivateUser(let user): [.updateUser(user), .endSessionsAndGrants(user.id, at: time)]
-        case .changePassword(let user, let kept): [.updateUser(user), .endSessions(user.id, except: kept)]
+        case .deactivateUser(let user):
+            [.updateUser(user), .endSessionsAndGrants(user.id, at: time), .deletePasswordLinks(user.id, nil)]
+        case .changePassword(let user, let kept):
+            [.updateUser(user), .endSessions(user.id, except: kept), .deletePasswordLinks(user.id, nil)]
         case .endSessions(let user, let kept): [.endSessions(user.id, except: kept)]
+        case .inviteUser(let user, let link): [.insertUser(user), .insertPasswordLink(link)]
+        case .issuePasswordLink(_, let link): [.insertPasswordLink(link)]
+        case .cancelPasswordLink(let user, let purpose): [.deletePasswordLinks(user.id, purpose)]
+        case .setPasswordWithLink(let user, let link):
+            [
+                .consumePasswordLink(link.digest), .updateUser(user), .deletePasswordLinks(user.id, nil),
+                .endSessions(user.id, except: nil),
+            ]
         case .insertKey(let key): [.insertKey(key)]
         case .updateKey(let key): [.updateKey(key)]
         case .insertScope(let definition): [.insertScope(definition)]

@@ -122,6 +122,16 @@ extension StoredForm {
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 
+    static func passwordLink(_ row: some StoredRow) throws -> PasswordLink {
+        guard let purpose = PasswordLinkPurpose(rawValue: try row.text("purpose")) else {
+            throw StoreUnavailable("malformed password link purpose in the database")
+        }
+        return PasswordLink(
+            digest: SecretDigest(storedHex: try row.text("digest")), userID: UserID(try row.id("user_id")),
+            workspaceID: WorkspaceID(try row.id("workspace_id")), purpose: purpose,
+            createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"))
+    }
+
     static func session(_ row: some StoredRow) throws -> WebSession {
         WebSession(
             digest: SecretDigest(storedHex: try row.text("digest")), userID: UserID(try row.id("user_id")),

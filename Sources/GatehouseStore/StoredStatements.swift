@@ -259,6 +259,22 @@ extension StoredForm {
             ])
     }
 
+    static func row(_ link: PasswordLink) -> StoredInsert {
+        StoredInsert(
+            table: "password_links",
+            columns: [
+                "digest": .text(link.digest.hex), "user_id": .id(link.userID.rawValue),
+                "workspace_id": .id(link.workspaceID.rawValue), "purpose": .text(link.purpose.rawValue),
+                "created_at": .date(link.createdAt), "expires_at": .date(link.expiresAt),
+            ],
+            // A new link replaces the user's link of the same purpose, even when two are made at once.
+            onConflict: """
+                ON CONFLICT (user_id, purpose) DO UPDATE SET digest = excluded.digest,
+                    workspace_id = excluded.workspace_id, created_at = excluded.created_at,
+                    expires_at = excluded.expires_at
+                """)
+    }
+
     static func row(_ session: WebSession) -> StoredInsert {
         StoredInsert(
             table: "web_sessions",

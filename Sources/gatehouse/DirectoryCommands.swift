@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseStore
 
 /// Builds the directory service over an open store, with the real clock and bcrypt.
@@ -11,6 +12,29 @@ func directory(_ store: any GatehouseStorage) -> Directory {
 /// The user administration rules over an open store, acting as the operator.
 private func administration(_ store: any GatehouseStorage) -> UserAdministration {
     UserAdministration(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
+}
+
+/// The public URL the links printed by the commands start with.
+struct SiteOptions: ParsableArguments {
+    @Option(
+        help:
+            "Gatehouse's public base URL, which links start with (env GATEHOUSE_ISSUER; default http://127.0.0.1:8080)."
+    )
+    var issuer: String?
+
+    func baseURL() throws -> URL {
+        try ServerConfiguration.parseIssuer(
+            issuer ?? Environment.value("GATEHOUSE_ISSUER")
+                ?? "http://\(ServerConfiguration.defaultHost):\(ServerConfiguration.defaultPort)")
+    }
+}
+
+/// Prints a password link, its one showing.
+private func printLink(_ issued: IssuedPasswordLink, issuer: URL) {
+    let what = issued.link.purpose == .invitation ? "Invitation" : "Password reset link"
+    print("\(what) for \(issued.user.email), valid until \(issued.link.expiresAt.formatted(.iso8601)) and once:")
+    print("  \(AccountMail.url(of: issued, issuer: issuer))")
+    print("It is shown this once; give it to them by a channel you trust.")
 }
 
 /// Reads a password from the first line of standard input, or says why it cannot.
@@ -78,6 +102,7 @@ struct UsersCommand: AsyncParsableCommand {
         commandName: "users", abstract: "Create, list, deactivate and activate users, and set their passwords.",
         subcommands: [
             Create.self, List.self, Deactivate.self, Activate.self, AcceptPrivacyNotice.self, SetPassword.self,
+            Invite.self, ResetLink.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -91,9 +116,10 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: "The user's job title.") var title: String?
         @Option(help: "The name of the user's department in the workspace.") var department: String?
         @Option(help: "The email of the user's manager in the workspace.") var manager: String?
-        @Flag(help: "Read the user's password from standard input; without it the user has no password yet.")
+        @Flag(help: "Read the user's password from standard input; without it the user is invited to choose one.")
         var passwordStdin = false
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var site: SiteOptions
 
         func run() async throws {
             try await reportingFailures {
@@ -103,11 +129,13 @@ struct UsersCommand: AsyncParsableCommand {
                     employeeID: employeeId, title: title, departmentName: department,
                     managerEmail: try manager.map { try EmailAddress($0) },
                     password: passwordStdin ? try passwordFromStandardInput() : nil)
-                let user = try await database.withStore { store in
+                let issuer = try site.baseURL()
+                let added = try await database.withStore { store in
                     let workspace = try await directory(store).workspace(slug)
                     return try await administration(store).create(input, in: workspace.id, by: .commandLine)
                 }
-                print("Created \(user.role.rawValue) \(user.email) in workspace '\(slug)'.")
+                print("Created \(added.user.role.rawValue) \(added.user.email) in workspace '\(slug)'.")
+                if let invitation = added.invitation { printLink(invitation, issuer: issuer) }
             }
         }
     }
@@ -194,6 +222,47 @@ struct UsersCommand: AsyncParsableCommand {
                     return try await administration(store).setPassword(target.id, to: password, by: .commandLine)
                 }
                 print("Set the password of \(user.email); their sessions have ended.")
+            }
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new invitation for a user without a password; the one before stops working.")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var site: SiteOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let email = try EmailAddress(email)
+                let issuer = try site.baseURL()
+                let issued = try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    return try await administration(store).invite(target.id, by: .commandLine)
+                }
+                printLink(issued, issuer: issuer)
+            }
+        }
+    }
+
+    struct ResetLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-link",
+            abstract: "Make a link for a user to choose a new password (valid 30 minutes, used once).")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var site: SiteOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let email = try EmailAddress(email)
+                let issuer = try site.baseURL()
+                let issued = try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    return try await administration(store).resetLink(target.id, by: .commandLine)
+                }
+                printLink(issued, issuer: issuer)
             }
         }
     }

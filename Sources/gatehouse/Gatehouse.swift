@@ -12,7 +12,7 @@ struct Gatehouse: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, WorkspacesCommand.self, UsersCommand.self, DepartmentsCommand.self,
             ClientsCommand.self, KeysCommand.self, ScopesCommand.self, KeyPepperCommand.self,
-            SigningKeysCommand.self,
+            SigningKeysCommand.self, MailCommand.self,
         ])
 }
 

@@ -59,6 +59,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var keys: KeyOptions
 
+    @OptionGroup var mail: MailOptions
+
     @OptionGroup var signingKeySecret: SigningKeySecretOptions
 
     func run() async throws {
@@ -74,13 +76,19 @@ struct Serve: AsyncParsableCommand {
                 return handler
             }
             let logger = Logger(label: "gatehouse")
-            let configuration = try serverConfiguration()
+            var configuration = try serverConfiguration()
+            configuration.smtp = try mail.settings()
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
                 store: store, passwords: BcryptPasswordHasher(cost: try bcryptCost()), firstRun: try firstRunSettings(),
                 peppers: try keys.peppers(for: location), signingKeySecret: try signingKeySecret.secret(for: location))
-            logger.info("starting", metadata: ["database": "\(location)", "issuer": "\(configuration.issuer)"])
+            logger.info(
+                "starting",
+                metadata: [
+                    "database": "\(location)", "issuer": "\(configuration.issuer)",
+                    "mail": "\(configuration.smtp.map { "\($0)" } ?? "none")",
+                ])
             logger.debug("tasks run on the event loops: \(onEventLoops)")
             let app = try await buildApplication(configuration, dependencies, logger: logger)
             do {

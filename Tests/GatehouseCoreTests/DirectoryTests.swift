@@ -48,10 +48,12 @@ struct DirectoryTests {
         let acme = try await acme()
         let sales = try await directory.createDepartment(named: DisplayName("Sales"), in: WorkspaceSlug("acme"))
         let boss = try await users.create(
-            Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: .commandLine)
+            Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: .commandLine
+        ).user
         let ann = try await users.create(
             Fixture.newUser("Ann@Acme.test", department: "Sales", manager: "boss@acme.test"), in: acme.id,
-            by: .commandLine)
+            by: .commandLine
+        ).user
         #expect(ann.email.value == "ann@acme.test")
         #expect(ann.departmentID == sales.id)
         #expect(ann.managerID == boss.id)
@@ -65,7 +67,8 @@ struct DirectoryTests {
         _ = try await workspace("globex", admin: "boss@globex.test")
         await #expect(throws: DomainError.self) {
             try await users.create(
-                Fixture.newUser("ann@acme.test", manager: "boss@globex.test"), in: acme.id, by: .commandLine)
+                Fixture.newUser("ann@acme.test", manager: "boss@globex.test"), in: acme.id, by: .commandLine
+            ).user
         }
         #expect(try await store.user(email: EmailAddress("ann@acme.test")) == nil)
     }
@@ -77,15 +80,16 @@ struct DirectoryTests {
                 field: "department", message: "There is no department 'Nowhere' in this workspace.")
         ) {
             try await users.create(
-                Fixture.newUser("ann@acme.test", department: "Nowhere"), in: acme.id, by: .commandLine)
+                Fixture.newUser("ann@acme.test", department: "Nowhere"), in: acme.id, by: .commandLine
+            ).user
         }
     }
 
     @Test func emailsAreUniqueAcrossTheInstallationWhateverTheirCase() async throws {
         let acme = try await acme()
-        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine)
+        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine).user
         await #expect(throws: DomainError.conflict("A user with that email already exists.")) {
-            try await users.create(Fixture.newUser("ANN@acme.test"), in: acme.id, by: .commandLine)
+            try await users.create(Fixture.newUser("ANN@acme.test"), in: acme.id, by: .commandLine).user
         }
         #expect(await store.auditEvents(in: acme.id, matching: AuditQuery(action: "user.created")).count == 1)
     }
@@ -122,15 +126,15 @@ struct DirectoryTests {
         let acme = try await acme()
         let hr = try caller(.hrAdmin, BuiltInScopes.scopes(of: .hrAdmin), in: acme)
         // An HR admin holds what a plain user and another HR admin hold, not what an admin holds.
-        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: hr)
-        _ = try await users.create(Fixture.newUser("hr2@acme.test", role: .hrAdmin), in: acme.id, by: hr)
+        _ = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: hr).user
+        _ = try await users.create(Fixture.newUser("hr2@acme.test", role: .hrAdmin), in: acme.id, by: hr).user
         await #expect(throws: DomainError.self) {
-            _ = try await users.create(Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: hr)
+            _ = try await users.create(Fixture.newUser("boss@acme.test", role: .admin), in: acme.id, by: hr).user
         }
         // A credential narrowed to users:write holds none of a plain user's personal rights.
         let narrowed = try caller(.hrAdmin, [.usersWrite], in: acme)
         await #expect {
-            _ = try await users.create(Fixture.newUser("bob@acme.test"), in: acme.id, by: narrowed)
+            _ = try await users.create(Fixture.newUser("bob@acme.test"), in: acme.id, by: narrowed).user
         } throws: { error in
             (error as? DomainError)?.message.contains("email, openid, profile") == true
         }
@@ -147,7 +151,7 @@ struct DirectoryTests {
 
     @Test func deactivatingAndActivatingAUserIsRecordedWithTheTime() async throws {
         let acme = try await acme()
-        let ann = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine)
+        let ann = try await users.create(Fixture.newUser("ann@acme.test"), in: acme.id, by: .commandLine).user
         clock.advance(by: 3600)
         let deactivated = try await users.update(ann.id, UserChange(isActive: false), by: .commandLine)
         #expect(!deactivated.isActive)
@@ -162,7 +166,8 @@ struct DirectoryTests {
     @Test func aPasswordIsStoredOnlyAsABcryptHash() async throws {
         let acme = try await acme()
         let user = try await users.create(
-            Fixture.newUser("ann@acme.test", password: "a long enough password"), in: acme.id, by: .commandLine)
+            Fixture.newUser("ann@acme.test", password: "a long enough password"), in: acme.id, by: .commandLine
+        ).user
         let hash = try #require(user.passwordHash)
         #expect(hash.encoded != "a long enough password")
         #expect(await Fixture.fastPasswords.verify("a long enough password", against: hash))

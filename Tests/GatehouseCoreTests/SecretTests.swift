@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseTestSupport
+import HummingbirdBcrypt
 import Testing
 
 @Suite("Secrets")
@@ -54,9 +55,46 @@ struct PasswordTests {
         #expect(throws: Never.self) { try Password("twelve-chars") }
     }
 
-    @Test func passwordsLongerThanBcryptReadsAreRefusedNotTruncated() {
-        #expect(throws: DomainError.self) { try Password(String(repeating: "x", count: 73)) }
-        #expect(throws: DomainError.self) { try Password(String(repeating: "é", count: 37)) }  // 74 bytes
+    @Test func longPasswordsAreAcceptedUpTo256CharactersAndHashedWhole() async throws {
+        let stem = "my long passphrase, written out in full and then some more words to pass 72 bytes: "
+        #expect(stem.utf8.count > 72)
+        let long = try Password(stem + "the end")
+        let hasher = Fixture.fastPasswords
+        let hash = await hasher.hash(long)
+        #expect(await hasher.verify(stem + "the end", against: hash))
+        #expect(await !hasher.verify(stem + "the end!", against: hash), "bytes past 72 count too")
+        #expect(throws: Never.self) { try Password(String(repeating: "é", count: 40) + " ok and more") }
+        #expect(throws: DomainError.self) { try Password(stem + String(repeating: "z x", count: 70)) }
+    }
+
+    @Test func commonRepetitiveAndSequentialPasswordsAreRefused() {
+        for weak in [
+            "password1234", "Password1234", "qwertyuiopasdf", "1234567890123", "aaaaaaaaaaaaaa", "abababababab",
+            "zyxwvutsrqponm", "1q2w3e4r5t6y",
+        ] {
+            #expect(throws: DomainError.self, "\(weak)") { try Password(weak) }
+        }
+        #expect(throws: Never.self) { try Password("purple tractor in the hallway") }
+    }
+
+    @Test func aPasswordMadeOfItsOwnersEmailOrNameIsRefused() throws {
+        let email = try EmailAddress("marguerite@acme.test")
+        #expect(throws: DomainError.self) { try Password("marguerite-2026!").check(for: email, name: "Marguerite Yu") }
+        #expect(throws: DomainError.self) {
+            try Password("Marguerite Yu rocks").check(for: email, name: "Marguerite Yu")
+        }
+        #expect(throws: Never.self) {
+            try Password("purple tractor in the hallway").check(for: email, name: "Marguerite Yu")
+        }
+    }
+
+    @Test func aHashOfTheOlderSchemeStillVerifiesAndIsMarkedForRehashing() async throws {
+        let old = PasswordHash(encoded: Bcrypt.hash("an older password", cost: 4))
+        let hasher = Fixture.fastPasswords
+        #expect(await hasher.verify("an older password", against: old))
+        #expect(await !hasher.verify("an older password!", against: old))
+        #expect(hasher.needsRehash(old))
+        #expect(!hasher.needsRehash(await hasher.hash(try Password("an older password"))))
     }
 
     @Test func generatedPasswordsAreLongAndDistinct() {
@@ -68,7 +106,7 @@ struct PasswordTests {
     @Test func bcryptVerifiesTheRightPasswordOnly() async throws {
         let hasher = Fixture.fastPasswords
         let hash = await hasher.hash(try Password("correct horse battery"))
-        #expect(hash.encoded.hasPrefix("$2"))
+        #expect(hash.encoded.hasPrefix("$sha256-bcrypt$2b$"))
         #expect(!hash.encoded.contains("correct horse"))
         #expect(await hasher.verify("correct horse battery", against: hash))
         #expect(await !hasher.verify("correct horse battery!", against: hash))

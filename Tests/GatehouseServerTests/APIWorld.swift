@@ -128,7 +128,8 @@ struct APIResponse: Sendable {
 /// Runs `test` against the real application on a fresh store of the backend under test, with a manual clock.
 func withAPI(
     framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
-    passwords: any PasswordHasher = Fixture.fastPasswords, configure: (inout ServerConfiguration) -> Void = { _ in },
+    passwords: any PasswordHasher = Fixture.fastPasswords, mailbox: Mailbox? = nil,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
     _ test: @escaping @Sendable (APIWorld) async throws -> Void
 ) async throws {
     let store = try TestBackend.openStore()
@@ -138,10 +139,11 @@ func withAPI(
     var configuration = try ServerConfiguration(
         port: 0, templatesDirectory: templatesDirectory, keys: keys, trustedProxies: trustedProxies)
     configure(&configuration)
-    let dependencies = ApplicationDependencies(
+    var dependencies = ApplicationDependencies(
         store: store, clock: clock, passwords: passwords, peppers: peppers,
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,
         announce: { _ in }, backchannelRetryDelays: [.milliseconds(20), .milliseconds(20)])
+    dependencies.mail = mailbox
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in
         try await test(APIWorld(client: client, store: store, clock: clock, peppers: peppers, lastUse: lastUse))

@@ -105,10 +105,11 @@ struct AccountPasswordTests {
         // Ann's hash was made at cost 4; the server now hashes at 5.
         try await OAuthWorld.run(passwords: BcryptPasswordHasher(cost: 5)) { world in
             #expect(
-                try await world.api.store.user(id: world.ann.id)?.passwordHash?.encoded.hasPrefix("$2b$04$") == true)
+                try await world.api.store.user(id: world.ann.id)?.passwordHash?.encoded.hasPrefix(
+                    "$sha256-bcrypt$2b$04$") == true)
             _ = try await world.signedIn()
             let rehashed = try #require(try await world.api.store.user(id: world.ann.id)?.passwordHash)
-            #expect(rehashed.encoded.hasPrefix("$2b$05$"))
+            #expect(rehashed.encoded.hasPrefix("$sha256-bcrypt$2b$05$"))
             #expect(await BcryptPasswordHasher(cost: 5).verify(OAuthWorld.password, against: rehashed))
             _ = try await world.signedIn()
             #expect(try await world.api.store.user(id: world.ann.id)?.passwordHash == rehashed, "once is enough")

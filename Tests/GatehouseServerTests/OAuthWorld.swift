@@ -27,12 +27,12 @@ struct OAuthWorld: Sendable {
     /// server).
     static func run(
         framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
-        passwords: any PasswordHasher = Fixture.fastPasswords,
+        passwords: any PasswordHasher = Fixture.fastPasswords, mailbox: Mailbox? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
         try await withAPI(
-            framework: framework, trustedProxies: trustedProxies, keys: keys, passwords: passwords,
+            framework: framework, trustedProxies: trustedProxies, keys: keys, passwords: passwords, mailbox: mailbox,
             configure: configure
         ) { api in
             let (workspace, owner) = try await api.workspace()

@@ -98,6 +98,9 @@ struct RightsTableTests {
         case reactivateKey = "POST /api/v1/api-keys/{id}/reactivate"
         case createUser = "POST /api/v1/users"
         case changeUser = "PATCH /api/v1/users/{id}"
+        case inviteUser = "POST /api/v1/users/{id}/invitation"
+        case cancelInvitation = "DELETE /api/v1/users/{id}/invitation"
+        case makeResetLink = "POST /api/v1/users/{id}/password-reset"
         case defineScope = "POST /api/v1/scopes"
 
         /// The scope the route itself needs.
@@ -105,7 +108,7 @@ struct RightsTableTests {
             switch self {
             case .createClient, .changeClient, .deleteClient, .rotateSecret: .clientsWrite
             case .createServiceKey, .createUserKey, .changeKey, .revokeKey, .reactivateKey, .defineScope: .apiKeysWrite
-            case .createUser, .changeUser: .usersWrite
+            case .createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink: .usersWrite
             }
         }
 
@@ -120,7 +123,9 @@ struct RightsTableTests {
         }
 
         /// A route about users, where the administrator roles are a super admin's alone to touch.
-        var isAboutUsers: Bool { self == .createUser || self == .changeUser }
+        var isAboutUsers: Bool {
+            [.createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink].contains(self)
+        }
     }
 
     /// What the route acts on, or (for a route that creates) what the new thing would carry.
@@ -139,7 +144,8 @@ struct RightsTableTests {
         switch route {
         case .createClient, .changeClient, .deleteClient, .rotateSecret, .createServiceKey:
             target == .privileged ? [.auditRead, .usersWrite] : [.profile]
-        case .createUserKey, .changeKey, .revokeKey, .reactivateKey, .createUser, .changeUser:
+        case .createUserKey, .changeKey, .revokeKey, .reactivateKey, .createUser, .changeUser, .inviteUser,
+            .cancelInvitation, .makeResetLink:
             target == .privileged ? everything : personal
         case .defineScope: []
         }
@@ -173,6 +179,9 @@ struct RightsTableTests {
         case changeUser = "POST /admin/users/{id}"
         case deactivateUser = "POST /admin/users/{id}/deactivate"
         case reactivateUser = "POST /admin/users/{id}/reactivate"
+        case inviteUser = "POST /admin/users/{id}/invitation"
+        case cancelInvitation = "POST /admin/users/{id}/invitation/cancel"
+        case makeResetLink = "POST /admin/users/{id}/password-reset"
         case createUserKey = "POST /admin/api-keys"
         case revokeKey = "POST /admin/api-keys/{id}/revoke"
         case reactivateKey = "POST /admin/api-keys/{id}/reactivate"
@@ -187,6 +196,9 @@ struct RightsTableTests {
             case .createServiceKey: .createServiceKey
             case .createUser: .createUser
             case .changeUser, .deactivateUser, .reactivateUser: .changeUser
+            case .inviteUser: .inviteUser
+            case .cancelInvitation: .cancelInvitation
+            case .makeResetLink: .makeResetLink
             case .createUserKey: .createUserKey
             case .revokeKey: .revokeKey
             case .reactivateKey: .reactivateKey
@@ -426,6 +438,13 @@ private struct Table {
             case .deactivateUser: ("/admin/users/\(user.id)/deactivate", [])
             default: ("/admin/users/\(user.id)/reactivate", [])
             }
+        case .inviteUser, .cancelInvitation, .makeResetLink:
+            let user = try await invitedUser(target, unique, in: workspace)
+            return switch form {
+            case .inviteUser: ("/admin/users/\(user.id)/invitation", [])
+            case .cancelInvitation: ("/admin/users/\(user.id)/invitation/cancel", [])
+            default: ("/admin/users/\(user.id)/password-reset", [])
+            }
         case .createUserKey:
             let owner = try await user(target, unique, in: workspace)
             return ("/admin/api-keys", [("user_id", "\(owner.id)"), ("name", "k"), ("scope", "profile")])
@@ -490,6 +509,13 @@ private struct Table {
         case .changeUser:
             let user = try await user(target, unique, in: workspace)
             return ("/api/v1/users/\(user.id)", #"{"title":"Renamed"}"#)
+        case .inviteUser, .cancelInvitation, .makeResetLink:
+            let user = try await invitedUser(target, unique, in: workspace)
+            return switch route {
+            case .inviteUser: ("/api/v1/users/\(user.id)/invitation", nil)
+            case .cancelInvitation: ("/api/v1/users/\(user.id)/invitation", nil)
+            default: ("/api/v1/users/\(user.id)/password-reset", nil)
+            }
         }
     }
 
@@ -500,6 +526,15 @@ private struct Table {
                 scopes: scopes),
             in: workspace.id, by: .commandLine
         ).0
+    }
+
+    /// A target (see `user`) without a password, who has an invitation waiting.
+    private func invitedUser(
+        _ target: RightsTableTests.Target, _ unique: some StringProtocol, in workspace: Workspace
+    ) async throws -> User {
+        let user = try await user(target, unique, in: workspace)
+        _ = try await operatorUsers.invite(user.id, by: .commandLine)
+        return user
     }
 
     /// A privileged target is a super admin; a plain or foreign one a plain user.

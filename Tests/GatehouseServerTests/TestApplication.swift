@@ -63,3 +63,41 @@ extension TestResponse {
 
     var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
 }
+
+/// A mail server stand-in for the HTTP suites: it keeps what the application hands over to be sent, in order.
+/// (The SMTP client itself is tested against a real server, aiosmtpd, in scripts/e2e-mail.)
+final class Mailbox: MailSending, Sendable {
+    private let stream: AsyncStream<OutgoingMail>
+    private let continuation: AsyncStream<OutgoingMail>.Continuation
+    private let taken = Mutex<[OutgoingMail]>([])
+
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+
+    func send(_ mail: OutgoingMail) {
+        taken.withLock { $0.append(mail) }
+        continuation.yield(mail)
+    }
+
+    /// Every message handed over so far.
+    var all: [OutgoingMail] { taken.withLock { $0 } }
+
+    /// The next message handed over (some are handed over after the answer), or a failure after 10 seconds.
+    func next() async throws -> OutgoingMail {
+        let stream = stream
+        return try await withThrowingTaskGroup(of: OutgoingMail?.self) { group in
+            group.addTask {
+                var iterator = stream.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let mail = try await group.next() ?? nil else { throw NoMail() }
+            return mail
+        }
+    }
+
+    struct NoMail: Error {}
+}

@@ -325,6 +325,73 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    /// A password link of `user`, made at the epoch.
+    static func link(_ user: User, _ purpose: PasswordLinkPurpose) -> PasswordLink {
+        PasswordLink(
+            digest: OpaqueToken.generate().digest, userID: user.id, workspaceID: user.workspaceID, purpose: purpose,
+            createdAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(purpose.lifetime))
+    }
+
+    @Test(arguments: Backend.all) func passwordLinksAreOneOfEachPurposeAndUsedOnceWithTheirPasswordChange(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let event = AuditEvent(
+                workspaceID: seed.workspace.id, actor: .commandLine, action: "user.invited", targetKind: "user",
+                targetID: "\(seed.user.id)", address: nil, occurredAt: Fixture.epoch)
+            // An invited user is stored with their invitation.
+            let bea = try Fixture.user("bea@acme.test", in: seed.workspace)
+            let invitation = Self.link(bea, .invitation)
+            try await store.apply(.inviteUser(bea, invitation), recording: event)
+            #expect(try await store.user(id: bea.id) == bea)
+            #expect(try await store.passwordLink(digest: invitation.digest) == invitation)
+            // A new link of a purpose replaces the old; links of other purposes stay.
+            let newer = Self.link(bea, .invitation)
+            try await store.apply(.issuePasswordLink(bea, newer), recording: event)
+            let reset = Self.link(bea, .reset)
+            try await store.apply(.issuePasswordLink(bea, reset), recording: event)
+            #expect(try await store.passwordLink(digest: invitation.digest) == nil)
+            #expect(
+                Set(try await store.passwordLinks(in: seed.workspace.id).map(\.digest)) == [newer.digest, reset.digest])
+            // Cancelling one purpose leaves the other.
+            try await store.apply(.cancelPasswordLink(bea, .invitation), recording: event)
+            #expect(try await store.passwordLinks(in: seed.workspace.id).map(\.digest) == [reset.digest])
+
+            // Using a link: the password, the other links and every session go in one step, once.
+            let cookie = OpaqueToken.generate()
+            try await store.insert(
+                WebSession(
+                    digest: cookie.digest, userID: bea.id, workspaceID: seed.workspace.id, authTime: Fixture.epoch,
+                    expiresAt: Fixture.epoch.addingTimeInterval(3600)))
+            try await store.apply(.issuePasswordLink(bea, newer), recording: event)
+            var changed = bea
+            changed.passwordHash = PasswordHash(encoded: "$sha256-bcrypt$2b$04$hash")
+            try await store.apply(.setPasswordWithLink(changed, reset), recording: event)
+            #expect(try await store.user(id: bea.id) == changed)
+            #expect(try await store.passwordLinks(in: seed.workspace.id).isEmpty)
+            #expect(try await store.session(digest: cookie.digest) == nil)
+            var again = changed
+            again.passwordHash = PasswordHash(encoded: "$sha256-bcrypt$2b$04$other")
+            let before = try await store.auditEvents(in: seed.workspace.id, matching: AuditQuery()).count
+            await #expect(throws: RecordNotFound.self) {
+                try await store.apply(.setPasswordWithLink(again, reset), recording: event)
+            }
+            #expect(try await store.user(id: bea.id) == changed, "a used link changes nothing")
+            #expect(try await store.auditEvents(in: seed.workspace.id, matching: AuditQuery()).count == before)
+
+            // A password change or a deactivation ends the links too.
+            try await store.apply(.issuePasswordLink(changed, Self.link(changed, .reset)), recording: event)
+            try await store.apply(.changePassword(changed, keepingSession: nil), recording: event)
+            #expect(try await store.passwordLinks(in: seed.workspace.id).isEmpty)
+            try await store.apply(.issuePasswordLink(changed, Self.link(changed, .reset)), recording: event)
+            var inactive = changed
+            inactive.isActive = false
+            try await store.apply(.deactivateUser(inactive), recording: event)
+            #expect(try await store.passwordLinks(in: seed.workspace.id).isEmpty)
+        }
+    }
+
     @Test(arguments: Backend.all) func deletingAClientDeletesItsCodesTokensGrantsAndConsents(_ backend: Backend)
         async throws
     {

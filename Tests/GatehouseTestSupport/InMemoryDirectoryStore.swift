@@ -5,11 +5,12 @@ import GatehouseCore
 ///
 /// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down. It
 /// keeps no keys or scopes of the workspaces' own: changes to those are refused as unsupported.
-package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
+package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, PasswordLinkStore {
     private var events: [AuditEvent] = []
     private var workspaces: [WorkspaceID: Workspace] = [:]
     private var users: [UserID: User] = [:]
     private var departments: [DepartmentID: Department] = [:]
+    private var links: [PasswordLink] = []
 
     package init() {}
 
@@ -76,6 +77,18 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
         case .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _): try update(user)
         // This store keeps no sessions.
         case .endSessions: break
+        case .inviteUser(let user, let link):
+            try insert(user)
+            links.append(link)
+        case .issuePasswordLink(let user, let link):
+            links.removeAll { $0.userID == user.id && $0.purpose == link.purpose }
+            links.append(link)
+        case .cancelPasswordLink(let user, let purpose):
+            links.removeAll { $0.userID == user.id && $0.purpose == purpose }
+        case .setPasswordWithLink(let user, let link):
+            guard links.contains(link) else { throw RecordNotFound("password link") }
+            try update(user)
+            links.removeAll { $0.userID == user.id }
         case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient: throw Unsupported()
         }
         append(event)
@@ -86,6 +99,11 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore {
             event.workspaceID == workspace && (query.action == nil || query.action == event.action)
         }
         return Array(matching.prefix(query.limit))
+    }
+
+    package func passwordLink(digest: SecretDigest) -> PasswordLink? { links.first { $0.digest == digest } }
+    package func passwordLinks(in workspace: WorkspaceID) -> [PasswordLink] {
+        links.filter { $0.workspaceID == workspace }
     }
 
     package func insert(_ definition: ScopeDefinition) throws { throw Unsupported() }

@@ -44,7 +44,8 @@ extension AuditedChange {
         switch self {
         case .insertWorkspace(let workspace, _): ("workspace", "\(workspace.id)", workspace.id)
         case .insertUser(let user), .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _),
-            .endSessions(let user, _):
+            .endSessions(let user, _), .inviteUser(let user, _), .issuePasswordLink(let user, _),
+            .cancelPasswordLink(let user, _), .setPasswordWithLink(let user, _):
             ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)

@@ -123,6 +123,7 @@ package struct Directory: Sendable {
             }
         let employeeID = try optionalText(input.employeeID, field: "employee_id")
         let title = try optionalText(input.title, field: "title")
+        try input.password?.check(for: input.email, name: input.name.value)
         // Hash last: it is the slow step, and every check above is cheap.
         let passwordHash: PasswordHash? =
             if let password = input.password { await passwords.hash(password) } else { nil }

@@ -26,6 +26,21 @@ package struct UserChange: Sendable {
     }
 }
 
+/// What managing users reads and writes.
+package typealias UserAdministrationStore = DirectoryStore & AuditStore & ScopeStore & PasswordLinkStore
+
+/// Until when a user's invitation works.
+package struct Invitation: Equatable, Sendable {
+    package let expiresAt: Date
+    package let hasExpired: Bool
+}
+
+/// A user just added, with their invitation when they were added without a password.
+package struct AddedUser: Sendable {
+    package let user: User
+    package let invitation: IssuedPasswordLink?
+}
+
 /// The users and departments API's rules: who may read, add and change whom.
 ///
 /// A role carries rights, so the rights model's rule holds here (`Rights`): adding a user, changing anything of
@@ -33,15 +48,13 @@ package struct UserChange: Sendable {
 /// `super_admin` or `admin`, or change an account that holds either — a service key holds every scope but never
 /// makes or changes an administrator.
 package struct UserAdministration: Sendable {
-    let store: any DirectoryStore & AuditStore & ScopeStore
+    let store: any UserAdministrationStore
     let clock: any WallClock
     let directory: Directory
     let trail: AuditTrail
     let passwords: any PasswordHasher
 
-    package init(
-        store: any DirectoryStore & AuditStore & ScopeStore, clock: any WallClock, passwords: any PasswordHasher
-    ) {
+    package init(store: any UserAdministrationStore, clock: any WallClock, passwords: any PasswordHasher) {
         self.store = store
         self.clock = clock
         self.passwords = passwords
@@ -90,29 +103,80 @@ package struct UserAdministration: Sendable {
         try caller.require(.usersWrite)
     }
 
-    /// Adds a user to `workspace`.
-    package func create(_ input: NewUser, in workspace: WorkspaceID, by caller: Caller) async throws -> User {
+    /// Adds a user to `workspace`. Without a password they are invited: the link to choose one is returned, to
+    /// be shown to the admin and emailed, this once.
+    package func create(_ input: NewUser, in workspace: WorkspaceID, by caller: Caller) async throws -> AddedUser {
         try checkMayAdd(by: caller)
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         try await checkMayGrant(input.role, in: workspace, by: caller)
-        let user = try await directory.makeUser(input, in: workspace, now: clock.now())
+        let now = clock.now()
+        let user = try await directory.makeUser(input, in: workspace, now: now)
+        let details = ["email": user.email.value, "role": user.role.rawValue]
+        guard user.passwordHash == nil else {
+            try await trail.record(.insertUser(user), as: "user.created", by: caller, details: details)
+            return AddedUser(user: user, invitation: nil)
+        }
+        let invitation = IssuedPasswordLink(.invitation, for: user, at: now)
         try await trail.record(
-            .insertUser(user), as: "user.created", by: caller,
-            details: ["email": user.email.value, "role": user.role.rawValue])
-        return user
+            .inviteUser(user, invitation.link), as: "user.created", by: caller,
+            details: details.merging(["invited_until": Self.timestamp(invitation.link.expiresAt)]) { $1 })
+        return AddedUser(user: user, invitation: invitation)
+    }
+
+    /// The workspace's invitations, expired ones included, by user.
+    package func invitations(in workspace: WorkspaceID, by caller: Caller) async throws -> [UserID: Invitation] {
+        try caller.require(.usersRead)
+        guard caller.canSee(workspace) else { return [:] }
+        let now = clock.now()
+        let links = try await store.passwordLinks(in: workspace).filter { $0.purpose == .invitation }
+        return Dictionary(
+            links.map { ($0.userID, Invitation(expiresAt: $0.expiresAt, hasExpired: now >= $0.expiresAt)) }
+        ) { first, _ in first }
+    }
+
+    /// A new invitation for a user who has no password yet, replacing the one before (whose link stops working).
+    package func invite(_ id: UserID, by caller: Caller) async throws -> IssuedPasswordLink {
+        let user = try await userToChange(id, by: caller)
+        guard user.passwordHash == nil else {
+            throw DomainError.conflict(
+                "\(user.email.value) has a password already; make a password reset link instead.")
+        }
+        return try await issue(.invitation, for: user, as: "user.invited", by: caller)
+    }
+
+    /// Cancels the user's invitation: its link stops working.
+    package func cancelInvitation(_ id: UserID, by caller: Caller) async throws {
+        let user = try await userToChange(id, by: caller)
+        try await trail.record(.cancelPasswordLink(user, .invitation), as: "user.invitation_cancelled", by: caller)
+    }
+
+    /// A link for the user to choose a new password, valid half an hour, for an admin to hand over when no mail
+    /// can be sent. Making it changes nothing until it is used; using it ends the user's sessions.
+    package func resetLink(_ id: UserID, by caller: Caller) async throws -> IssuedPasswordLink {
+        try await issue(.reset, for: try await userToChange(id, by: caller), as: "user.password_reset_link", by: caller)
+    }
+
+    private func issue(_ purpose: PasswordLinkPurpose, for user: User, as action: String, by caller: Caller)
+        async throws -> IssuedPasswordLink
+    {
+        guard user.isActive else {
+            throw DomainError.conflict("\(user.email.value)'s account is deactivated; reactivate it first.")
+        }
+        let issued = IssuedPasswordLink(purpose, for: user, at: clock.now())
+        try await trail.record(
+            .issuePasswordLink(user, issued.link), as: action, by: caller,
+            details: ["expires_at": Self.timestamp(issued.link.expiresAt)])
+        return issued
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
     }
 
     /// Applies `change` to the user `id`.
     package func update(_ id: UserID, _ change: UserChange, by caller: Caller) async throws -> User {
-        try caller.require(.usersWrite)
-        var user = try await store.user(id, visibleTo: caller)
+        var user = try await userToChange(id, by: caller)
         let wasActive = user.isActive
-        if Self.privileged.contains(user.role), caller.role != .superAdmin {
-            throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
-        }
-        try Rights.require(
-            caller, toHold: try await Rights.of(user.role, in: user.workspaceID, store: store),
-            toDo: "You cannot change \(user.email.value)'s account")
         if let role = change.role, role != user.role { try await checkMayGrant(role, in: user.workspaceID, by: caller) }
         let changed = try await apply(change, to: &user)
         guard !changed.isEmpty else { return user }
@@ -174,6 +238,7 @@ package struct UserAdministration: Sendable {
             throw DomainError.forbidden("Only the operator, at the command line, sets another person's password.")
         }
         var user = try await store.user(id, visibleTo: caller)
+        try password.check(for: user.email, name: user.name)
         user.passwordHash = await passwords.hash(password)
         user.updatedAt = clock.now()
         try await trail.record(.changePassword(user, keepingSession: nil), as: "user.password_set", by: caller)
@@ -196,6 +261,20 @@ package struct UserAdministration: Sendable {
     }
 
     // MARK: Rules
+
+    /// The user `id`, when the caller may change their account: `users:write`, every right of the user's role,
+    /// and for a super admin's or an admin's account, the super admin role.
+    private func userToChange(_ id: UserID, by caller: Caller) async throws -> User {
+        try caller.require(.usersWrite)
+        let user = try await store.user(id, visibleTo: caller)
+        if Self.privileged.contains(user.role), caller.role != .superAdmin {
+            throw DomainError.forbidden("Only a super admin may change a super admin's or an admin's account.")
+        }
+        try Rights.require(
+            caller, toHold: try await Rights.of(user.role, in: user.workspaceID, store: store),
+            toDo: "You cannot change \(user.email.value)'s account")
+        return user
+    }
 
     private static let privileged: Set<Role> = [.superAdmin, .admin]
 

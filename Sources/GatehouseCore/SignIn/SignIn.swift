@@ -20,6 +20,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 
 /// What sign-in reads and writes.
 package typealias SignInStore = DirectoryStore & SessionStore & SignInAttemptStore & AuditStore & ScopeStore
+    & PasswordLinkStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -77,12 +78,12 @@ package struct SignIn: Sendable {
     }
 
     /// Hashes a known-good password again when its hash was made with less work than the hasher does now (the
-    /// cost setting rose), so stored hashes keep up without anyone choosing a new password.
+    /// cost setting rose) or under an older scheme, so stored hashes keep up without anyone choosing a new
+    /// password.
     private func rehashIfNeeded(_ user: User, password: String, hash: PasswordHash, address: String?) async throws {
-        // A password from before a stricter rule cannot be hashed through `Password`; it keeps its old hash.
-        guard passwords.needsRehash(hash), let valid = try? Password(password) else { return }
+        guard passwords.needsRehash(hash) else { return }
         var rehashed = user
-        rehashed.passwordHash = await passwords.hash(valid)
+        rehashed.passwordHash = await passwords.hash(Password(known: password))
         try await store.apply(.updateUser(rehashed), recording: event("user.password_rehashed", user, address: address))
     }
 
@@ -132,6 +133,7 @@ package struct SignIn: Sendable {
         }
         try await throttle.forgive(attempt)
         let password = try Password(new)
+        try password.check(for: user.email, name: user.name)
         var changed = user
         changed.passwordHash = await passwords.hash(password)
         changed.updatedAt = clock.now()

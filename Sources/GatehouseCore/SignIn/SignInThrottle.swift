@@ -22,16 +22,19 @@ package struct SignInThrottle: Sendable {
     let perAccount: Int
     let perAddress: Int
     let window: TimeInterval
+    /// What is counted, naming its buckets: `sign_in` (password guesses), `password_reset` (reset emails).
+    let purpose: String
 
     package init(
         store: any SignInAttemptStore, clock: any WallClock, perAccount: Int = 10, perAddress: Int = 50,
-        window: TimeInterval = 900
+        window: TimeInterval = 900, purpose: String = "sign_in"
     ) {
         self.store = store
         self.clock = clock
         self.perAccount = perAccount
         self.perAddress = perAddress
         self.window = window
+        self.purpose = purpose
     }
 
     /// One counted attempt, to be forgiven if it succeeds.
@@ -44,12 +47,12 @@ package struct SignInThrottle: Sendable {
     /// `SignInRefusal.throttled` when either is past its limit.
     package func admit(email: String, address: String?) async throws -> Attempt {
         let (start, remaining) = currentWindow()
-        let account = try await store.countAttempt(bucket: Self.accountBucket(email), windowStart: start)
-        var buckets = [Self.accountBucket(email)]
+        let account = try await store.countAttempt(bucket: accountBucket(email), windowStart: start)
+        var buckets = [accountBucket(email)]
         var overLimit = account > perAccount
         if let address {
-            let fromAddress = try await store.countAttempt(bucket: Self.addressBucket(address), windowStart: start)
-            buckets.append(Self.addressBucket(address))
+            let fromAddress = try await store.countAttempt(bucket: addressBucket(address), windowStart: start)
+            buckets.append(addressBucket(address))
             overLimit = overLimit || fromAddress > perAddress
         }
         if overLimit { throw SignInRefusal.throttled(retryAfter: remaining) }
@@ -70,9 +73,9 @@ package struct SignInThrottle: Sendable {
     }
 
     /// Keyed by the address as typed (normalised), so unknown accounts are throttled exactly like known ones.
-    private static func accountBucket(_ email: String) -> String {
-        "sign_in:account:" + email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    private func accountBucket(_ email: String) -> String {
+        purpose + ":account:" + email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
-    private static func addressBucket(_ address: String) -> String { "sign_in:address:" + address }
+    private func addressBucket(_ address: String) -> String { purpose + ":address:" + address }
 }

@@ -60,13 +60,23 @@ package enum AuditedChange: Sendable {
     case insertWorkspace(Workspace, firstUser: User)
     case insertUser(User)
     case updateUser(User)
-    /// Stores the (now inactive) user, deletes their sessions and revokes every token grant they hold.
+    /// Stores the (now inactive) user, deletes their sessions and password links and revokes every token grant
+    /// they hold.
     case deactivateUser(User)
     /// Stores the user with their new password and ends their web sessions, all but the one whose cookie
-    /// digest is `keepingSession` (the browser that changed it), if any.
+    /// digest is `keepingSession` (the browser that changed it), if any; their password links stop working.
     case changePassword(User, keepingSession: SecretDigest?)
     /// Ends the user's web sessions, all but the one whose cookie digest is `keepingSession`, if any.
     case endSessions(User, keepingSession: SecretDigest?)
+    /// A new user without a password, with the invitation to choose one.
+    case inviteUser(User, PasswordLink)
+    /// Stores the link, replacing the user's link of the same purpose, if any.
+    case issuePasswordLink(User, PasswordLink)
+    /// Deletes the user's link of this purpose, if any.
+    case cancelPasswordLink(User, PasswordLinkPurpose)
+    /// Uses up the link (throws `RecordNotFound` when it is gone already), stores the user with their new
+    /// password, deletes their other links and ends every session of theirs.
+    case setPasswordWithLink(User, PasswordLink)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)

@@ -6,6 +6,7 @@ import Hummingbird
 /// model.
 struct DirectoryController {
     let users: UserAdministration
+    let mail: AccountMail
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("me", use: me)
@@ -13,6 +14,9 @@ struct DirectoryController {
         api.post("users", use: create)
         api.get("users/{id}", use: show)
         api.patch("users/{id}", use: update)
+        api.post("users/{id}/invitation", use: invite)
+        api.delete("users/{id}/invitation", use: cancelInvitation)
+        api.post("users/{id}/password-reset", use: resetLink)
         api.get("departments", use: departments)
     }
 
@@ -29,11 +33,45 @@ struct DirectoryController {
         return Listing(items: list.map(UserRepresentation.init), name: "users")
     }
 
-    @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
+    /// `POST /api/v1/users`: without a password, the answer carries the invitation, shown this once.
+    @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let caller = try context.caller()
         let body = try await request.decodeBody(as: NewUserBody.self, context: context)
-        let user = try await users.create(try body.parsed(), in: try workspace(of: caller), by: caller)
-        return EditedResponse(status: .created, response: UserRepresentation(user))
+        let added = try await users.create(try body.parsed(), in: try workspace(of: caller), by: caller)
+        guard let invitation = added.invitation else {
+            return try EditedResponse(status: .created, response: UserRepresentation(added.user))
+                .response(from: request, context: context)
+        }
+        let shown = try linkShown(invitation, by: caller)
+        return try InvitedUser(user: UserRepresentation(added.user), invitation: shown)
+            .showingSecret(status: .created, request: request, context: context)
+    }
+
+    /// `POST /api/v1/users/{id}/invitation`: a new invitation for a user without a password; the one before
+    /// stops working.
+    @Sendable func invite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let issued = try await users.invite(try context.parameters.id("id"), by: caller)
+        return try linkShown(issued, by: caller).showingSecret(status: .created, request: request, context: context)
+    }
+
+    @Sendable func cancelInvitation(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await users.cancelInvitation(try context.parameters.id("id"), by: try context.caller())
+        return Response(status: .noContent)
+    }
+
+    /// `POST /api/v1/users/{id}/password-reset`: a link for the user to choose a new password, shown once and
+    /// emailed to them when mail is configured.
+    @Sendable func resetLink(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let issued = try await users.resetLink(try context.parameters.id("id"), by: caller)
+        return try linkShown(issued, by: caller).showingSecret(status: .created, request: request, context: context)
+    }
+
+    /// The link as the API shows it, once; it is emailed to its user too when mail is configured.
+    private func linkShown(_ issued: IssuedPasswordLink, by caller: Caller) throws -> PasswordLinkRepresentation {
+        let emailed = try mail.send(issued, inviter: caller.principal?.user?.name)
+        return PasswordLinkRepresentation(url: mail.url(of: issued), expiresAt: issued.link.expiresAt, emailed: emailed)
     }
 
     @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> some ResponseGenerator {
@@ -81,7 +119,7 @@ struct NewUserBody: RequestBody {
             employeeID: employeeId, title: title,
             departmentID: try departmentId.map { try uuid($0, field: "department_id") },
             managerID: try managerId.map { try uuid($0, field: "manager_id") },
-            password: try password.map(Password.init))
+            password: try password.map { try Password($0) })
     }
 }
 

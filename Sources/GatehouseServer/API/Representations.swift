@@ -144,6 +144,26 @@ extension ResponseEncodable {
     }
 }
 
+/// A password link (an invitation, a reset), the one time it is shown.
+struct PasswordLinkRepresentation: ResponseEncodable {
+    let url: String
+    let expiresAt: Date
+    /// Whether it was handed to the mail server for its user too.
+    let emailed: Bool
+}
+
+/// The answer to adding a user without a password: the user's fields plus `invitation`, shown this once.
+struct InvitedUser: ResponseEncodable {
+    let user: UserRepresentation
+    let invitation: PasswordLinkRepresentation
+
+    func encode(to encoder: any Encoder) throws {
+        try user.encode(to: encoder)
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(invitation, forKey: DynamicKey("invitation"))
+    }
+}
+
 /// The answer to creating a key: the listing fields plus `key`, the one time the key itself is shown.
 struct CreatedAPIKey: ResponseEncodable {
     let apiKey: APIKeyRepresentation

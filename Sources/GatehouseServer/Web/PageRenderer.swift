@@ -13,7 +13,8 @@ package struct PageRenderer: Sendable {
     /// The templates the application renders; each must exist and compile.
     package static let requiredTemplates = [
         "layout", "home", "login", "privacy-notice", "consent", "logout", "signed-out", "account", "error",
-        "secret-once",
+        "secret-once", "password-link", "password-done", "forgot-password",
+        "mail-invitation-text", "mail-invitation-html", "mail-password-reset-text", "mail-password-reset-html",
         "admin-clients", "admin-client-new", "admin-client", "admin-client-delete", "admin-client-keys",
         "admin-api-keys", "admin-users", "admin-user-new", "admin-user", "admin-scopes", "admin-audit",
         "partial-flash", "partial-csrf", "partial-keys", "partial-scope-choices",
@@ -93,6 +94,15 @@ package struct PageRenderer: Sendable {
                 .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.contentSecurityPolicy,
             ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// `template` rendered with `values` as a string: a mail's text or HTML body. A `-text` template writes its
+    /// values with `{{{…}}}`, unescaped.
+    func text(_ template: String, _ values: some Encodable) throws -> String {
+        guard let text = library.render(try JSONWriter().templateValues(values), withTemplate: template) else {
+            throw TemplateProblem("the template \(template).mustache is not loaded")
+        }
+        return text
     }
 
     /// `GET /assets/{name}`: the stylesheet and the script, cacheable for a day (their links carry the version);

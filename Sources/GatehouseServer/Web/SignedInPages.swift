@@ -142,6 +142,7 @@ enum Notice {
         "key_revoked": "The key is revoked: it is refused from the next request on.",
         "key_reactivated": "The key is active again.",
         "user_saved": "The user is saved.",
+        "invitation_cancelled": "The invitation is cancelled: its link no longer works.",
         "user_deactivated": "The user is deactivated: their sessions and tokens have ended.",
         "user_reactivated": "The user is active again.",
         "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",

@@ -353,5 +353,23 @@ enum PostgresMigrations {
                 "ALTER TABLE web_sessions ADD COLUMN user_agent text",
                 "ALTER TABLE web_sessions ADD COLUMN address text",
             ]),
+        Migration(
+            version: 12, name: "password_links",
+            statements: [
+                // One-time links to set a password (only digests of their tokens): at most one of each purpose
+                // per user.
+                """
+                CREATE TABLE password_links (
+                    digest text PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    purpose text NOT NULL CHECK (purpose IN ('invitation', 'reset')),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    UNIQUE (user_id, purpose)
+                )
+                """,
+                "CREATE INDEX password_links_by_workspace ON password_links(workspace_id)",
+            ]),
     ]
 }

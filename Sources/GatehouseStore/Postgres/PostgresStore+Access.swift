@@ -151,6 +151,10 @@ extension PostgresStore {
         case .endSessionsAndGrants(let user, let time): (endSessionsAndGrantsQueries(of: user, at: time), nil)
         case .endSessions(let user, let kept):
             (["DELETE FROM web_sessions WHERE user_id = \(user.rawValue) AND digest <> \(kept?.hex ?? "")"], nil)
+        case .insertPasswordLink(let link): ([StoredForm.row(link).postgresQuery], nil)
+        case .deletePasswordLinks(let user, let purpose): ([deleteLinksQuery(of: user, purpose?.rawValue)], nil)
+        case .consumePasswordLink(let digest):
+            (["DELETE FROM password_links WHERE digest = \(digest.hex) RETURNING digest"], "password link")
         case .insertKey(let key): ([StoredForm.row(key).postgresQuery], nil)
         case .updateKey(let key): ([StoredForm.change(key).postgresQuery], "api key \(key.id)")
         case .insertScope(let definition): ([StoredForm.row(definition).postgresQuery], nil)
@@ -182,5 +186,12 @@ extension PostgresStore {
     }
 
     // MARK: Statements
+
+    static func deleteLinksQuery(of user: UserID, _ purpose: String?) -> PostgresQuery {
+        """
+        DELETE FROM password_links
+        WHERE user_id = \(user.rawValue) AND (\(purpose)::text IS NULL OR purpose = \(purpose))
+        """
+    }
 
 }

@@ -44,6 +44,16 @@ extension PostgresStore {
             StoredForm.user)
     }
 
+    package func passwordLink(digest: SecretDigest) async throws -> PasswordLink? {
+        try await rows("SELECT * FROM password_links WHERE digest = \(digest.hex)").first.map(StoredForm.passwordLink)
+    }
+
+    package func passwordLinks(in workspace: WorkspaceID) async throws -> [PasswordLink] {
+        try await rows(
+            "SELECT * FROM password_links WHERE workspace_id = \(workspace.rawValue) ORDER BY user_id, purpose"
+        ).map(StoredForm.passwordLink)
+    }
+
     package func insert(_ department: Department) async throws {
         _ = try await rows(StoredForm.row(department).postgresQuery)
     }

@@ -367,5 +367,23 @@ enum SQLiteMigrations {
                 "ALTER TABLE web_sessions ADD COLUMN user_agent TEXT",
                 "ALTER TABLE web_sessions ADD COLUMN address TEXT",
             ]),
+        Migration(
+            version: 12, name: "password_links",
+            statements: [
+                // One-time links to set a password (only digests of their tokens): at most one of each purpose
+                // per user.
+                """
+                CREATE TABLE password_links (
+                    digest TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    purpose TEXT NOT NULL CHECK (purpose IN ('invitation', 'reset')),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    UNIQUE (user_id, purpose)
+                )
+                """,
+                "CREATE INDEX password_links_by_workspace ON password_links(workspace_id)",
+            ]),
     ]
 }

@@ -128,6 +128,14 @@ extension SQLiteStore {
             try db.cachedExecute(
                 sql: "DELETE FROM web_sessions WHERE user_id = ? AND digest <> ?",
                 arguments: [user.description, kept?.hex ?? ""])
+        case .insertPasswordLink(let link): try db.insert(StoredForm.row(link))
+        case .deletePasswordLinks(let user, let purpose):
+            try db.cachedExecute(
+                sql: "DELETE FROM password_links WHERE user_id = ? AND (? IS NULL OR purpose = ?)",
+                arguments: [user.description, purpose?.rawValue, purpose?.rawValue])
+        case .consumePasswordLink(let digest):
+            try db.cachedExecute(sql: "DELETE FROM password_links WHERE digest = ?", arguments: [digest.hex])
+            guard db.changesCount == 1 else { throw RecordNotFound("password link") }
         case .insertKey(let key): try db.insert(StoredForm.row(key))
         case .updateKey(let key): try db.update(StoredForm.change(key))
         case .insertScope(let definition): try db.insert(StoredForm.row(definition))

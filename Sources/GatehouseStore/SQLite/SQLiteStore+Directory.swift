@@ -84,6 +84,21 @@ extension SQLiteStore {
         }
     }
 
+    package func passwordLink(digest: SecretDigest) async throws -> PasswordLink? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM password_links WHERE digest = ?", arguments: [digest.hex], StoredForm.passwordLink)
+        }
+    }
+
+    package func passwordLinks(in workspace: WorkspaceID) async throws -> [PasswordLink] {
+        try await read { db in
+            try db.cachedRows(
+                sql: "SELECT * FROM password_links WHERE workspace_id = ? ORDER BY user_id, purpose",
+                arguments: [workspace.description], StoredForm.passwordLink)
+        }
+    }
+
     // MARK: Statements
 
     static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {

@@ -4,9 +4,11 @@ import HTTPTypes
 import Hummingbird
 
 /// Admin → Users: the list with search, adding a user, changing their role and profile, deactivating and
-/// reactivating. Every action asks `UserAdministration`, as the JSON API does.
+/// reactivating, inviting and making password reset links. Every action asks `UserAdministration`, as the JSON
+/// API does.
 struct UserPages {
     let users: UserAdministration
+    let mail: AccountMail
     let pages: SignedInPages
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
@@ -17,6 +19,51 @@ struct UserPages {
         router.post("admin/users/{id}", use: save)
         router.post("admin/users/{id}/deactivate") { try await setActive(false, $0, $1) }
         router.post("admin/users/{id}/reactivate") { try await setActive(true, $0, $1) }
+        router.post("admin/users/{id}/invitation", use: invite)
+        router.post("admin/users/{id}/invitation/cancel", use: cancelInvitation)
+        router.post("admin/users/{id}/password-reset", use: resetLink)
+    }
+
+    @Sendable func invite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let issued = try await users.invite(try Self.id(context), by: page.caller)
+        return try linkPage(issued, for: page)
+    }
+
+    @Sendable func cancelInvitation(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let id = try Self.id(context)
+        try await users.cancelInvitation(id, by: page.caller)
+        return Response.redirect(to: Notice.location("/admin/users/\(id)", "invitation_cancelled"), after: .post)
+    }
+
+    @Sendable func resetLink(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let issued = try await users.resetLink(try Self.id(context), by: page.caller)
+        return try linkPage(issued, for: page)
+    }
+
+    /// A new invitation or reset link, shown this once; it is emailed to its user too when mail is configured.
+    private func linkPage(_ issued: IssuedPasswordLink, for page: SignedInPage) throws -> Response {
+        let emailed = try mail.send(issued, inviter: page.user.name)
+        let user = issued.user
+        let invitation = issued.link.purpose == .invitation
+        let sent =
+            emailed
+            ? "It has been sent to \(user.email.value) too."
+            : "Gatehouse sends no email here: give it to \(user.name) yourself, by a channel you trust."
+        return try pages.render(
+            "secret-once",
+            SecretPage(
+                crumbs: "Admin › Users › \(user.name)",
+                title: invitation ? "Invitation for \(user.name)" : "Password reset link for \(user.name)",
+                label: invitation ? "Invitation link" : "Password reset link", secret: mail.url(of: issued),
+                details:
+                    "It works once, until \(PageFormat.date(issued.link.expiresAt)), to choose a password. \(sent)",
+                lost: invitation
+                    ? "send a new invitation from the user's page" : "make a new link from the user's page",
+                continueTo: Self.path(user)),
+            for: page, in: .users)
     }
 
     func setActive(_ active: Bool, _ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -30,8 +77,10 @@ struct UserPages {
         let page = try await pages.open(request, context: context)
         let search = request.uri.queryParameters["q"].map(String.init) ?? ""
         let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
+        let invitations = try await users.invitations(in: page.user.workspaceID, by: page.caller)
+        let views = found.map { UserView($0, invitation: invitations[$0.id]) }
         return try pages.render(
-            "admin-users", UserListPage(q: search, users: found.map(UserView.init), canWrite: page.holds(.usersWrite)),
+            "admin-users", UserListPage(q: search, users: views, canWrite: page.holds(.usersWrite)),
             for: page, in: .users, notice: Notice.of(request))
     }
 
@@ -47,9 +96,10 @@ struct UserPages {
             let input = NewUser(
                 email: try EmailAddress(form["email"] ?? ""), name: try DisplayName(form["name"] ?? ""),
                 role: try Role(parsing: form["role"] ?? "user"), title: form["title"],
-                password: try form["password"].map(Password.init))
-            let user = try await users.create(input, in: page.user.workspaceID, by: page.caller)
-            return Response.redirect(to: Notice.location(Self.path(user), "user_saved"), after: .post)
+                password: try form["password"].map { try Password($0) })
+            let added = try await users.create(input, in: page.user.workspaceID, by: page.caller)
+            if let invitation = added.invitation { return try linkPage(invitation, for: page) }
+            return Response.redirect(to: Notice.location(Self.path(added.user), "user_saved"), after: .post)
         } catch let error as DomainError {
             return try newUserForm(page, form, error: error)
         }
@@ -58,7 +108,7 @@ struct UserPages {
     @Sendable func show(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let page = try await pages.open(request, context: context)
         let user = try await users.user(try Self.id(context), by: page.caller)
-        return try userPage(user, for: page, notice: Notice.of(request))
+        return try await userPage(user, for: page, notice: Notice.of(request))
     }
 
     @Sendable func save(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -73,7 +123,7 @@ struct UserPages {
         } catch let error as DomainError {
             // The refusal itself is the answer when the page cannot even be shown again.
             guard let user = try? await users.user(id, by: page.caller) else { throw error }
-            return try userPage(user, for: page, edited: form, error: error)
+            return try await userPage(user, for: page, edited: form, error: error)
         }
     }
 
@@ -89,8 +139,9 @@ struct UserPages {
     private func userPage(
         _ user: User, for page: SignedInPage, edited form: WebForm? = nil, error: DomainError? = nil,
         notice: String? = nil
-    ) throws -> Response {
-        var view = UserView(user)
+    ) async throws -> Response {
+        let invitation = try await users.invitations(in: user.workspaceID, by: page.caller)[user.id]
+        var view = UserView(user, invitation: invitation)
         if let form {
             view.email = form["email"] ?? ""
             view.name = form["name"] ?? ""
@@ -100,7 +151,7 @@ struct UserPages {
             view,
             UserPageActions(
                 roles: RoleChoice.all(selected: form?["role"] ?? user.role.rawValue), canWrite: page.holds(.usersWrite),
-                isSelf: user.id == page.user.id))
+                isSelf: user.id == page.user.id, mail: mail.isConfigured))
         return try pages.render("admin-user", values, for: page, in: .users, notice: notice, error: error)
     }
 
@@ -126,8 +177,13 @@ struct UserView: Encodable {
     let active: Bool
     let privacyAccepted: String
     let created: String
+    /// Whether they can sign in with a password yet.
+    let hasPassword: Bool
+    /// Until when their invitation works; nil when there is none, or it has expired (`invitationExpired`).
+    let invitedUntil: String?
+    let invitationExpired: Bool
 
-    init(_ user: User) {
+    init(_ user: User, invitation: Invitation? = nil) {
         id = "\(user.id)"
         path = UserPages.path(user)
         name = user.name
@@ -137,6 +193,9 @@ struct UserView: Encodable {
         active = user.isActive
         privacyAccepted = PageFormat.date(user.privacyNoticeAcceptedAt)
         created = PageFormat.date(user.createdAt)
+        hasPassword = user.passwordHash != nil
+        invitedUntil = invitation.flatMap { $0.hasExpired ? nil : PageFormat.date($0.expiresAt) }
+        invitationExpired = invitation?.hasExpired ?? false
     }
 }
 
@@ -170,4 +229,6 @@ struct UserPageActions: Encodable {
     let roles: [RoleChoice]
     let canWrite: Bool
     let isSelf: Bool
+    /// Whether links are emailed, so the page can say so.
+    let mail: Bool
 }
