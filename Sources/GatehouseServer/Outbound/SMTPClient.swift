@@ -273,7 +273,8 @@ final class SMTPReplyDecoder: ByteToMessageDecoder {
         }
         let length = newline - buffer.readerIndex + 1
         guard var line = buffer.readString(length: length) else { return .needMoreData }
-        while line.last == "\n" || line.last == "\r" { line.removeLast() }
+        // By scalars: "\r\n" is one Character.
+        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line.unicodeScalars.removeLast() }
         let characters = Array(line)
         guard characters.count >= 3, let code = Int(String(characters[0..<3])), (200...599).contains(code) else {
             throw SMTPError.broken("the server's reply is not SMTP")
