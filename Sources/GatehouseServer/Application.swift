@@ -101,7 +101,8 @@ struct SharedServices: Sendable {
             verifiers: [apiKeys, accessTokens], cache: CredentialCache(), store: store, clock: clock, lastUse: lastUse)
         signIn = SignIn(
             store: store, passwords: dependencies.passwords, clock: clock, settings: configuration.oauth,
-            throttle: SignInThrottle(store: store, clock: clock), decoy: decoy)
+            throttle: SignInThrottle(store: store, clock: clock), decoy: decoy,
+            twoFactor: TwoFactor(store: store, clock: clock, secret: dependencies.signingKeySecret))
         idTokenHints = IDTokenHints(keys: signingKeys, issuer: configuration.oauth.issuer)
         logoutNotices = BackchannelLogoutSender(retryDelays: dependencies.backchannelRetryDelays, logger: logger)
         outbox =

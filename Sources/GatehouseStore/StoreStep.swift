@@ -19,6 +19,11 @@ enum StoreStep {
     case deletePasswordLinks(UserID, PasswordLinkPurpose?)
     /// Deletes exactly the one link, or throws `RecordNotFound`: a link is used once.
     case consumePasswordLink(SecretDigest)
+    /// Stores the second factor in place of the user's one, if any.
+    case putSecondFactor(StoredSecondFactor)
+    case replaceRecoveryCodes(UserID, [SecretDigest])
+    /// The user's second factor and recovery codes.
+    case deleteSecondFactor(UserID)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)
@@ -48,6 +53,11 @@ extension AuditedChange {
         case .inviteUser(let user, let link): [.insertUser(user), .insertPasswordLink(link)]
         case .issuePasswordLink(_, let link): [.insertPasswordLink(link)]
         case .cancelPasswordLink(let user, let purpose): [.deletePasswordLinks(user.id, purpose)]
+        case .startTwoFactor(_, let factor): [.putSecondFactor(factor)]
+        case .confirmTwoFactor(let user, let factor, let codes):
+            [.putSecondFactor(factor), .replaceRecoveryCodes(user.id, codes)]
+        case .replaceRecoveryCodes(let user, let codes): [.replaceRecoveryCodes(user.id, codes)]
+        case .removeTwoFactor(let user): [.deleteSecondFactor(user.id), .endSessions(user.id, except: nil)]
         case .setPasswordWithLink(let user, let link):
             [
                 .consumePasswordLink(link.digest), .updateUser(user), .deletePasswordLinks(user.id, nil),

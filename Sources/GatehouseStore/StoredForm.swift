@@ -70,6 +70,15 @@ enum StoredForm {
         }
     }
 
+    /// Authentication methods (`amr`) as one space-separated string, in the order they were used.
+    static func amr(_ methods: [String]?) -> String? {
+        methods.map { $0.joined(separator: " ") }
+    }
+
+    static func amr(_ text: String?) -> [String]? {
+        text.map { $0.split(separator: " ").map(String.init) }
+    }
+
     static func roles(_ roles: Set<Role>) -> String {
         roles.map(\.rawValue).sorted().joined(separator: " ")
     }

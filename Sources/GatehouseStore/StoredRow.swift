@@ -132,12 +132,20 @@ extension StoredForm {
             createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"))
     }
 
+    static func secondFactor(_ row: some StoredRow) throws -> StoredSecondFactor {
+        StoredSecondFactor(
+            userID: UserID(try row.id("user_id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
+            sealedSecret: try row.text("sealed_secret"), createdAt: try row.date("created_at"),
+            confirmedAt: try row.optionalDate("confirmed_at"), lastUsedStep: try row.optionalInteger("last_used_step"))
+    }
+
     static func session(_ row: some StoredRow) throws -> WebSession {
         WebSession(
             digest: SecretDigest(storedHex: try row.text("digest")), userID: UserID(try row.id("user_id")),
             workspaceID: WorkspaceID(try row.id("workspace_id")), authTime: try row.date("auth_time"),
             expiresAt: try row.date("expires_at"), lastSeenAt: try row.date("last_seen_at"),
-            userAgent: try row.optionalText("user_agent"), address: try row.optionalText("address"))
+            userAgent: try row.optionalText("user_agent"), address: try row.optionalText("address"),
+            amr: amr(try row.text("amr")) ?? ["pwd"], awaitsSecondFactor: try row.flag("awaits_second_factor"))
     }
 
     static func signingKey(_ row: some StoredRow) throws -> StoredSigningKey {
@@ -162,7 +170,8 @@ extension StoredForm {
             scopes: try scopeSet(try row.text("scopes")),
             challenge: try row.optionalText("code_challenge").map(CodeChallenge.init(stored:)),
             nonce: try row.optionalText("nonce"), authTime: try row.date("auth_time"),
-            issuedAt: try row.date("issued_at"), expiresAt: try row.date("expires_at"),
+            amr: amr(try row.optionalText("amr")), issuedAt: try row.date("issued_at"),
+            expiresAt: try row.date("expires_at"),
             consumedAt: try row.optionalDate("consumed_at"))
     }
 
@@ -171,7 +180,8 @@ extension StoredForm {
             id: GrantID(try row.id("id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
             clientID: try ClientID(try row.text("client_id")), userID: try row.optionalID("user_id").map(UserID.init),
             scopes: try scopeSet(try row.text("scopes")), authTime: try row.optionalDate("auth_time"),
-            createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"))
+            amr: amr(try row.optionalText("amr")), createdAt: try row.date("created_at"),
+            revokedAt: try row.optionalDate("revoked_at"))
     }
 
     static func refreshToken(_ row: some StoredRow) throws -> RefreshToken {

@@ -233,7 +233,8 @@ extension StoredForm {
                 "workspace_id": .id(code.workspaceID.rawValue), "client_id": .text(code.clientID.value),
                 "user_id": .id(code.userID.rawValue), "redirect_uri": .text(code.redirectURI),
                 "scopes": .text(scopeSet(code.scopes)), "code_challenge": .text(code.challenge?.value),
-                "nonce": .text(code.nonce), "auth_time": .date(code.authTime), "issued_at": .date(code.issuedAt),
+                "nonce": .text(code.nonce), "auth_time": .date(code.authTime), "amr": .text(amr(code.amr)),
+                "issued_at": .date(code.issuedAt),
                 "expires_at": .date(code.expiresAt), "consumed_at": .date(code.consumedAt),
             ])
     }
@@ -245,6 +246,7 @@ extension StoredForm {
                 "id": .id(grant.id.rawValue), "workspace_id": .id(grant.workspaceID.rawValue),
                 "client_id": .text(grant.clientID.value), "user_id": .id(grant.userID?.rawValue),
                 "scopes": .text(scopeSet(grant.scopes)), "auth_time": .date(grant.authTime),
+                "amr": .text(amr(grant.amr)),
                 "created_at": .date(grant.createdAt), "revoked_at": .date(grant.revokedAt),
             ])
     }
@@ -275,6 +277,25 @@ extension StoredForm {
                 """)
     }
 
+    static func row(_ factor: StoredSecondFactor) -> StoredInsert {
+        StoredInsert(
+            table: "second_factors",
+            columns: [
+                "user_id": .id(factor.userID.rawValue), "workspace_id": .id(factor.workspaceID.rawValue),
+                "sealed_secret": .text(factor.sealedSecret), "created_at": .date(factor.createdAt),
+                "confirmed_at": .date(factor.confirmedAt), "last_used_step": .integer(factor.lastUsedStep),
+            ],
+            onConflict: """
+                ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret,
+                    created_at = excluded.created_at, confirmed_at = excluded.confirmed_at,
+                    last_used_step = excluded.last_used_step
+                """)
+    }
+
+    static func recoveryCode(_ digest: SecretDigest, of user: UserID) -> StoredInsert {
+        StoredInsert(table: "recovery_codes", columns: ["user_id": .id(user.rawValue), "digest": .text(digest.hex)])
+    }
+
     static func row(_ session: WebSession) -> StoredInsert {
         StoredInsert(
             table: "web_sessions",
@@ -283,6 +304,7 @@ extension StoredForm {
                 "workspace_id": .id(session.workspaceID.rawValue), "auth_time": .date(session.authTime),
                 "expires_at": .date(session.expiresAt), "last_seen_at": .date(session.lastSeenAt),
                 "user_agent": .text(session.userAgent), "address": .text(session.address),
+                "amr": .text(amr(session.amr)), "awaits_second_factor": .flag(session.awaitsSecondFactor),
             ])
     }
 

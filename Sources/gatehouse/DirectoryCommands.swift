@@ -102,7 +102,7 @@ struct UsersCommand: AsyncParsableCommand {
         commandName: "users", abstract: "Create, list, deactivate and activate users, and set their passwords.",
         subcommands: [
             Create.self, List.self, Deactivate.self, Activate.self, AcceptPrivacyNotice.self, SetPassword.self,
-            Invite.self, ResetLink.self,
+            Invite.self, ResetLink.self, ResetTwoFactor.self, EndSessions.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -263,6 +263,43 @@ struct UsersCommand: AsyncParsableCommand {
                     return try await administration(store).resetLink(target.id, by: .commandLine)
                 }
                 printLink(issued, issuer: issuer)
+            }
+        }
+    }
+
+    struct ResetTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-two-factor",
+            abstract: "Turn a user's two-factor sign-in off (lost phone and recovery codes); their sessions end.")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let email = try EmailAddress(email)
+                try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    try await administration(store).resetTwoFactor(target.id, by: .commandLine)
+                }
+                print("Two-factor sign-in is off for \(email); their sessions have ended.")
+            }
+        }
+    }
+
+    struct EndSessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "end-sessions", abstract: "Sign every browser of a user out.")
+        @Option(help: "The user's email.") var email: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let email = try EmailAddress(email)
+                try await database.withStore { store in
+                    let target = try await directory(store).user(email: email)
+                    try await administration(store).endSessions(target.id, by: .commandLine)
+                }
+                print("Every session of \(email) has ended.")
             }
         }
     }

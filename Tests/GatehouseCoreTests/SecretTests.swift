@@ -157,3 +157,45 @@ struct IdentifierTests {
         for position in 0..<16 { #expect(Set(many.map { $0[position] }).count > 1, "position \(position)") }
     }
 }
+
+@Suite("TOTP")
+struct TOTPTests {
+    /// RFC 6238 Appendix B's SHA-1 secret and times, with the last six digits of its eight-digit codes.
+    static let rfc = TOTP(secret: Array("12345678901234567890".utf8))
+
+    @Test func theCodesOfRFC6238AppendixB() {
+        let vectors: [(TimeInterval, String)] = [
+            (59, "287082"), (1_111_111_109, "081804"), (1_111_111_111, "050471"), (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"), (20_000_000_000, "353130"),
+        ]
+        for (time, code) in vectors {
+            #expect(Self.rfc.code(step: TOTP.step(at: Date(timeIntervalSince1970: time))) == code, "\(time)")
+        }
+    }
+
+    @Test func aCodeMatchesOneStepEitherSideAndOnlyAfterTheLastUsedStep() {
+        let now = Date(timeIntervalSince1970: 1_111_111_111)
+        let step = TOTP.step(at: now)
+        #expect(Self.rfc.match(Self.rfc.code(step: step), at: now, after: nil) == step)
+        #expect(Self.rfc.match(Self.rfc.code(step: step - 1), at: now, after: nil) == step - 1)
+        #expect(Self.rfc.match(Self.rfc.code(step: step + 1), at: now, after: nil) == step + 1)
+        #expect(Self.rfc.match(Self.rfc.code(step: step - 2), at: now, after: nil) == nil, "too old")
+        #expect(Self.rfc.match(Self.rfc.code(step: step), at: now, after: step) == nil, "no replay")
+        #expect(Self.rfc.match("12345", at: now, after: nil) == nil)
+        #expect(Self.rfc.match("abcdef", at: now, after: nil) == nil)
+        #expect(
+            Self.rfc.match(
+                " " + Self.rfc.code(step: step).prefix(3) + " " + Self.rfc.code(step: step).suffix(3), at: now,
+                after: nil) == step)
+    }
+
+    @Test func theSecretIsBase32AsAppsReadIt() {
+        #expect(Base32.encode(Array("12345678901234567890".utf8)) == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        #expect(Self.rfc.typedSecret == "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ")
+        let uri = Self.rfc.uri(issuer: "Gatehouse", account: "ann@acme.test")
+        #expect(
+            uri == "otpauth://totp/Gatehouse:ann%40acme.test?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+                + "&issuer=Gatehouse&algorithm=SHA1&digits=6&period=30")
+        #expect(TOTP.generate().secret.count == 20)
+    }
+}

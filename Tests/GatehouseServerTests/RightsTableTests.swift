@@ -101,6 +101,8 @@ struct RightsTableTests {
         case inviteUser = "POST /api/v1/users/{id}/invitation"
         case cancelInvitation = "DELETE /api/v1/users/{id}/invitation"
         case makeResetLink = "POST /api/v1/users/{id}/password-reset"
+        case resetTwoFactor = "DELETE /api/v1/users/{id}/two-factor"
+        case endSessions = "DELETE /api/v1/users/{id}/sessions"
         case defineScope = "POST /api/v1/scopes"
 
         /// The scope the route itself needs.
@@ -108,7 +110,9 @@ struct RightsTableTests {
             switch self {
             case .createClient, .changeClient, .deleteClient, .rotateSecret: .clientsWrite
             case .createServiceKey, .createUserKey, .changeKey, .revokeKey, .reactivateKey, .defineScope: .apiKeysWrite
-            case .createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink: .usersWrite
+            case .createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink, .resetTwoFactor,
+                .endSessions:
+                .usersWrite
             }
         }
 
@@ -124,7 +128,8 @@ struct RightsTableTests {
 
         /// A route about users, where the administrator roles are a super admin's alone to touch.
         var isAboutUsers: Bool {
-            [.createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink].contains(self)
+            [.createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink, .resetTwoFactor, .endSessions]
+                .contains(self)
         }
     }
 
@@ -145,7 +150,7 @@ struct RightsTableTests {
         case .createClient, .changeClient, .deleteClient, .rotateSecret, .createServiceKey:
             target == .privileged ? [.auditRead, .usersWrite] : [.profile]
         case .createUserKey, .changeKey, .revokeKey, .reactivateKey, .createUser, .changeUser, .inviteUser,
-            .cancelInvitation, .makeResetLink:
+            .cancelInvitation, .makeResetLink, .resetTwoFactor, .endSessions:
             target == .privileged ? everything : personal
         case .defineScope: []
         }
@@ -182,6 +187,8 @@ struct RightsTableTests {
         case inviteUser = "POST /admin/users/{id}/invitation"
         case cancelInvitation = "POST /admin/users/{id}/invitation/cancel"
         case makeResetLink = "POST /admin/users/{id}/password-reset"
+        case resetTwoFactor = "POST /admin/users/{id}/two-factor/reset"
+        case endSessions = "POST /admin/users/{id}/sessions/end"
         case createUserKey = "POST /admin/api-keys"
         case revokeKey = "POST /admin/api-keys/{id}/revoke"
         case reactivateKey = "POST /admin/api-keys/{id}/reactivate"
@@ -199,6 +206,8 @@ struct RightsTableTests {
             case .inviteUser: .inviteUser
             case .cancelInvitation: .cancelInvitation
             case .makeResetLink: .makeResetLink
+            case .resetTwoFactor: .resetTwoFactor
+            case .endSessions: .endSessions
             case .createUserKey: .createUserKey
             case .revokeKey: .revokeKey
             case .reactivateKey: .reactivateKey
@@ -438,6 +447,9 @@ private struct Table {
             case .deactivateUser: ("/admin/users/\(user.id)/deactivate", [])
             default: ("/admin/users/\(user.id)/reactivate", [])
             }
+        case .resetTwoFactor, .endSessions:
+            let user = try await user(target, unique, in: workspace)
+            return ("/admin/users/\(user.id)/\(form == .resetTwoFactor ? "two-factor/reset" : "sessions/end")", [])
         case .inviteUser, .cancelInvitation, .makeResetLink:
             let user = try await invitedUser(target, unique, in: workspace)
             return switch form {
@@ -509,6 +521,9 @@ private struct Table {
         case .changeUser:
             let user = try await user(target, unique, in: workspace)
             return ("/api/v1/users/\(user.id)", #"{"title":"Renamed"}"#)
+        case .resetTwoFactor, .endSessions:
+            let user = try await user(target, unique, in: workspace)
+            return ("/api/v1/users/\(user.id)/\(route == .resetTwoFactor ? "two-factor" : "sessions")", nil)
         case .inviteUser, .cancelInvitation, .makeResetLink:
             let user = try await invitedUser(target, unique, in: workspace)
             return switch route {

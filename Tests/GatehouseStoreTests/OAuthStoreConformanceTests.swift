@@ -26,7 +26,8 @@ struct OAuthStoreConformanceTests {
             digest: token.digest, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
             redirectURI: "https://app.example.com/cb", scopes: [.openid, .profile],
             challenge: CodeChallenge(stored: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), nonce: "n-0S6",
-            authTime: date.addingTimeInterval(-5), issuedAt: date, expiresAt: date.addingTimeInterval(60))
+            authTime: date.addingTimeInterval(-5), amr: ["pwd", "otp"], issuedAt: date,
+            expiresAt: date.addingTimeInterval(60))
         return (token, code)
     }
 
@@ -35,7 +36,7 @@ struct OAuthStoreConformanceTests {
             newGrant: new
                 ? TokenGrant(
                     id: grant, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
-                    scopes: [.openid, .profile], authTime: Fixture.epoch, createdAt: Fixture.epoch) : nil,
+                    scopes: [.openid, .profile], authTime: Fixture.epoch, amr: ["pwd"], createdAt: Fixture.epoch) : nil,
             refreshToken: RefreshToken(
                 digest: OpaqueToken.generate().digest, grantID: grant, scopes: [.openid, .profile],
                 issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
@@ -389,6 +390,68 @@ struct OAuthStoreConformanceTests {
             inactive.isActive = false
             try await store.apply(.deactivateUser(inactive), recording: event)
             #expect(try await store.passwordLinks(in: seed.workspace.id).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.all) func aSecondFactorsCodesAndRecoveryCodesAreUsedOnce(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let user = seed.user
+            let event = AuditEvent(
+                workspaceID: seed.workspace.id, actor: AuditActor(user: user.id, credential: "web_session"),
+                action: "user.two_factor_enabled", targetKind: "user", targetID: "\(user.id)", address: nil,
+                occurredAt: Fixture.epoch)
+            var factor = StoredSecondFactor(
+                userID: user.id, workspaceID: seed.workspace.id, sealedSecret: "sealed-1", createdAt: Fixture.epoch)
+            try await store.apply(.startTwoFactor(user, factor), recording: event)
+            #expect(try await store.secondFactor(of: user.id) == factor)
+            factor.sealedSecret = "sealed-2"
+            try await store.apply(.startTwoFactor(user, factor), recording: event)
+            #expect(try await store.secondFactor(of: user.id)?.sealedSecret == "sealed-2", "a new start replaces")
+
+            factor.confirmedAt = Fixture.epoch.addingTimeInterval(30)
+            factor.lastUsedStep = 100
+            let codes = (0..<3).map { SecretDigest(of: "code \($0)") }
+            try await store.apply(.confirmTwoFactor(user, factor, recoveryCodes: codes), recording: event)
+            #expect(try await store.secondFactor(of: user.id) == factor)
+            #expect(try await store.unusedRecoveryCodes(of: user.id) == 3)
+
+            #expect(try await !store.useTOTPStep(100, of: user.id), "the step used to confirm")
+            #expect(try await store.useTOTPStep(101, of: user.id))
+            #expect(try await !store.useTOTPStep(101, of: user.id), "a replay")
+            #expect(try await !store.useTOTPStep(99, of: user.id), "an older step")
+            #expect(try await store.secondFactor(of: user.id)?.lastUsedStep == 101)
+
+            #expect(try await store.useRecoveryCode(codes[1], of: user.id, at: Fixture.epoch))
+            #expect(try await !store.useRecoveryCode(codes[1], of: user.id, at: Fixture.epoch))
+            #expect(try await !store.useRecoveryCode(SecretDigest(of: "never issued"), of: user.id, at: Fixture.epoch))
+            #expect(try await store.unusedRecoveryCodes(of: user.id) == 2)
+            try await store.apply(.replaceRecoveryCodes(user, [SecretDigest(of: "new")]), recording: event)
+            #expect(try await store.unusedRecoveryCodes(of: user.id) == 1)
+            #expect(try await !store.useRecoveryCode(codes[0], of: user.id, at: Fixture.epoch), "old codes are gone")
+
+            let cookie = OpaqueToken.generate()
+            try await store.insert(
+                WebSession(
+                    digest: cookie.digest, userID: user.id, workspaceID: seed.workspace.id, authTime: Fixture.epoch,
+                    expiresAt: Fixture.epoch.addingTimeInterval(3600), amr: ["pwd", "otp"]))
+            #expect(try await store.session(digest: cookie.digest)?.amr == ["pwd", "otp"])
+            try await store.apply(.removeTwoFactor(user), recording: event)
+            #expect(try await store.secondFactor(of: user.id) == nil)
+            #expect(try await store.unusedRecoveryCodes(of: user.id) == 0)
+            #expect(try await store.session(digest: cookie.digest) == nil, "removing it signs every browser out")
+        }
+    }
+
+    @Test(arguments: Backend.all) func aSessionAwaitingItsSecondFactorReadsBackSo(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let cookie = OpaqueToken.generate()
+            let session = WebSession(
+                digest: cookie.digest, userID: seed.user.id, workspaceID: seed.workspace.id, authTime: Fixture.epoch,
+                expiresAt: Fixture.epoch.addingTimeInterval(300), awaitsSecondFactor: true)
+            try await store.insert(session)
+            #expect(try await store.session(digest: cookie.digest) == session)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 
 /// A directory store with its audit trail in memory, for domain unit tests that should touch no disk or
@@ -5,7 +6,7 @@ import GatehouseCore
 ///
 /// It enforces the same uniqueness rules as the real backends, which the conformance suite pins down. It
 /// keeps no keys or scopes of the workspaces' own: changes to those are refused as unsupported.
-package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, PasswordLinkStore {
+package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, PasswordLinkStore, SecondFactorStore {
     private var events: [AuditEvent] = []
     private var workspaces: [WorkspaceID: Workspace] = [:]
     private var users: [UserID: User] = [:]
@@ -89,7 +90,9 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, Pa
             guard links.contains(link) else { throw RecordNotFound("password link") }
             try update(user)
             links.removeAll { $0.userID == user.id }
-        case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient: throw Unsupported()
+        case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient, .startTwoFactor,
+            .confirmTwoFactor, .replaceRecoveryCodes, .removeTwoFactor:
+            throw Unsupported()
         }
         append(event)
     }
@@ -105,6 +108,12 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, Pa
     package func passwordLinks(in workspace: WorkspaceID) -> [PasswordLink] {
         links.filter { $0.workspaceID == workspace }
     }
+
+    // This store keeps no second factors.
+    package func secondFactor(of user: UserID) -> StoredSecondFactor? { nil }
+    package func unusedRecoveryCodes(of user: UserID) -> Int { 0 }
+    package func useTOTPStep(_ step: Int64, of user: UserID) -> Bool { false }
+    package func useRecoveryCode(_ digest: SecretDigest, of user: UserID, at time: Date) -> Bool { false }
 
     package func insert(_ definition: ScopeDefinition) throws { throw Unsupported() }
     package func scopeDefinitions(in workspace: WorkspaceID) -> [ScopeDefinition] { [] }

@@ -45,7 +45,8 @@ extension AuditedChange {
         case .insertWorkspace(let workspace, _): ("workspace", "\(workspace.id)", workspace.id)
         case .insertUser(let user), .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _),
             .endSessions(let user, _), .inviteUser(let user, _), .issuePasswordLink(let user, _),
-            .cancelPasswordLink(let user, _), .setPasswordWithLink(let user, _):
+            .cancelPasswordLink(let user, _), .setPasswordWithLink(let user, _), .startTwoFactor(let user, _),
+            .confirmTwoFactor(let user, _, _), .replaceRecoveryCodes(let user, _), .removeTwoFactor(let user):
             ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)

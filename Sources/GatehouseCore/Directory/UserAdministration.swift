@@ -28,6 +28,7 @@ package struct UserChange: Sendable {
 
 /// What managing users reads and writes.
 package typealias UserAdministrationStore = DirectoryStore & AuditStore & ScopeStore & PasswordLinkStore
+    & SecondFactorStore
 
 /// Until when a user's invitation works.
 package struct Invitation: Equatable, Sendable {
@@ -154,6 +155,26 @@ package struct UserAdministration: Sendable {
     /// can be sent. Making it changes nothing until it is used; using it ends the user's sessions.
     package func resetLink(_ id: UserID, by caller: Caller) async throws -> IssuedPasswordLink {
         try await issue(.reset, for: try await userToChange(id, by: caller), as: "user.password_reset_link", by: caller)
+    }
+
+    /// Whether the user has turned two-factor sign-in on.
+    package func hasTwoFactor(_ id: UserID, by caller: Caller) async throws -> Bool {
+        try caller.require(.usersRead)
+        let user = try await store.user(id, visibleTo: caller)
+        return try await store.secondFactor(of: user.id)?.confirmedAt != nil
+    }
+
+    /// Removes the user's second factor and recovery codes, for someone who lost both, and ends every session of
+    /// theirs: they sign in with their password and may set it up again.
+    package func resetTwoFactor(_ id: UserID, by caller: Caller) async throws {
+        let user = try await userToChange(id, by: caller)
+        try await trail.record(.removeTwoFactor(user), as: "user.two_factor_reset", by: caller)
+    }
+
+    /// Ends every session of the user: each browser signed in as them must sign in again.
+    package func endSessions(_ id: UserID, by caller: Caller) async throws {
+        let user = try await userToChange(id, by: caller)
+        try await trail.record(.endSessions(user, keepingSession: nil), as: "user.sessions_ended", by: caller)
     }
 
     private func issue(_ purpose: PasswordLinkPurpose, for user: User, as action: String, by caller: Caller)

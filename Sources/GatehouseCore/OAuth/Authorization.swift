@@ -1,13 +1,16 @@
 import Foundation
 
-/// A user signed in to Gatehouse's pages, and when they entered their password.
+/// A user signed in to Gatehouse's pages, when they entered their password, and how they proved who they are.
 package struct SignedInUser: Equatable, Sendable {
     package var user: User
     package var authTime: Date
+    /// OIDC `amr`: `pwd`, and `otp` after a second factor.
+    package var amr: [String]
 
-    package init(user: User, authTime: Date) {
+    package init(user: User, authTime: Date, amr: [String] = ["pwd"]) {
         self.user = user
         self.authTime = authTime
+        self.amr = amr
     }
 }
 
@@ -161,7 +164,7 @@ package struct Authorization: Sendable {
                 digest: code.digest, workspaceID: request.client.workspaceID, clientID: request.client.id,
                 userID: signedIn.user.id, redirectURI: request.redirectURIWasSent ? request.redirectURI : nil,
                 scopes: scopes, challenge: request.challenge, nonce: request.nonce, authTime: signedIn.authTime,
-                issuedAt: now, expiresAt: now.addingTimeInterval(settings.codeLifetime)))
+                amr: signedIn.amr, issuedAt: now, expiresAt: now.addingTimeInterval(settings.codeLifetime)))
         return AuthorizationRedirect(
             request.redirectURI, [("code", code.value), ("state", request.state), ("iss", settings.issuer)])
     }

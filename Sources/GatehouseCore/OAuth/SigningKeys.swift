@@ -185,6 +185,26 @@ package struct SigningKeySecret: Sendable {
             sealedPrivateKey: combined.base64EncodedString(), createdAt: now)
     }
 
+    /// `bytes` sealed (AES-256-GCM, bound to `context`) for the store: how other server-side secrets that must be
+    /// read back, such as a user's TOTP secret, are kept.
+    package func seal(_ bytes: [UInt8], context: String) throws -> String {
+        guard let combined = try AES.GCM.seal(bytes, using: key, authenticating: Data(context.utf8)).combined else {
+            throw SealedSecretUnusable()
+        }
+        return combined.base64EncodedString()
+    }
+
+    /// What `seal(_:context:)` sealed; throws `SealedSecretUnusable` when this secret, or this context, did not.
+    package func open(sealed: String, context: String) throws -> [UInt8] {
+        do {
+            guard let combined = Data(base64Encoded: sealed) else { throw SealedSecretUnusable() }
+            return Array(
+                try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key, authenticating: Data(context.utf8)))
+        } catch {
+            throw SealedSecretUnusable()
+        }
+    }
+
     /// The private key sealed in `stored`; throws `SigningKeyUnusable` when this secret did not seal it.
     package func open(_ stored: StoredSigningKey) throws -> SigningPrivateKey {
         do {
@@ -208,6 +228,13 @@ package struct SigningKeyUnusable: Error, CustomStringConvertible, Sendable {
     package var description: String {
         "the signing key \(kid) cannot be opened with the configured signing-key secret "
             + "(GATEHOUSE_SIGNING_KEY_SECRET_FILE must name the secret it was made with)"
+    }
+}
+
+/// A sealed secret cannot be opened with the configured signing-key secret.
+package struct SealedSecretUnusable: Error, CustomStringConvertible, Sendable {
+    package var description: String {
+        "a sealed secret cannot be opened with the configured signing-key secret"
     }
 }
 

@@ -75,16 +75,18 @@ package struct IDTokenClaims: JWTPayload, Equatable {
     package var email: String?
     /// The access token issued with it, hashed (Core §3.1.3.6): `atHash(of:)`.
     package var atHash: String?
+    /// How the user proved who they are (RFC 8176): `pwd`, and `otp` after a second factor.
+    package var amr: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, azp, exp, iat, nonce, name, email
+        case iss, sub, aud, azp, exp, iat, nonce, name, email, amr
         case authTime = "auth_time"
         case atHash = "at_hash"
     }
 
     package init(
         iss: String, sub: String, aud: String, azp: String, exp: Int64, iat: Int64, authTime: Int64, nonce: String?,
-        name: String?, email: String?, atHash: String? = nil
+        name: String?, email: String?, atHash: String? = nil, amr: [String]? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -97,6 +99,7 @@ package struct IDTokenClaims: JWTPayload, Equatable {
         self.name = name
         self.email = email
         self.atHash = atHash
+        self.amr = amr
     }
 
     /// `at_hash` for `accessToken` in an ID token signed with ES256 or RS256, both on SHA-256: the left half of

@@ -16,6 +16,15 @@ package struct TokenSubject: Sendable {
     package var user: User?
     package var authTime: Date?
     package var nonce: String?
+    /// How the user signed in (OIDC `amr`), when known.
+    package var amr: [String]?
+
+    package init(user: User?, authTime: Date?, nonce: String?, amr: [String]? = nil) {
+        self.user = user
+        self.authTime = authTime
+        self.nonce = nonce
+        self.amr = amr
+    }
 
     package static let client = TokenSubject(user: nil, authTime: nil, nonce: nil)
 }
@@ -56,7 +65,8 @@ package struct TokenIssuer: Sendable {
                 exp: expiresAt.secondsSince1970, iat: now.secondsSince1970,
                 authTime: (subject.authTime ?? now).secondsSince1970, nonce: subject.nonce,
                 name: scopes.contains(.profile) ? user.name : nil,
-                email: scopes.contains(.email) ? user.email.value : nil, atHash: IDTokenClaims.atHash(of: accessToken))
+                email: scopes.contains(.email) ? user.email.value : nil, atHash: IDTokenClaims.atHash(of: accessToken),
+                amr: subject.amr)
             idToken = try await keys.sign(identity, type: "JWT", algorithm: client.idTokenSigningAlgorithm)
         }
         var refresh: (token: OpaqueToken, record: RefreshToken)?

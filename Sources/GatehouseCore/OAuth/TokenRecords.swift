@@ -16,12 +16,14 @@ package struct TokenGrant: Equatable, Sendable {
     package var scopes: Set<Scope>
     /// When the user signed in for it (OIDC `auth_time`); nil for client credentials.
     package var authTime: Date?
+    /// How they signed in (OIDC `amr`: `pwd`, `otp`); nil for client credentials and grants stored before.
+    package var amr: [String]?
     package var createdAt: Date
     package var revokedAt: Date?
 
     package init(
         id: GrantID = GrantID(), workspaceID: WorkspaceID, clientID: ClientID, userID: UserID?, scopes: Set<Scope>,
-        authTime: Date?, createdAt: Date, revokedAt: Date? = nil
+        authTime: Date?, amr: [String]? = nil, createdAt: Date, revokedAt: Date? = nil
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -29,6 +31,7 @@ package struct TokenGrant: Equatable, Sendable {
         self.userID = userID
         self.scopes = scopes
         self.authTime = authTime
+        self.amr = amr
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }
@@ -99,6 +102,8 @@ package struct AuthorizationCode: Equatable, Sendable {
     package var challenge: CodeChallenge?
     package var nonce: String?
     package var authTime: Date
+    /// How the user signed in (OIDC `amr`); nil for codes stored before it was kept.
+    package var amr: [String]?
     package var issuedAt: Date
     package var expiresAt: Date
     package var consumedAt: Date?
@@ -106,7 +111,7 @@ package struct AuthorizationCode: Equatable, Sendable {
     package init(
         digest: SecretDigest, grantID: GrantID = GrantID(), workspaceID: WorkspaceID, clientID: ClientID,
         userID: UserID, redirectURI: String?, scopes: Set<Scope>, challenge: CodeChallenge?, nonce: String?,
-        authTime: Date, issuedAt: Date, expiresAt: Date, consumedAt: Date? = nil
+        authTime: Date, amr: [String]? = nil, issuedAt: Date, expiresAt: Date, consumedAt: Date? = nil
     ) {
         self.digest = digest
         self.grantID = grantID
@@ -118,6 +123,7 @@ package struct AuthorizationCode: Equatable, Sendable {
         self.challenge = challenge
         self.nonce = nonce
         self.authTime = authTime
+        self.amr = amr
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.consumedAt = consumedAt
@@ -235,10 +241,15 @@ package struct WebSession: Equatable, Sendable {
     package var userAgent: String?
     /// The client address it signed in from; nil when unknown.
     package var address: String?
+    /// How the person proved who they are (OIDC `amr`): `pwd`, then `otp` after a second factor.
+    package var amr: [String]
+    /// True while the password is checked but the second factor not yet: such a session signs nobody in.
+    package var awaitsSecondFactor: Bool
 
     package init(
         digest: SecretDigest, userID: UserID, workspaceID: WorkspaceID, authTime: Date, expiresAt: Date,
-        lastSeenAt: Date? = nil, userAgent: String? = nil, address: String? = nil
+        lastSeenAt: Date? = nil, userAgent: String? = nil, address: String? = nil, amr: [String] = ["pwd"],
+        awaitsSecondFactor: Bool = false
     ) {
         self.digest = digest
         self.userID = userID
@@ -248,6 +259,8 @@ package struct WebSession: Equatable, Sendable {
         self.lastSeenAt = lastSeenAt ?? authTime
         self.userAgent = userAgent
         self.address = address
+        self.amr = amr
+        self.awaitsSecondFactor = awaitsSecondFactor
     }
 
     /// How a page names the session in a form: derived from the digest, so the digest itself (the key the store

@@ -20,7 +20,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 
 /// What sign-in reads and writes.
 package typealias SignInStore = DirectoryStore & SessionStore & SignInAttemptStore & AuditStore & ScopeStore
-    & PasswordLinkStore
+    & PasswordLinkStore & SecondFactorStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -31,10 +31,12 @@ package struct SignIn: Sendable {
     let throttle: SignInThrottle
     /// Checked against when the email is unknown, so that answer takes as long as a wrong password.
     let decoy: DecoyHash
+    /// The second step, for those who turned two-factor sign-in on.
+    package let twoFactor: TwoFactor
 
     package init(
         store: any SignInStore, passwords: any PasswordHasher, clock: any WallClock, settings: OAuthSettings,
-        throttle: SignInThrottle, decoy: DecoyHash
+        throttle: SignInThrottle, decoy: DecoyHash, twoFactor: TwoFactor
     ) {
         self.store = store
         self.passwords = passwords
@@ -42,11 +44,16 @@ package struct SignIn: Sendable {
         self.settings = settings
         self.throttle = throttle
         self.decoy = decoy
+        self.twoFactor = twoFactor
     }
 
+    /// How long a browser has, after the right password, to give its second factor.
+    static let secondFactorTime: TimeInterval = 300
+
     /// Checks the email and password and opens a session; returns it with the cookie value, shown only to the
-    /// browser. `userAgent` and `address` are kept so the person can tell their sessions apart. Throws
-    /// `SignInRefusal`.
+    /// browser. `userAgent` and `address` are kept so the person can tell their sessions apart. For someone with
+    /// two-factor sign-in the session awaits the second factor (`completeSecondFactor`) for five minutes and
+    /// signs nobody in until then. Throws `SignInRefusal`.
     package func signIn(email: String, password: String, address: String?, userAgent: String? = nil) async throws
         -> (WebSession, OpaqueToken)
     {
@@ -66,15 +73,49 @@ package struct SignIn: Sendable {
         try await throttle.forgive(attempt)
         guard user.isActive else { throw SignInRefusal.deactivated }
         try await rehashIfNeeded(user, password: password, hash: hash, address: address)
+        let awaitsCode = try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        let (session, cookie) = try await open(
+            for: user, amr: ["pwd"], awaitsSecondFactor: awaitsCode, userAgent: userAgent, address: address)
+        try await record(awaitsCode ? "user.password_accepted" : "user.signed_in", user, address: address)
+        return (session, cookie)
+    }
+
+    /// A new session of `user`, stored; its cookie value is shown only to the browser.
+    private func open(
+        for user: User, amr: [String], awaitsSecondFactor: Bool, userAgent: String?, address: String?
+    ) async throws -> (WebSession, OpaqueToken) {
         let now = clock.now()
         let cookie = OpaqueToken.generate()
         let session = WebSession(
             digest: cookie.digest, userID: user.id, workspaceID: user.workspaceID, authTime: now,
-            expiresAt: now.addingTimeInterval(settings.sessionLifetime),
-            userAgent: userAgent.map { String($0.prefix(256)) }.flatMap { $0.isEmpty ? nil : $0 }, address: address)
+            expiresAt: now.addingTimeInterval(awaitsSecondFactor ? Self.secondFactorTime : settings.sessionLifetime),
+            userAgent: userAgent.map { String($0.prefix(256)) }.flatMap { $0.isEmpty ? nil : $0 }, address: address,
+            amr: amr, awaitsSecondFactor: awaitsSecondFactor)
         try await store.insert(session)
-        try await record("user.signed_in", user, address: address)
         return (session, cookie)
+    }
+
+    /// The user whose password this browser gave and whose second factor is awaited, or nil.
+    package func awaitingSecondFactor(cookie: String) async throws -> User? {
+        guard let session = try await store.session(digest: OpaqueToken(cookie).digest), session.awaitsSecondFactor,
+            clock.now() < session.expiresAt, let user = try await store.user(id: session.userID), user.isActive
+        else { return nil }
+        return user
+    }
+
+    /// Checks the second factor (a TOTP code or a recovery code) of the session awaiting it, and replaces that
+    /// session with a signed-in one (a new cookie; `amr` `pwd otp`). Nil when no session awaits a code (it
+    /// expired, or there is none); throws `SecondFactorRefusal`.
+    package func completeSecondFactor(cookie: String, code: String, address: String?, userAgent: String?)
+        async throws -> (WebSession, OpaqueToken)?
+    {
+        guard let user = try await awaitingSecondFactor(cookie: cookie) else { return nil }
+        try await twoFactor.verify(for: user, code: code, address: address)
+        try await store.deleteSession(digest: OpaqueToken(cookie).digest)
+        let opened = try await open(
+            for: user, amr: ["pwd", "otp"], awaitsSecondFactor: false, userAgent: userAgent, address: address)
+        try await record("user.signed_in", user, address: address)
+        return opened
     }
 
     /// Hashes a known-good password again when its hash was made with less work than the hasher does now (the
@@ -92,14 +133,15 @@ package struct SignIn: Sendable {
     /// session restarts its idle timeout; the write is made at most once a minute.
     package func signedIn(cookie: String) async throws -> SignedInUser? {
         let now = clock.now()
-        guard let session = try await store.session(digest: OpaqueToken(cookie).digest), now < session.expiresAt,
+        guard let session = try await store.session(digest: OpaqueToken(cookie).digest), !session.awaitsSecondFactor,
+            now < session.expiresAt,
             now < session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout),
             let user = try await store.user(id: session.userID), user.isActive, user.workspaceID == session.workspaceID
         else { return nil }
         if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
             try await store.touchSession(digest: session.digest, at: now)
         }
-        return SignedInUser(user: user, authTime: session.authTime)
+        return SignedInUser(user: user, authTime: session.authTime, amr: session.amr)
     }
 
     /// How stale a session's last use may be before it is written again.
@@ -146,7 +188,8 @@ package struct SignIn: Sendable {
     package func sessions(of user: User) async throws -> [WebSession] {
         let now = clock.now()
         return try await store.sessions(of: user.id).filter { session in
-            now < session.expiresAt && now < session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout)
+            !session.awaitsSecondFactor && now < session.expiresAt
+                && now < session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout)
         }
     }
 

@@ -77,6 +77,13 @@ package enum AuditedChange: Sendable {
     /// Uses up the link (throws `RecordNotFound` when it is gone already), stores the user with their new
     /// password, deletes their other links and ends every session of theirs.
     case setPasswordWithLink(User, PasswordLink)
+    /// Stores a second factor waiting for its first code, in place of another waiting one.
+    case startTwoFactor(User, StoredSecondFactor)
+    /// Stores the confirmed second factor and its recovery codes (digests), in place of any before.
+    case confirmTwoFactor(User, StoredSecondFactor, recoveryCodes: [SecretDigest])
+    case replaceRecoveryCodes(User, [SecretDigest])
+    /// Deletes the user's second factor and recovery codes, and ends every session of theirs.
+    case removeTwoFactor(User)
     case insertKey(APIKey)
     case updateKey(APIKey)
     case insertScope(ScopeDefinition)

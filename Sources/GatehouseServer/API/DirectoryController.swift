@@ -17,6 +17,8 @@ struct DirectoryController {
         api.post("users/{id}/invitation", use: invite)
         api.delete("users/{id}/invitation", use: cancelInvitation)
         api.post("users/{id}/password-reset", use: resetLink)
+        api.delete("users/{id}/two-factor", use: resetTwoFactor)
+        api.delete("users/{id}/sessions", use: endSessions)
         api.get("departments", use: departments)
     }
 
@@ -66,6 +68,18 @@ struct DirectoryController {
         let caller = try context.caller()
         let issued = try await users.resetLink(try context.parameters.id("id"), by: caller)
         return try linkShown(issued, by: caller).showingSecret(status: .created, request: request, context: context)
+    }
+
+    /// `DELETE /api/v1/users/{id}/two-factor`: for someone who lost their phone and recovery codes.
+    @Sendable func resetTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await users.resetTwoFactor(try context.parameters.id("id"), by: try context.caller())
+        return Response(status: .noContent)
+    }
+
+    /// `DELETE /api/v1/users/{id}/sessions`: signs every browser of theirs out.
+    @Sendable func endSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await users.endSessions(try context.parameters.id("id"), by: try context.caller())
+        return Response(status: .noContent)
     }
 
     /// The link as the API shows it, once; it is emailed to its user too when mail is configured.

@@ -19,6 +19,79 @@ struct AccountController {
         router.post("account/password", use: changePassword)
         router.post("account/sessions/end-others", use: endOtherSessions)
         router.post("account/sessions/{handle}/end", use: endSession)
+        router.get("account/two-factor", use: twoFactorPage)
+        router.post("account/two-factor", use: confirmTwoFactor)
+        router.post("account/two-factor/recovery-codes", use: regenerateRecoveryCodes)
+        router.post("account/two-factor/remove", use: removeTwoFactor)
+    }
+
+    var twoFactor: TwoFactor { pages.sessions.signIn.twoFactor }
+
+    /// Enrolment (the QR code and the key, then a first code), or, once it is on, new recovery codes and
+    /// turning it off.
+    @Sendable func twoFactorPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await twoFactorPage(try await pages.open(request, context: context), notice: Notice.of(request))
+    }
+
+    private func twoFactorPage(_ page: SignedInPage, notice: String? = nil, error: DomainError? = nil) async throws
+        -> Response
+    {
+        let status = try await twoFactor.status(of: page.user)
+        var values = TwoFactorPage(enrolled: status.isEnrolled, recoveryCodesLeft: status.recoveryCodesLeft)
+        if !status.isEnrolled {
+            let totp = try await twoFactor.enrolment(for: page.user)
+            let uri = totp.uri(issuer: "Gatehouse", account: page.user.email.value)
+            values.secret = totp.typedSecret
+            values.qrSvg = QRCode(uri)?.svg(label: "QR code to scan with an authenticator app") ?? ""
+        }
+        return try pages.render("account-two-factor", values, for: page, in: .account, notice: notice, error: error)
+            .notStored()
+    }
+
+    @Sendable func confirmTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        return try await withCode(page) {
+            let codes = try await twoFactor.confirm(
+                for: page.user, code: form["code"] ?? "", address: context.remoteAddress)
+            return try pages.render("recovery-codes", RecoveryCodesPage(codes: codes), for: page, in: .account)
+                .notStored()
+        }
+    }
+
+    @Sendable func regenerateRecoveryCodes(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        return try await withCode(page) {
+            let codes = try await twoFactor.regenerateRecoveryCodes(
+                for: page.user, code: form["code"] ?? "", address: context.remoteAddress)
+            return try pages.render("recovery-codes", RecoveryCodesPage(codes: codes), for: page, in: .account)
+                .notStored()
+        }
+    }
+
+    @Sendable func removeTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        return try await withCode(page) {
+            try await twoFactor.remove(for: page.user, code: form["code"] ?? "", address: context.remoteAddress)
+            // Every session ended, this one too.
+            var response = Response.redirect(to: "/login", after: .post)
+            response.setCookie(pages.sessions.cookies.clearedSession())
+            return response
+        }
+    }
+
+    /// Runs an action that needs a second-factor code, answering a wrong one on the page and too many with 429.
+    private func withCode(_ page: SignedInPage, _ action: () async throws -> Response) async throws -> Response {
+        do {
+            return try await action()
+        } catch SecondFactorRefusal.wrongCode {
+            return try await twoFactorPage(
+                page, error: .invalidInput(field: "code", message: "That code is not right, or it was used already."))
+        } catch SecondFactorRefusal.throttled(let wait) {
+            throw PageError(
+                status: .tooManyRequests, title: "Too many attempts",
+                message: "Too many wrong codes. Try again in \(max(1, wait / 60)) minutes.",
+                headers: [.retryAfter: "\(wait)"])
+        }
     }
 
     @Sendable func endSession(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -94,7 +167,8 @@ struct AccountController {
                 applications: connected, hasApplications: !connected.isEmpty,
                 keys: KeyListing(own, owners: [:], canWrite: false),
                 hasRevokedKeys: own.contains { $0.status == .revoked }, sessions: sessions,
-                hasOtherSessions: sessions.contains { !$0.isThisBrowser }))
+                hasOtherSessions: sessions.contains { !$0.isThisBrowser },
+                twoFactorOn: try await twoFactor.status(of: user).isEnrolled))
         return try pages.render("account", values, for: page, in: .account, notice: notice, error: error)
     }
 
@@ -106,6 +180,20 @@ struct AccountController {
         try await consents.withdraw(client, for: page.user)
         return Response.redirect(to: Notice.location("/account", "consent_withdrawn"), after: .post)
     }
+}
+
+/// `account-two-factor.mustache`.
+struct TwoFactorPage: Encodable {
+    let enrolled: Bool
+    let recoveryCodesLeft: Int
+    /// While enrolling: the key in groups of four, and the QR code as an SVG element.
+    var secret: String?
+    var qrSvg: String?
+}
+
+/// `recovery-codes.mustache`: shown once.
+struct RecoveryCodesPage: Encodable {
+    let codes: [String]
 }
 
 /// What `account.mustache` shows besides the person: the applications acting for them and their own keys.
@@ -133,4 +221,5 @@ struct AccountPage: Encodable {
     let hasRevokedKeys: Bool
     let sessions: [Session]
     let hasOtherSessions: Bool
+    let twoFactorOn: Bool
 }

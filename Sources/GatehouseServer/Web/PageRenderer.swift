@@ -13,7 +13,8 @@ package struct PageRenderer: Sendable {
     /// The templates the application renders; each must exist and compile.
     package static let requiredTemplates = [
         "layout", "home", "login", "privacy-notice", "consent", "logout", "signed-out", "account", "error",
-        "secret-once", "password-link", "password-done", "forgot-password",
+        "secret-once", "password-link", "password-done", "forgot-password", "login-two-factor", "account-two-factor",
+        "recovery-codes",
         "mail-invitation-text", "mail-invitation-html", "mail-password-reset-text", "mail-password-reset-html",
         "admin-clients", "admin-client-new", "admin-client", "admin-client-delete", "admin-client-keys",
         "admin-api-keys", "admin-users", "admin-user-new", "admin-user", "admin-scopes", "admin-audit",

@@ -54,6 +54,8 @@ struct SignInController {
         router.get("login", use: signInForm)
         router.post("login", use: signIn)
         router.post("logout", use: signOut)
+        router.get("login/two-factor", use: secondFactorForm)
+        router.post("login/two-factor", use: secondFactor)
         router.get("privacy-notice", use: privacyNotice)
         router.post("privacy-notice", use: acceptPrivacyNotice)
     }
@@ -104,14 +106,18 @@ struct SignInController {
         let returnTo = WebInput.localPath(form["return_to"])
         let email = form["email"] ?? ""
         do {
-            let (_, cookie) = try await sessions.signIn.signIn(
+            let (session, cookie) = try await sessions.signIn.signIn(
                 email: email, password: form["password"] ?? "", address: context.remoteAddress,
                 userAgent: request.headers[.userAgent])
             // A new session, never the one the browser came with (no session fixation).
             if let previous = sessions.cookies.session(of: request) {
                 try await sessions.signIn.signOut(cookie: previous)
             }
-            var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
+            let next =
+                session.awaitsSecondFactor
+                ? WebInput.url("/login/two-factor", returnTo.map { ["return_to": $0] } ?? [:])
+                : returnTo ?? Self.defaultDestination
+            var response = Response.redirect(to: next, after: .post)
             response.setCookie(sessions.cookies.sessionCookie(cookie))
             response.setCookie(sessions.cookies.newCSRFCookie())
             return response
@@ -134,6 +140,56 @@ struct SignInController {
                 return response
             }
         }
+    }
+
+    @Sendable func secondFactorForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let returnTo = WebInput.localPath(try WebInput.query(request)["return_to"])
+        guard let cookie = sessions.cookies.session(of: request),
+            try await sessions.signIn.awaitingSecondFactor(cookie: cookie) != nil
+        else { return Response.redirect(to: sessions.signInLocation(returningTo: returnTo ?? "/account"), after: .get) }
+        return try secondFactorPage(request, returnTo: returnTo)
+    }
+
+    /// The second step of signing in: a code from the authenticator app, or a recovery code. Right, the
+    /// session awaiting it is replaced by a signed-in one with a new cookie.
+    @Sendable func secondFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await WebInput.form(request, context: context)
+        try sessions.cookies.checkCSRF(form, of: request)
+        let returnTo = WebInput.localPath(form["return_to"])
+        let expired = Response.redirect(to: sessions.signInLocation(returningTo: returnTo ?? "/account"), after: .post)
+        guard let cookie = sessions.cookies.session(of: request) else { return expired }
+        do {
+            guard
+                let (_, signedIn) = try await sessions.signIn.completeSecondFactor(
+                    cookie: cookie, code: form["code"] ?? "", address: context.remoteAddress,
+                    userAgent: request.headers[.userAgent])
+            else { return expired }
+            var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
+            response.setCookie(sessions.cookies.sessionCookie(signedIn))
+            response.setCookie(sessions.cookies.newCSRFCookie())
+            return response
+        } catch SecondFactorRefusal.wrongCode {
+            return try secondFactorPage(
+                request, returnTo: returnTo, error: "That code is not right, or it was used already.",
+                status: .unauthorized)
+        } catch SecondFactorRefusal.throttled(let wait) {
+            var response = try secondFactorPage(
+                request, returnTo: returnTo,
+                error: "Too many wrong codes. Try again in \(max(1, wait / 60)) minutes.", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(wait)"
+            return response
+        }
+    }
+
+    private func secondFactorPage(
+        _ request: Request, returnTo: String?, error: String? = nil, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
+        var response = try pages.page(
+            "login-two-factor", SecondFactorPage(csrfToken: csrf, returnTo: returnTo, error: error), status: status
+        ).notStored()
+        if let newCookie { response.setCookie(newCookie) }
+        return response
     }
 
     private func signInPage(
@@ -161,6 +217,13 @@ struct SignInController {
 }
 
 /// `login.mustache` and `privacy-notice.mustache`: pages before anyone is signed in to the layout.
+/// `login-two-factor.mustache`.
+struct SecondFactorPage: Encodable {
+    let csrfToken: String
+    let returnTo: String?
+    let error: String?
+}
+
 struct SignInPage: Encodable {
     let title: String
     let csrfToken: String

@@ -143,6 +143,8 @@ enum Notice {
         "key_reactivated": "The key is active again.",
         "user_saved": "The user is saved.",
         "invitation_cancelled": "The invitation is cancelled: its link no longer works.",
+        "two_factor_reset": "Two-factor sign-in is off for this user, and every browser of theirs is signed out.",
+        "user_sessions_ended": "Every browser signed in as this user is signed out.",
         "user_deactivated": "The user is deactivated: their sessions and tokens have ended.",
         "user_reactivated": "The user is active again.",
         "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",

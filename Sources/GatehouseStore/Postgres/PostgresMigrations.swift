@@ -371,5 +371,34 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX password_links_by_workspace ON password_links(workspace_id)",
             ]),
+        Migration(
+            version: 13, name: "two_factor",
+            statements: [
+                // A user's TOTP secret, sealed with the installation secret; unconfirmed until a first code.
+                """
+                CREATE TABLE second_factors (
+                    user_id uuid PRIMARY KEY REFERENCES users(id),
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    sealed_secret text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    confirmed_at timestamptz,
+                    last_used_step bigint
+                )
+                """,
+                // Digests of the recovery codes, each used once.
+                """
+                CREATE TABLE recovery_codes (
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    digest text NOT NULL,
+                    used_at timestamptz,
+                    PRIMARY KEY (user_id, digest)
+                )
+                """,
+                // How a session's person proved who they are (OIDC amr), and whether a second factor is awaited.
+                "ALTER TABLE web_sessions ADD COLUMN amr text NOT NULL DEFAULT 'pwd'",
+                "ALTER TABLE web_sessions ADD COLUMN awaits_second_factor boolean NOT NULL DEFAULT false",
+                "ALTER TABLE authorization_codes ADD COLUMN amr text",
+                "ALTER TABLE oauth_grants ADD COLUMN amr text",
+            ]),
     ]
 }

@@ -155,6 +155,19 @@ extension PostgresStore {
         case .deletePasswordLinks(let user, let purpose): ([deleteLinksQuery(of: user, purpose?.rawValue)], nil)
         case .consumePasswordLink(let digest):
             (["DELETE FROM password_links WHERE digest = \(digest.hex) RETURNING digest"], "password link")
+        case .putSecondFactor(let factor): ([StoredForm.row(factor).postgresQuery], nil)
+        case .replaceRecoveryCodes(let user, let digests):
+            (
+                ["DELETE FROM recovery_codes WHERE user_id = \(user.rawValue)"]
+                    + digests.map { StoredForm.recoveryCode($0, of: user).postgresQuery }, nil
+            )
+        case .deleteSecondFactor(let user):
+            (
+                [
+                    "DELETE FROM recovery_codes WHERE user_id = \(user.rawValue)",
+                    "DELETE FROM second_factors WHERE user_id = \(user.rawValue)",
+                ], nil
+            )
         case .insertKey(let key): ([StoredForm.row(key).postgresQuery], nil)
         case .updateKey(let key): ([StoredForm.change(key).postgresQuery], "api key \(key.id)")
         case .insertScope(let definition): ([StoredForm.row(definition).postgresQuery], nil)

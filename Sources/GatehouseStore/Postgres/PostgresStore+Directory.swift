@@ -54,6 +54,37 @@ extension PostgresStore {
         ).map(StoredForm.passwordLink)
     }
 
+    package func secondFactor(of user: UserID) async throws -> StoredSecondFactor? {
+        try await rows("SELECT * FROM second_factors WHERE user_id = \(user.rawValue)").first.map(
+            StoredForm.secondFactor)
+    }
+
+    package func unusedRecoveryCodes(of user: UserID) async throws -> Int {
+        try await rows(
+            "SELECT count(*) AS unused FROM recovery_codes WHERE user_id = \(user.rawValue) AND used_at IS NULL"
+        ).first?["unused"].decode(Int.self) ?? 0
+    }
+
+    package func useTOTPStep(_ step: Int64, of user: UserID) async throws -> Bool {
+        try await !rows(
+            """
+            UPDATE second_factors SET last_used_step = \(step)
+            WHERE user_id = \(user.rawValue) AND (last_used_step IS NULL OR last_used_step < \(step))
+            RETURNING user_id
+            """
+        ).isEmpty
+    }
+
+    package func useRecoveryCode(_ digest: SecretDigest, of user: UserID, at time: Date) async throws -> Bool {
+        try await !rows(
+            """
+            UPDATE recovery_codes SET used_at = \(time)
+            WHERE user_id = \(user.rawValue) AND digest = \(digest.hex) AND used_at IS NULL
+            RETURNING digest
+            """
+        ).isEmpty
+    }
+
     package func insert(_ department: Department) async throws {
         _ = try await rows(StoredForm.row(department).postgresQuery)
     }

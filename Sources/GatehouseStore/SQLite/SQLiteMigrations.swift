@@ -385,5 +385,37 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX password_links_by_workspace ON password_links(workspace_id)",
             ]),
+        Migration(
+            version: 13, name: "two_factor",
+            statements: [
+                // A user's TOTP secret, sealed with the installation secret; unconfirmed until a first code.
+                """
+                CREATE TABLE second_factors (
+                    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id),
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    sealed_secret TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    confirmed_at INTEGER,
+                    last_used_step INTEGER
+                )
+                """,
+                // Digests of the recovery codes, each used once.
+                """
+                CREATE TABLE recovery_codes (
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    digest TEXT NOT NULL,
+                    used_at INTEGER,
+                    PRIMARY KEY (user_id, digest)
+                )
+                """,
+                // How a session's person proved who they are (OIDC amr), and whether a second factor is awaited.
+                "ALTER TABLE web_sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd'",
+                """
+                ALTER TABLE web_sessions ADD COLUMN awaits_second_factor INTEGER NOT NULL DEFAULT 0
+                    CHECK (awaits_second_factor IN (0, 1))
+                """,
+                "ALTER TABLE authorization_codes ADD COLUMN amr TEXT",
+                "ALTER TABLE oauth_grants ADD COLUMN amr TEXT",
+            ]),
     ]
 }

@@ -136,6 +136,13 @@ extension SQLiteStore {
         case .consumePasswordLink(let digest):
             try db.cachedExecute(sql: "DELETE FROM password_links WHERE digest = ?", arguments: [digest.hex])
             guard db.changesCount == 1 else { throw RecordNotFound("password link") }
+        case .putSecondFactor(let factor): try db.insert(StoredForm.row(factor))
+        case .replaceRecoveryCodes(let user, let digests):
+            try db.cachedExecute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [user.description])
+            for digest in digests { try db.insert(StoredForm.recoveryCode(digest, of: user)) }
+        case .deleteSecondFactor(let user):
+            try db.cachedExecute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [user.description])
+            try db.cachedExecute(sql: "DELETE FROM second_factors WHERE user_id = ?", arguments: [user.description])
         case .insertKey(let key): try db.insert(StoredForm.row(key))
         case .updateKey(let key): try db.update(StoredForm.change(key))
         case .insertScope(let definition): try db.insert(StoredForm.row(definition))

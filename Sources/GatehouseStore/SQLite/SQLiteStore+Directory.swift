@@ -99,6 +99,43 @@ extension SQLiteStore {
         }
     }
 
+    package func secondFactor(of user: UserID) async throws -> StoredSecondFactor? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM second_factors WHERE user_id = ?", arguments: [user.description],
+                StoredForm.secondFactor)
+        }
+    }
+
+    package func unusedRecoveryCodes(of user: UserID) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+                arguments: [user.description]) ?? 0
+        }
+    }
+
+    package func useTOTPStep(_ step: Int64, of user: UserID) async throws -> Bool {
+        try await write { db in
+            try db.cachedExecute(
+                sql: """
+                    UPDATE second_factors SET last_used_step = ?
+                    WHERE user_id = ? AND (last_used_step IS NULL OR last_used_step < ?)
+                    """,
+                arguments: [step, user.description, step])
+            return db.changesCount == 1
+        }
+    }
+
+    package func useRecoveryCode(_ digest: SecretDigest, of user: UserID, at time: Date) async throws -> Bool {
+        try await write { db in
+            try db.cachedExecute(
+                sql: "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND digest = ? AND used_at IS NULL",
+                arguments: [StoredValue.date(time).sqlite, user.description, digest.hex])
+            return db.changesCount == 1
+        }
+    }
+
     // MARK: Statements
 
     static func insert(_ workspace: Workspace, firstUser: User, _ db: Database) throws {

@@ -39,10 +39,10 @@ package struct AuthorizationCodeGrant: GrantHandler {
             requested: code.scopes, client: client, role: user.role)
         let grant = TokenGrant(
             id: code.grantID, workspaceID: code.workspaceID, clientID: client.id, userID: user.id, scopes: scopes,
-            authTime: code.authTime, createdAt: now)
+            authTime: code.authTime, amr: code.amr, createdAt: now)
         var (response, records) = try await issuer.issue(
             under: grant, scopes: scopes,
-            for: TokenSubject(user: user, authTime: code.authTime, nonce: code.nonce), client: client,
+            for: TokenSubject(user: user, authTime: code.authTime, nonce: code.nonce, amr: code.amr), client: client,
             refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
         records.newGrant = grant
         guard try await store.redeem(code, at: now, issuing: records) else {

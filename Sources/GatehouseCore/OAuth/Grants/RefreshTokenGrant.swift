@@ -38,7 +38,8 @@ package struct RefreshTokenGrant: GrantHandler {
             requested: requested ?? token.scopes, client: client, role: user.role)
         // The new refresh token keeps the original ceiling (RFC 6749 §6), so a narrower refresh is not final.
         let (response, records) = try await issuer.issue(
-            under: grant, scopes: scopes, for: TokenSubject(user: user, authTime: grant.authTime, nonce: nil),
+            under: grant, scopes: scopes,
+            for: TokenSubject(user: user, authTime: grant.authTime, nonce: nil, amr: grant.amr),
             client: client, refreshScopes: token.scopes, at: now)
         guard try await store.rotate(token, at: now, issuing: records) else {
             try await store.revokeGrant(id: grant.id, at: now)

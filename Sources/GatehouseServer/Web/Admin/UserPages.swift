@@ -22,6 +22,22 @@ struct UserPages {
         router.post("admin/users/{id}/invitation", use: invite)
         router.post("admin/users/{id}/invitation/cancel", use: cancelInvitation)
         router.post("admin/users/{id}/password-reset", use: resetLink)
+        router.post("admin/users/{id}/two-factor/reset", use: resetTwoFactor)
+        router.post("admin/users/{id}/sessions/end", use: endSessions)
+    }
+
+    @Sendable func resetTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let id = try Self.id(context)
+        try await users.resetTwoFactor(id, by: page.caller)
+        return Response.redirect(to: Notice.location("/admin/users/\(id)", "two_factor_reset"), after: .post)
+    }
+
+    @Sendable func endSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, _) = try await pages.submit(request, context: context)
+        let id = try Self.id(context)
+        try await users.endSessions(id, by: page.caller)
+        return Response.redirect(to: Notice.location("/admin/users/\(id)", "user_sessions_ended"), after: .post)
     }
 
     @Sendable func invite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -151,7 +167,8 @@ struct UserPages {
             view,
             UserPageActions(
                 roles: RoleChoice.all(selected: form?["role"] ?? user.role.rawValue), canWrite: page.holds(.usersWrite),
-                isSelf: user.id == page.user.id, mail: mail.isConfigured))
+                isSelf: user.id == page.user.id, mail: mail.isConfigured,
+                twoFactor: try await users.hasTwoFactor(user.id, by: page.caller)))
         return try pages.render("admin-user", values, for: page, in: .users, notice: notice, error: error)
     }
 
@@ -231,4 +248,6 @@ struct UserPageActions: Encodable {
     let isSelf: Bool
     /// Whether links are emailed, so the page can say so.
     let mail: Bool
+    /// Whether the user has two-factor sign-in on.
+    let twoFactor: Bool
 }
