@@ -6,6 +6,7 @@ import GatehouseCore
 /// the transaction that appends the change's audit event.
 enum StoreStep {
     case insertWorkspace(Workspace)
+    case updateWorkspace(Workspace)
     case insertUser(User)
     /// Changes exactly the one user, or throws `RecordNotFound`; so do the other updates and the deletion.
     case updateUser(User)
@@ -44,6 +45,7 @@ extension AuditedChange {
         switch self {
         case .insertWorkspace(let workspace, let firstUser): [.insertWorkspace(workspace), .insertUser(firstUser)]
         case .insertUser(let user): [.insertUser(user)]
+        case .updateWorkspace(let workspace): [.updateWorkspace(workspace)]
         case .updateUser(let user): [.updateUser(user)]
         case .deactivateUser(let user):
             [.updateUser(user), .endSessionsAndGrants(user.id, at: time), .deletePasswordLinks(user.id, nil)]

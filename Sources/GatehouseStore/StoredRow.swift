@@ -56,7 +56,8 @@ extension StoredForm {
         Workspace(
             id: WorkspaceID(try row.id("id")), name: try row.text("name"),
             slug: try WorkspaceSlug(try row.text("slug")),
-            createdAt: try row.date("created_at"))
+            createdAt: try row.date("created_at"),
+            requiresAdminTwoFactor: try row.flag("require_admin_two_factor"))
     }
 
     static func user(_ row: some StoredRow) throws -> User {

@@ -127,7 +127,15 @@ extension StoredForm {
             columns: [
                 "id": .id(workspace.id.rawValue), "name": .text(workspace.name), "slug": .text(workspace.slug.value),
                 "created_at": .date(workspace.createdAt),
+                "require_admin_two_factor": .flag(workspace.requiresAdminTwoFactor),
             ])
+    }
+
+    static func change(_ workspace: Workspace) -> StoredUpdate {
+        StoredUpdate(
+            table: "workspaces",
+            set: ["name": .text(workspace.name), "require_admin_two_factor": .flag(workspace.requiresAdminTwoFactor)],
+            matching: ["id": .id(workspace.id.rawValue)], record: "workspace \(workspace.id)")
     }
 
     static func row(_ user: User) -> StoredInsert {

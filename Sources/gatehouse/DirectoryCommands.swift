@@ -49,7 +49,8 @@ private func passwordFromStandardInput() throws -> Password {
 
 struct WorkspacesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workspaces", abstract: "Create and list workspaces.", subcommands: [Create.self, List.self])
+        commandName: "workspaces", abstract: "Create and list workspaces.",
+        subcommands: [Create.self, List.self, RequireAdminTwoFactor.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -90,6 +91,34 @@ struct WorkspacesCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let workspaces = try await database.withStore { store in try await directory(store).workspaces() }
                 print(Table(["SLUG", "NAME", "ID"], workspaces.map { [$0.slug.value, $0.name, $0.id.description] }))
+            }
+        }
+    }
+}
+
+extension WorkspacesCommand {
+    struct RequireAdminTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "require-admin-two-factor",
+            abstract: "Require two-factor sign-in of a workspace's super admins, admins and HR admins (or, --off, not)."
+        )
+        @Option(help: "The workspace's slug.") var slug: String
+        @Flag(help: "Make it optional again.") var off = false
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let slug = try WorkspaceSlug(slug)
+                let required = !off
+                try await database.withStore { store in
+                    let workspace = try await directory(store).workspace(slug)
+                    _ = try await administration(store).requireAdminTwoFactor(
+                        required, in: workspace.id, by: .commandLine)
+                }
+                print(
+                    required
+                        ? "Workspace '\(slug)' requires two-factor sign-in of its administrators."
+                        : "Two-factor sign-in is optional in workspace '\(slug)'.")
             }
         }
     }

@@ -103,6 +103,7 @@ struct RightsTableTests {
         case makeResetLink = "POST /api/v1/users/{id}/password-reset"
         case resetTwoFactor = "DELETE /api/v1/users/{id}/two-factor"
         case endSessions = "DELETE /api/v1/users/{id}/sessions"
+        case requireAdminTwoFactor = "PATCH /api/v1/workspace"
         case defineScope = "POST /api/v1/scopes"
 
         /// The scope the route itself needs.
@@ -111,7 +112,7 @@ struct RightsTableTests {
             case .createClient, .changeClient, .deleteClient, .rotateSecret: .clientsWrite
             case .createServiceKey, .createUserKey, .changeKey, .revokeKey, .reactivateKey, .defineScope: .apiKeysWrite
             case .createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink, .resetTwoFactor,
-                .endSessions:
+                .endSessions, .requireAdminTwoFactor:
                 .usersWrite
             }
         }
@@ -121,7 +122,7 @@ struct RightsTableTests {
         var targets: [Target] {
             switch self {
             case .createClient, .createUser: [.plain, .privileged]
-            case .defineScope: [.plain]
+            case .defineScope, .requireAdminTwoFactor: [.plain]
             default: Target.allCases
             }
         }
@@ -152,7 +153,7 @@ struct RightsTableTests {
         case .createUserKey, .changeKey, .revokeKey, .reactivateKey, .createUser, .changeUser, .inviteUser,
             .cancelInvitation, .makeResetLink, .resetTwoFactor, .endSessions:
             target == .privileged ? everything : personal
-        case .defineScope: []
+        case .defineScope, .requireAdminTwoFactor: []
         }
     }
 
@@ -164,6 +165,8 @@ struct RightsTableTests {
         guard actor.holds.contains(route.scope) else { return .forbidden }
         if target == .foreign { return .notFound }
         if route == .createUserKey, !actor.isPerson { return .forbidden }
+        // A workspace-wide rule over every administrator: a super admin's decision alone.
+        if route == .requireAdminTwoFactor, !actor.actsAsSuperAdmin { return .forbidden }
         guard carried(route, target).isSubset(of: actor.holds) else { return .forbidden }
         if route.isAboutUsers, target == .privileged, !actor.actsAsSuperAdmin { return .forbidden }
         return .allowed
@@ -192,6 +195,8 @@ struct RightsTableTests {
         case createUserKey = "POST /admin/api-keys"
         case revokeKey = "POST /admin/api-keys/{id}/revoke"
         case reactivateKey = "POST /admin/api-keys/{id}/reactivate"
+        /// Last: once it requires a second factor of administrators, their pages ask them to set one up first.
+        case requireAdminTwoFactor = "POST /admin/workspace/two-factor"
 
         /// The API route that does the same, whose rule the form follows.
         var route: Route {
@@ -208,6 +213,7 @@ struct RightsTableTests {
             case .makeResetLink: .makeResetLink
             case .resetTwoFactor: .resetTwoFactor
             case .endSessions: .endSessions
+            case .requireAdminTwoFactor: .requireAdminTwoFactor
             case .createUserKey: .createUserKey
             case .revokeKey: .revokeKey
             case .reactivateKey: .reactivateKey
@@ -450,6 +456,10 @@ private struct Table {
         case .resetTwoFactor, .endSessions:
             let user = try await user(target, unique, in: workspace)
             return ("/admin/users/\(user.id)/\(form == .resetTwoFactor ? "two-factor/reset" : "sessions/end")", [])
+        case .requireAdminTwoFactor:
+            // The opposite of what it is now, so an allowed submission changes something.
+            let current = try await api.store.workspace(id: world.workspace.id)?.requiresAdminTwoFactor ?? false
+            return ("/admin/workspace/two-factor", current ? [] : [("require_admin_two_factor", "on")])
         case .inviteUser, .cancelInvitation, .makeResetLink:
             let user = try await invitedUser(target, unique, in: workspace)
             return switch form {
@@ -492,6 +502,9 @@ private struct Table {
         case .createUser:
             let role = target == .privileged ? "super_admin" : "user"
             return ("/api/v1/users", #"{"email":"new-\#(unique)@acme.test","name":"New","role":"\#(role)"}"#)
+        case .requireAdminTwoFactor:
+            let current = try await api.store.workspace(id: world.workspace.id)?.requiresAdminTwoFactor ?? false
+            return ("/api/v1/workspace", #"{"require_admin_two_factor":\#(!current)}"#)
         case .defineScope:
             return ("/api/v1/scopes", #"{"name":"custom-\#(unique)","description":"Custom","roles":["admin"]}"#)
         case .changeClient, .deleteClient, .rotateSecret, .createServiceKey:

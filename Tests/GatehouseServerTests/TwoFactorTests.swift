@@ -62,9 +62,11 @@ struct TwoFactorTests {
     }
 
     /// Signs ann in with her password and then `code`; returns the browser and the last answer.
-    static func signIn(_ world: OAuthWorld, code: String) async throws -> (Browser, APIResponse) {
+    static func signIn(_ world: OAuthWorld, _ email: String = "ann@acme.test", code: String) async throws
+        -> (Browser, APIResponse)
+    {
         let browser = world.browser()
-        let first = try await browser.signIn("ann@acme.test", password: OAuthWorld.password)
+        let first = try await browser.signIn(email, password: OAuthWorld.password)
         #expect(first.status == .seeOther)
         #expect(first.headers[.location] == "/login/two-factor")
         let form = try await browser.get("/login/two-factor")
@@ -210,6 +212,63 @@ struct TwoFactorTests {
             let ended = try await world.api.call(.delete, "/api/v1/users/\(world.ann.id)/sessions", key: hrKey)
             #expect(ended.status == .noContent)
             #expect(try await signedIn.get("/account").status == .found)
+        }
+    }
+
+    @Test func aWorkspaceThatRequiresItSendsAdministratorsToSetItUpBeforeAnyPage() async throws {
+        try await OAuthWorld.run { world in
+            var boss = try await world.api.user("boss@acme.test", role: .admin, in: world.workspace)
+            boss.passwordHash = await Fixture.fastPasswords.hash(try Password(OAuthWorld.password))
+            try await world.api.store.update(boss)
+            let hr = try await world.api.user("hr@acme.test", role: .hrAdmin, in: world.workspace)
+            let (_, hrKey) = try await world.api.key(for: hr)
+            let (_, ownerKey) = try await world.api.key(for: world.owner)
+            let refused = try await world.api.call(
+                .patch, "/api/v1/workspace", key: hrKey, json: #"{"require_admin_two_factor":true}"#)
+            #expect(refused.status == .forbidden)
+            let set = try await world.api.call(
+                .patch, "/api/v1/workspace", key: ownerKey, json: #"{"require_admin_two_factor":true}"#)
+            #expect(set.status == .ok)
+            #expect(set.json["require_admin_two_factor"] as? Bool == true)
+
+            let browser = try await world.signedIn("boss@acme.test")
+            for path in ["/admin/users", "/account"] {
+                let answer = try await browser.get(path)
+                #expect(answer.status == .found, "\(path)")
+                #expect(answer.headers[.location]?.hasPrefix("/account/two-factor?return_to=") == true, "\(path)")
+            }
+            let authorize = try await browser.get("/oauth/authorize", OAuthWorld.authorizeQuery())
+            #expect(authorize.headers[.location]?.hasPrefix("/account/two-factor?return_to=") == true)
+            #expect(try await world.signedIn().get("/account").status == .ok, "a plain user is not asked")
+            let setUp = try await browser.get("/account/two-factor?return_to=/admin/users")
+            #expect(setUp.text.contains("Set up two-factor sign-in to go on"))
+            _ = try await Self.enrol(world, browser)
+            #expect(try await browser.get("/admin/users").status == .ok)
+        }
+    }
+
+    @Test func anAppAskingForASecondFactorGetsOneOrTheUserSetsItUp() async throws {
+        try await OAuthWorld.run { world in
+            let query = OAuthWorld.authorizeQuery(extra: [("acr_values", "mfa")])
+            let browser = try await world.signedIn()
+            let setUp = try await browser.get("/oauth/authorize", query)
+            #expect(setUp.headers[.location]?.hasPrefix("/account/two-factor?return_to=") == true)
+            let silent = try await browser.get(
+                "/oauth/authorize", OAuthWorld.authorizeQuery(extra: [("acr_values", "mfa"), ("prompt", "none")]))
+            #expect(queryItems(try #require(silent.headers[.location]))["error"] == "interaction_required")
+
+            let (totp, _) = try await Self.enrol(world, browser)
+            // This browser signed in with the password alone: it signs in again, with the code.
+            let again = try await browser.get("/oauth/authorize", query)
+            #expect(again.headers[.location]?.hasPrefix("/login?") == true)
+            world.api.clock.advance(by: 30)
+            let (strong, _) = try await Self.signIn(world, code: Self.code(totp, world))
+            let tokens = try await world.exchange(try await world.code(query, browser: strong))
+            let claims = try OpenIDBasicTests.claims(of: try #require(tokens.string("id_token")))
+            #expect(claims["acr"] as? String == "mfa")
+            #expect(claims["amr"] as? [String] == ["pwd", "otp"])
+            let plain = try await world.exchange(try await world.code(browser: strong))
+            #expect(try OpenIDBasicTests.claims(of: try #require(plain.string("id_token")))["acr"] as? String == "mfa")
         }
     }
 }

@@ -20,6 +20,26 @@ struct DirectoryStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func aWorkspacesTwoFactorRequirementIsStoredWithItsEvent(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store in
+            var acme = try Fixture.workspace("acme")
+            try await store.insert(acme, firstUser: try Fixture.user("owner@acme.test", in: acme, role: .superAdmin))
+            #expect(try await store.workspace(id: acme.id)?.requiresAdminTwoFactor == false)
+            acme.requiresAdminTwoFactor = true
+            let event = AuditEvent(
+                workspaceID: acme.id, actor: .commandLine, action: "workspace.admin_two_factor_changed",
+                targetKind: "workspace", targetID: "\(acme.id)", address: nil, occurredAt: Fixture.epoch)
+            try await store.apply(.updateWorkspace(acme), recording: event)
+            #expect(try await store.workspace(id: acme.id) == acme)
+            let missing = try Fixture.workspace("nowhere")
+            await #expect(throws: RecordNotFound.self) {
+                try await store.apply(.updateWorkspace(missing), recording: event)
+            }
+        }
+    }
+
     @Test(arguments: Backend.all) func aTakenSlugRollsBackTheWholeWorkspace(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let acme = try Fixture.workspace("acme")
@@ -152,7 +172,7 @@ struct DirectoryStoreConformanceTests {
 struct MigrationTests {
     @Test(arguments: Backend.all) func migratingTwiceAppliesNothingTheSecondTime(_ backend: Backend) async throws {
         try await backend.withStore(migrate: false) { store async throws in
-            #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+            #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
             #expect(try await store.migrate() == [])
         }
     }
@@ -167,7 +187,7 @@ struct MigrationTests {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
         try await backend.withStore(at: location, migrate: false) { store async throws in
             #expect(try await store.allWorkspaces().isEmpty)
         }

@@ -75,6 +75,9 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, Pa
         switch change {
         case .insertWorkspace(let workspace, let firstUser): try insert(workspace, firstUser: firstUser)
         case .insertUser(let user): try insert(user)
+        case .updateWorkspace(let workspace):
+            guard workspaces[workspace.id] != nil else { throw RecordNotFound("workspace \(workspace.id)") }
+            workspaces[workspace.id] = workspace
         case .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _): try update(user)
         // This store keeps no sessions.
         case .endSessions: break

@@ -42,7 +42,8 @@ extension AuditedChange {
     /// What the change is to, as the audit trail names it.
     var target: (kind: String, id: String, workspace: WorkspaceID) {
         switch self {
-        case .insertWorkspace(let workspace, _): ("workspace", "\(workspace.id)", workspace.id)
+        case .insertWorkspace(let workspace, _), .updateWorkspace(let workspace):
+            ("workspace", "\(workspace.id)", workspace.id)
         case .insertUser(let user), .updateUser(let user), .deactivateUser(let user), .changePassword(let user, _),
             .endSessions(let user, _), .inviteUser(let user, _), .issuePasswordLink(let user, _),
             .cancelPasswordLink(let user, _), .setPasswordWithLink(let user, _), .startTwoFactor(let user, _),

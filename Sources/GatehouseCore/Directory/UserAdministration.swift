@@ -157,6 +157,32 @@ package struct UserAdministration: Sendable {
         try await issue(.reset, for: try await userToChange(id, by: caller), as: "user.password_reset_link", by: caller)
     }
 
+    /// The caller's workspace, with its settings.
+    package func workspace(_ id: WorkspaceID, by caller: Caller) async throws -> Workspace {
+        guard caller.canSee(id), let workspace = try await store.workspace(id: id) else {
+            throw DomainError.notFound("There is no such workspace.")
+        }
+        return workspace
+    }
+
+    /// Requires (or stops requiring) a second factor of the workspace's super admins, admins and HR admins. Only
+    /// a super admin decides it: it binds every administrator, them included.
+    package func requireAdminTwoFactor(_ required: Bool, in id: WorkspaceID, by caller: Caller) async throws
+        -> Workspace
+    {
+        try caller.require(.usersWrite)
+        guard caller.role == .superAdmin else {
+            throw DomainError.forbidden("Only a super admin may change whether administrators need two-factor sign-in.")
+        }
+        var workspace = try await workspace(id, by: caller)
+        guard workspace.requiresAdminTwoFactor != required else { return workspace }
+        workspace.requiresAdminTwoFactor = required
+        try await trail.record(
+            .updateWorkspace(workspace), as: "workspace.admin_two_factor_changed", by: caller,
+            details: ["required": "\(required)"])
+        return workspace
+    }
+
     /// Whether the user has turned two-factor sign-in on.
     package func hasTwoFactor(_ id: UserID, by caller: Caller) async throws -> Bool {
         try caller.require(.usersRead)

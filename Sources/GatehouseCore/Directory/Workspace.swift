@@ -6,12 +6,27 @@ package struct Workspace: Equatable, Sendable {
     package var name: String
     package var slug: WorkspaceSlug
     package var createdAt: Date
+    /// Whether super admins, admins and HR admins must sign in with a second factor: one who has none sets it
+    /// up at their next sign-in, before any other page.
+    package var requiresAdminTwoFactor: Bool
 
-    package init(id: WorkspaceID = WorkspaceID(), name: String, slug: WorkspaceSlug, createdAt: Date) {
+    package init(
+        id: WorkspaceID = WorkspaceID(), name: String, slug: WorkspaceSlug, createdAt: Date,
+        requiresAdminTwoFactor: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.slug = slug
         self.createdAt = createdAt
+        self.requiresAdminTwoFactor = requiresAdminTwoFactor
+    }
+
+    /// The roles the two-factor requirement covers.
+    package static let administratorRoles: Set<Role> = [.superAdmin, .admin, .hrAdmin]
+
+    /// Whether `user` of this workspace must have a second factor.
+    package func requiresTwoFactor(of user: User) -> Bool {
+        requiresAdminTwoFactor && Self.administratorRoles.contains(user.role)
     }
 }
 

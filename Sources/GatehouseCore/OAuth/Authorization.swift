@@ -6,12 +6,25 @@ package struct SignedInUser: Equatable, Sendable {
     package var authTime: Date
     /// OIDC `amr`: `pwd`, and `otp` after a second factor.
     package var amr: [String]
+    /// Whether they have a second factor set up.
+    package var hasTwoFactor: Bool
+    /// Whether their workspace requires a second factor of their role and they have none yet: they set it up
+    /// before anything else.
+    package var mustSetUpTwoFactor: Bool
 
-    package init(user: User, authTime: Date, amr: [String] = ["pwd"]) {
+    package init(
+        user: User, authTime: Date, amr: [String] = ["pwd"], hasTwoFactor: Bool = false,
+        mustSetUpTwoFactor: Bool = false
+    ) {
         self.user = user
         self.authTime = authTime
         self.amr = amr
+        self.hasTwoFactor = hasTwoFactor
+        self.mustSetUpTwoFactor = mustSetUpTwoFactor
     }
+
+    /// Whether this sign-in used a second factor.
+    package var usedSecondFactor: Bool { amr.contains("otp") }
 }
 
 /// What the browser has to do next for an authorization request.
@@ -20,6 +33,9 @@ package enum AuthorizationStep: Equatable, Sendable {
     case signIn
     /// Accept the privacy notice first.
     case acceptPrivacyNotice
+    /// Set up a second factor first: the workspace requires one of the user's role, or the client asks for a
+    /// sign-in with one (`acr_values=mfa`) and the user has none.
+    case setUpTwoFactor
     /// Allow or deny these scopes on the consent page, in name order, each with what it lets the client do.
     case consent([DescribedScope])
     /// Go back to the client, with a code or an error.
@@ -82,6 +98,15 @@ package struct Authorization: Sendable {
                 ? .acceptPrivacyNotice
                 : refusal(.interactionRequired, "The user has not accepted the privacy notice yet.", request)
         }
+        if signedIn.mustSetUpTwoFactor || (Self.asksForSecondFactor(request) && !signedIn.hasTwoFactor) {
+            return interactive
+                ? .setUpTwoFactor
+                : refusal(.interactionRequired, "The user must set up two-factor sign-in first.", request)
+        }
+        // Asked for a second factor the session did not use: the user signs in again, with it.
+        if Self.asksForSecondFactor(request), !signedIn.usedSecondFactor {
+            return interactive ? .signIn : refusal(.loginRequired, "The sign-in did not use a second factor.", request)
+        }
         let scopes: Set<Scope>
         do {
             scopes = try await grantable(request, for: signedIn.user)
@@ -141,6 +166,14 @@ package struct Authorization: Sendable {
     }
 
     // MARK: Steps
+
+    /// The `acr` value a client asks for a sign-in with a second factor by (`acr_values`, Core §3.1.2.1), and
+    /// the ID token then carries.
+    package static let multiFactorACR = "mfa"
+
+    static func asksForSecondFactor(_ request: AuthorizationRequest) -> Bool {
+        (request.parameters["acr_values"] ?? "").split(separator: " ").contains { $0 == multiFactorACR }
+    }
 
     private func needsFreshSignIn(_ request: AuthorizationRequest, _ signedIn: SignedInUser) -> Bool {
         if request.prompts.contains("login") || request.prompts.contains("select_account") { return true }

@@ -77,16 +77,18 @@ package struct IDTokenClaims: JWTPayload, Equatable {
     package var atHash: String?
     /// How the user proved who they are (RFC 8176): `pwd`, and `otp` after a second factor.
     package var amr: [String]?
+    /// `mfa` after a sign-in with a second factor (what `acr_values=mfa` asks for); absent otherwise.
+    package var acr: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, azp, exp, iat, nonce, name, email, amr
+        case iss, sub, aud, azp, exp, iat, nonce, name, email, amr, acr
         case authTime = "auth_time"
         case atHash = "at_hash"
     }
 
     package init(
         iss: String, sub: String, aud: String, azp: String, exp: Int64, iat: Int64, authTime: Int64, nonce: String?,
-        name: String?, email: String?, atHash: String? = nil, amr: [String]? = nil
+        name: String?, email: String?, atHash: String? = nil, amr: [String]? = nil, acr: String? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -100,6 +102,7 @@ package struct IDTokenClaims: JWTPayload, Equatable {
         self.email = email
         self.atHash = atHash
         self.amr = amr
+        self.acr = acr
     }
 
     /// `at_hash` for `accessToken` in an ID token signed with ES256 or RS256, both on SHA-256: the left half of

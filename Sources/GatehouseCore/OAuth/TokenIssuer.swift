@@ -66,7 +66,7 @@ package struct TokenIssuer: Sendable {
                 authTime: (subject.authTime ?? now).secondsSince1970, nonce: subject.nonce,
                 name: scopes.contains(.profile) ? user.name : nil,
                 email: scopes.contains(.email) ? user.email.value : nil, atHash: IDTokenClaims.atHash(of: accessToken),
-                amr: subject.amr)
+                amr: subject.amr, acr: subject.amr?.contains("otp") == true ? Authorization.multiFactorACR : nil)
             idToken = try await keys.sign(identity, type: "JWT", algorithm: client.idTokenSigningAlgorithm)
         }
         var refresh: (token: OpaqueToken, record: RefreshToken)?

@@ -141,7 +141,14 @@ package struct SignIn: Sendable {
         if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
             try await store.touchSession(digest: session.digest, at: now)
         }
-        return SignedInUser(user: user, authTime: session.authTime, amr: session.amr)
+        let hasTwoFactor = try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        var required = false
+        if !hasTwoFactor, Workspace.administratorRoles.contains(user.role) {
+            required = try await store.workspace(id: user.workspaceID)?.requiresTwoFactor(of: user) ?? false
+        }
+        return SignedInUser(
+            user: user, authTime: session.authTime, amr: session.amr, hasTwoFactor: hasTwoFactor,
+            mustSetUpTwoFactor: required)
     }
 
     /// How stale a session's last use may be before it is written again.

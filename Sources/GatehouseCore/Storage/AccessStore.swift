@@ -60,6 +60,8 @@ package enum AuditedChange: Sendable {
     case insertWorkspace(Workspace, firstUser: User)
     case insertUser(User)
     case updateUser(User)
+    /// Replaces the workspace's name and settings.
+    case updateWorkspace(Workspace)
     /// Stores the (now inactive) user, deletes their sessions and password links and revokes every token grant
     /// they hold.
     case deactivateUser(User)

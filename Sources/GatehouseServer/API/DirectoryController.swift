@@ -19,6 +19,8 @@ struct DirectoryController {
         api.post("users/{id}/password-reset", use: resetLink)
         api.delete("users/{id}/two-factor", use: resetTwoFactor)
         api.delete("users/{id}/sessions", use: endSessions)
+        api.get("workspace", use: showWorkspace)
+        api.patch("workspace", use: changeWorkspace)
         api.get("departments", use: departments)
     }
 
@@ -80,6 +82,27 @@ struct DirectoryController {
     @Sendable func endSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try await users.endSessions(try context.parameters.id("id"), by: try context.caller())
         return Response(status: .noContent)
+    }
+
+    @Sendable func showWorkspace(_ request: Request, _ context: AppRequestContext) async throws
+        -> some ResponseGenerator
+    {
+        let caller = try context.caller()
+        try caller.require(.usersRead)
+        return WorkspaceRepresentation(try await users.workspace(try workspace(of: caller), by: caller))
+    }
+
+    /// `PATCH /api/v1/workspace`: `require_admin_two_factor`, a super admin's decision.
+    @Sendable func changeWorkspace(_ request: Request, _ context: AppRequestContext) async throws
+        -> some ResponseGenerator
+    {
+        let caller = try context.caller()
+        let body = try await request.decodeBody(as: WorkspaceChangeBody.self, context: context)
+        guard let required = body.requireAdminTwoFactor else {
+            throw DomainError.invalidInput(field: "require_admin_two_factor", message: "Give require_admin_two_factor.")
+        }
+        return WorkspaceRepresentation(
+            try await users.requireAdminTwoFactor(required, in: try workspace(of: caller), by: caller))
     }
 
     /// The link as the API shows it, once; it is emailed to its user too when mail is configured.
@@ -182,4 +205,26 @@ func uuid<Entity>(_ text: String, field: String) throws(DomainError) -> Identifi
         throw .invalidInput(field: field, message: "The \(field) '\(text)' is not an id.")
     }
     return Identifier(uuid)
+}
+
+struct WorkspaceChangeBody: RequestBody {
+    static let fields = ["require_admin_two_factor"]
+    let requireAdminTwoFactor: Bool?
+}
+
+/// The caller's workspace and its settings.
+struct WorkspaceRepresentation: ResponseEncodable {
+    let id: String
+    let name: String
+    let slug: String
+    let requireAdminTwoFactor: Bool
+    let createdAt: Date
+
+    init(_ workspace: Workspace) {
+        id = "\(workspace.id)"
+        name = workspace.name
+        slug = workspace.slug.value
+        requireAdminTwoFactor = workspace.requiresAdminTwoFactor
+        createdAt = workspace.createdAt
+    }
 }

@@ -60,7 +60,11 @@ struct ServerMetadata: ResponseEncodable {
     let subjectTypesSupported = ["public"]
     /// RS256 first: what a client that registers none gets, and the one every OpenID Connect library takes.
     let idTokenSigningAlgValuesSupported = [SigningAlgorithm.rs256, .es256].map(\.rawValue)
-    let claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email"]
+    let claimsSupported = [
+        "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email", "amr", "acr",
+    ]
+    /// `acr_values=mfa` asks for a sign-in with a second factor; ID tokens then carry `acr: mfa`.
+    let acrValuesSupported = [Authorization.multiFactorACR]
     let promptValuesSupported = ["none", "login", "consent", "select_account"]
     /// The `claims` request parameter (Core §5.5) is accepted and ignored: ID tokens and userinfo carry what
     /// the scopes grant.

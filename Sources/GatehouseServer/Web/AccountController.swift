@@ -30,14 +30,19 @@ struct AccountController {
     /// Enrolment (the QR code and the key, then a first code), or, once it is on, new recovery codes and
     /// turning it off.
     @Sendable func twoFactorPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await twoFactorPage(try await pages.open(request, context: context), notice: Notice.of(request))
+        try await twoFactorPage(
+            try await pages.open(request, context: context),
+            returnTo: WebInput.localPath(try WebInput.query(request)["return_to"]), notice: Notice.of(request))
     }
 
-    private func twoFactorPage(_ page: SignedInPage, notice: String? = nil, error: DomainError? = nil) async throws
-        -> Response
-    {
+    /// `returnTo`: where a person sent here to set it up (by their workspace's rule, or an app asking for it)
+    /// goes once it is on.
+    private func twoFactorPage(
+        _ page: SignedInPage, returnTo: String? = nil, notice: String? = nil, error: DomainError? = nil
+    ) async throws -> Response {
         let status = try await twoFactor.status(of: page.user)
-        var values = TwoFactorPage(enrolled: status.isEnrolled, recoveryCodesLeft: status.recoveryCodesLeft)
+        var values = TwoFactorPage(
+            enrolled: status.isEnrolled, recoveryCodesLeft: status.recoveryCodesLeft, returnTo: returnTo)
         if !status.isEnrolled {
             let totp = try await twoFactor.enrolment(for: page.user)
             let uri = totp.uri(issuer: "Gatehouse", account: page.user.email.value)
@@ -50,11 +55,14 @@ struct AccountController {
 
     @Sendable func confirmTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (page, form) = try await pages.submit(request, context: context)
-        return try await withCode(page) {
+        let returnTo = WebInput.localPath(form["return_to"])
+        return try await withCode(page, returnTo: returnTo) {
             let codes = try await twoFactor.confirm(
                 for: page.user, code: form["code"] ?? "", address: context.remoteAddress)
-            return try pages.render("recovery-codes", RecoveryCodesPage(codes: codes), for: page, in: .account)
-                .notStored()
+            return try pages.render(
+                "recovery-codes", RecoveryCodesPage(codes: codes, continueTo: returnTo ?? "/account"), for: page,
+                in: .account
+            ).notStored()
         }
     }
 
@@ -63,8 +71,9 @@ struct AccountController {
         return try await withCode(page) {
             let codes = try await twoFactor.regenerateRecoveryCodes(
                 for: page.user, code: form["code"] ?? "", address: context.remoteAddress)
-            return try pages.render("recovery-codes", RecoveryCodesPage(codes: codes), for: page, in: .account)
-                .notStored()
+            return try pages.render(
+                "recovery-codes", RecoveryCodesPage(codes: codes, continueTo: "/account"), for: page, in: .account
+            ).notStored()
         }
     }
 
@@ -80,12 +89,15 @@ struct AccountController {
     }
 
     /// Runs an action that needs a second-factor code, answering a wrong one on the page and too many with 429.
-    private func withCode(_ page: SignedInPage, _ action: () async throws -> Response) async throws -> Response {
+    private func withCode(
+        _ page: SignedInPage, returnTo: String? = nil, _ action: () async throws -> Response
+    ) async throws -> Response {
         do {
             return try await action()
         } catch SecondFactorRefusal.wrongCode {
             return try await twoFactorPage(
-                page, error: .invalidInput(field: "code", message: "That code is not right, or it was used already."))
+                page, returnTo: returnTo,
+                error: .invalidInput(field: "code", message: "That code is not right, or it was used already."))
         } catch SecondFactorRefusal.throttled(let wait) {
             throw PageError(
                 status: .tooManyRequests, title: "Too many attempts",
@@ -186,6 +198,8 @@ struct AccountController {
 struct TwoFactorPage: Encodable {
     let enrolled: Bool
     let recoveryCodesLeft: Int
+    /// Where to go once it is on, for someone sent here to set it up.
+    let returnTo: String?
     /// While enrolling: the key in groups of four, and the QR code as an SVG element.
     var secret: String?
     var qrSvg: String?
@@ -194,6 +208,7 @@ struct TwoFactorPage: Encodable {
 /// `recovery-codes.mustache`: shown once.
 struct RecoveryCodesPage: Encodable {
     let codes: [String]
+    let continueTo: String
 }
 
 /// What `account.mustache` shows besides the person: the applications acting for them and their own keys.

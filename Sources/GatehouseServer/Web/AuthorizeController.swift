@@ -55,6 +55,9 @@ struct AuthorizeController {
         case .acceptPrivacyNotice:
             let back = WebInput.url("/oauth/authorize", checked.parameters)
             return Response.redirect(to: WebInput.url("/privacy-notice", ["return_to": back]), after: method)
+        case .setUpTwoFactor:
+            let back = WebInput.url("/oauth/authorize", checked.parametersAfterSignIn)
+            return Response.redirect(to: WebInput.url("/account/two-factor", ["return_to": back]), after: method)
         case .consent(let granted):
             // Consent is only ever the step of a signed-in user.
             guard let signedIn else {

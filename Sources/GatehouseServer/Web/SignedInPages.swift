@@ -86,6 +86,10 @@ struct SignedInPages: Sendable {
         guard signedIn.user.privacyNoticeAcceptedAt != nil else {
             throw RedirectInstead(location: WebInput.url("/privacy-notice", ["return_to": returnTo]))
         }
+        // The workspace requires a second factor of the person's role: setting it up comes before any other page.
+        if signedIn.mustSetUpTwoFactor, !request.uri.path.hasPrefix("/account/two-factor") {
+            throw RedirectInstead(location: WebInput.url("/account/two-factor", ["return_to": returnTo]))
+        }
         return (signedIn.user, try await sessions.signIn.caller(signedIn, address: context.remoteAddress))
     }
 
@@ -145,6 +149,9 @@ enum Notice {
         "invitation_cancelled": "The invitation is cancelled: its link no longer works.",
         "two_factor_reset": "Two-factor sign-in is off for this user, and every browser of theirs is signed out.",
         "user_sessions_ended": "Every browser signed in as this user is signed out.",
+        "admin_two_factor_required":
+            "Super admins, admins and HR admins now need two-factor sign-in; those without it set it up when they next sign in.",
+        "admin_two_factor_optional": "Two-factor sign-in is now optional for every role.",
         "user_deactivated": "The user is deactivated: their sessions and tokens have ended.",
         "user_reactivated": "The user is active again.",
         "consent_withdrawn": "The application no longer acts for you; its tokens have ended.",

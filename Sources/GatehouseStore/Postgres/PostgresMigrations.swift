@@ -400,5 +400,10 @@ enum PostgresMigrations {
                 "ALTER TABLE authorization_codes ADD COLUMN amr text",
                 "ALTER TABLE oauth_grants ADD COLUMN amr text",
             ]),
+        Migration(
+            version: 14, name: "admin_two_factor_policy",
+            statements: [
+                "ALTER TABLE workspaces ADD COLUMN require_admin_two_factor boolean NOT NULL DEFAULT false"
+            ]),
     ]
 }

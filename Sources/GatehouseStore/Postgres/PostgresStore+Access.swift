@@ -146,6 +146,8 @@ extension PostgresStore {
     static func queries(_ step: StoreStep) -> (queries: [PostgresQuery], record: String?) {
         switch step {
         case .insertWorkspace(let workspace): ([StoredForm.row(workspace).postgresQuery], nil)
+        case .updateWorkspace(let workspace):
+            ([StoredForm.change(workspace).postgresQuery], "workspace \(workspace.id)")
         case .insertUser(let user): ([StoredForm.row(user).postgresQuery], nil)
         case .updateUser(let user): ([StoredForm.change(user).postgresQuery], "user \(user.id)")
         case .endSessionsAndGrants(let user, let time): (endSessionsAndGrantsQueries(of: user, at: time), nil)

@@ -417,5 +417,13 @@ enum SQLiteMigrations {
                 "ALTER TABLE authorization_codes ADD COLUMN amr TEXT",
                 "ALTER TABLE oauth_grants ADD COLUMN amr TEXT",
             ]),
+        Migration(
+            version: 14, name: "admin_two_factor_policy",
+            statements: [
+                """
+                ALTER TABLE workspaces ADD COLUMN require_admin_two_factor INTEGER NOT NULL DEFAULT 0
+                    CHECK (require_admin_two_factor IN (0, 1))
+                """
+            ]),
     ]
 }

@@ -121,6 +121,7 @@ extension SQLiteStore {
     static func write(_ step: StoreStep, _ db: Database) throws {
         switch step {
         case .insertWorkspace(let workspace): try db.insert(StoredForm.row(workspace))
+        case .updateWorkspace(let workspace): try db.update(StoredForm.change(workspace))
         case .insertUser(let user): try db.insert(StoredForm.row(user))
         case .updateUser(let user): try db.update(StoredForm.change(user))
         case .endSessionsAndGrants(let user, let time): try endSessionsAndGrants(of: user, at: time, db)

@@ -24,6 +24,18 @@ struct UserPages {
         router.post("admin/users/{id}/password-reset", use: resetLink)
         router.post("admin/users/{id}/two-factor/reset", use: resetTwoFactor)
         router.post("admin/users/{id}/sessions/end", use: endSessions)
+        router.post("admin/workspace/two-factor", use: setTwoFactorPolicy)
+    }
+
+    /// Whether super admins, admins and HR admins must sign in with a second factor: on the users list, for super
+    /// admins.
+    @Sendable func setTwoFactorPolicy(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (page, form) = try await pages.submit(request, context: context)
+        let required = form["require_admin_two_factor"] == "on"
+        _ = try await users.requireAdminTwoFactor(required, in: page.user.workspaceID, by: page.caller)
+        return Response.redirect(
+            to: Notice.location("/admin/users", required ? "admin_two_factor_required" : "admin_two_factor_optional"),
+            after: .post)
     }
 
     @Sendable func resetTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -95,8 +107,13 @@ struct UserPages {
         let found = try await users.users(in: page.user.workspaceID, matching: search, by: page.caller)
         let invitations = try await users.invitations(in: page.user.workspaceID, by: page.caller)
         let views = found.map { UserView($0, invitation: invitations[$0.id]) }
+        let workspace = try await users.workspace(page.user.workspaceID, by: page.caller)
         return try pages.render(
-            "admin-users", UserListPage(q: search, users: views, canWrite: page.holds(.usersWrite)),
+            "admin-users",
+            UserListPage(
+                q: search, users: views, canWrite: page.holds(.usersWrite),
+                canSetPolicy: page.user.role == .superAdmin && page.holds(.usersWrite),
+                adminTwoFactorRequired: workspace.requiresAdminTwoFactor),
             for: page, in: .users, notice: Notice.of(request))
     }
 
@@ -231,6 +248,9 @@ struct UserListPage: Encodable {
     let q: String
     let users: [UserView]
     let canWrite: Bool
+    /// Whether the person may change the two-factor requirement (a super admin), and what it is.
+    let canSetPolicy: Bool
+    let adminTwoFactorRequired: Bool
 }
 
 /// `admin-user-new.mustache`: the form, empty or as sent.
