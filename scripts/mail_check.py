@@ -149,6 +149,29 @@ def start_servers(cert, key):
     return servers
 
 
+def serve(binary, templates, folder, port, env, output):
+    """Starts `gatehouse serve` on `port` with its database in `folder`, and waits until it is ready; returns the
+    process and the file its output goes to."""
+    out = open(os.path.join(folder, output), "w")
+    server = subprocess.Popen(
+        [binary, "serve", "--port", str(port), "--templates", templates, "--database",
+         os.path.join(folder, "gatehouse.sqlite")], cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+    for _ in range(150):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    return server, out
+
+
+def stop(server, out):
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=20)
+    out.close()
+
+
 def body(message, subtype):
     part = message.get_body(preferencelist=(subtype,))
     return part.get_content() if part else ""
@@ -275,18 +298,8 @@ def main():
     env = dict(os.environ, GATEHOUSE_SMTP_URL=f"smtp://{credentials}@localhost:{smtp_port}",
                GATEHOUSE_MAIL_FROM="Gatehouse <noreply@example.test>", GATEHOUSE_SMTP_CA_FILE=ca,
                GATEHOUSE_ADMIN_EMAIL="root@example.test", GATEHOUSE_ADMIN_PASSWORD=admin_password)
-    out = open(os.path.join(folder, "server.out"), "w")
-    server = subprocess.Popen(
-        [args.binary, "serve", "--port", str(port), "--templates", args.templates, "--database",
-         os.path.join(data, "gatehouse.sqlite")], cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server, out = serve(args.binary, args.templates, data, port, env, "server.out")
     try:
-        for _ in range(150):
-            try:
-                if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
         admin = Page(base)
         check("the admin signs in", admin.sign_in("root@example.test", admin_password).status_code == 303)
         admin.accept_privacy_notice()
@@ -329,10 +342,8 @@ def main():
               Page(base).sign_in("dana@example.test", "dana's own words for this").status_code == 401)
         check("the new one does", Page(base).sign_in("dana@example.test", "a fresh start for dana").status_code == 303)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
-        out.close()
-    log = open(os.path.join(folder, "server.out")).read()
+        stop(server, out)
+    log = open(os.path.join(data, "server.out")).read()
     check("the server's output holds no SMTP password and no link", SMTP_PASSWORD not in log
           and "token=" not in log and (link or "no-link") not in log, log[-600:])
     check("the server's output says where mail goes, without the password",
@@ -343,18 +354,8 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env["GATEHOUSE_SMTP_URL"] = f"smtp://localhost:{refusing_port}"
-    out = open(os.path.join(folder, "refused.out"), "w")
-    server = subprocess.Popen(
-        [args.binary, "serve", "--port", str(port), "--templates", args.templates, "--database",
-         os.path.join(data, "gatehouse.sqlite")], cwd=data, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server, out = serve(args.binary, args.templates, data, port, env, "refused.out")
     try:
-        for _ in range(150):
-            try:
-                if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
         admin = Page(base)
         admin.sign_in("root@example.test", admin_password)
         admin.accept_privacy_notice()
@@ -372,10 +373,8 @@ def main():
             time.sleep(0.2)
         check("the refusal is in the audit trail (mail.failed, with the server's answer)", recorded)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
-        out.close()
-    log = open(os.path.join(folder, "refused.out")).read()
+        stop(server, out)
+    log = open(os.path.join(data, "refused.out")).read()
     check("and in the log", "mail given up" in log, log[-600:])
 
     for controller, _, _ in servers.values():

@@ -13,17 +13,12 @@ Usage: people_check.py --binary PATH --templates DIR --screenshots DIR
 import argparse
 import io
 import os
-import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
-import requests
 import zxingcpp
 from aiosmtpd.controller import Controller
 from PIL import Image
@@ -31,18 +26,7 @@ from selenium.webdriver.common.by import By
 
 from browser_check import Page
 from e2e_checks import check, summary
-from mail_check import Inbox, body
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def link_in(message, base):
-    found = re.search(re.escape(base) + r"/password\?token=[A-Za-z0-9_-]{43}", body(message, "plain"))
-    return found.group(0) if found else None
+from mail_check import Inbox, free_port, link_in, serve, stop
 
 
 def main():
@@ -63,29 +47,18 @@ def main():
     env = dict(os.environ, GATEHOUSE_SMTP_URL=f"smtp://localhost:{smtp_port}?tls=none",
                GATEHOUSE_MAIL_FROM="Gatehouse <noreply@example.test>", GATEHOUSE_ADMIN_EMAIL="root@example.test",
                GATEHOUSE_ADMIN_PASSWORD=admin_password)
-    out = open(os.path.join(folder, "server.out"), "w")
-    server = subprocess.Popen(
-        [args.binary, "serve", "--port", str(port), "--templates", args.templates, "--database",
-         os.path.join(folder, "gatehouse.sqlite")], cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server, out = serve(args.binary, args.templates, folder, port, env, "server.out")
     admin = user = None
     try:
-        for _ in range(150):
-            try:
-                if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
         admin = Page(base, args.screenshots)
-        user = Page(base, args.screenshots)
+        # She does all of it on her phone.
+        user = Page(base, args.screenshots, width=390, height=844)
         run(admin, user, base, inbox, args.screenshots)
     finally:
         for page in (admin, user):
             if page:
                 page.quit()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
-        out.close()
+        stop(server, out)
         smtp.stop()
     log = open(os.path.join(folder, "server.out")).read()
     check("no password, link or code reached the server's output",
@@ -119,8 +92,8 @@ def run(admin, user, base, inbox, shots):
 
     print("-- she chooses her password with the link")
     user.driver.get(link)
-    check("the link opens 'Welcome — choose your password'", user.heading() == "Welcome — choose your password",
-          user.heading())
+    check("the link opens 'Welcome — choose your password', on a page that fits her phone",
+          user.heading() == "Welcome — choose your password" and user.fits_width(), user.heading())
     user.shot("choose-password")
     password = "noor's correct horse battery"
     user.type("new_password", password)
@@ -149,17 +122,14 @@ def run(admin, user, base, inbox, shots):
           uri.startswith("otpauth://totp/Gatehouse:noor%40example.test?") and query.get("issuer") == ["Gatehouse"]
           and query.get("digits") == ["6"] and query.get("period") == ["30"], uri)
     check("... with the key the page shows for typing", secret and secret == typed, (secret, typed))
-    user.driver.set_window_size(390, 844)
     check("the set-up page fits a phone's width", user.fits_width())
-    user.shot("two-factor-setup-phone")
-    user.driver.set_window_size(1200, 900)
     totp = pyotp.TOTP(secret)
     now = time.time()
     user.type("code", totp.at(now))
     user.press("Turn two-factor sign-in on")
     codes = [element.text for element in user.driver.find_elements(By.CSS_SELECTOR, "#recovery-codes code")]
     check("a first code from pyotp turns it on, and shows ten recovery codes once",
-          user.heading() == "Your recovery codes" and len(set(codes)) == 10, user.text()[:300])
+          user.heading() == "Your recovery codes" and len(set(codes)) == 10 and user.fits_width(), user.text()[:300])
     user.shot("recovery-codes")
     user.press("I have kept them — continue")
 
@@ -169,7 +139,7 @@ def run(admin, user, base, inbox, shots):
         user.type("email", "noor@example.test")
         user.type("password", password)
         user.press("Sign in")
-        asked = user.heading() == "Your code, please"
+        asked = user.heading() == "Your code, please" and user.fits_width()
         user.type("code", second)
         user.press("Sign in")
         return asked
@@ -190,7 +160,7 @@ def run(admin, user, base, inbox, shots):
     user.driver.find_element(By.LINK_TEXT, "Forgot your password?").click()
     user.type("email", "noor@example.test")
     user.press("Send me a link")
-    check("the page says a link is on its way", "on its way" in user.text(), user.text()[:300])
+    check("the page says a link is on its way", "on its way" in user.text() and user.fits_width(), user.text()[:300])
     user.shot("forgot-password")
     check("the reset link arrives", inbox.wait(2))
     reset = link_in(inbox.messages[1]["message"], base) if len(inbox.messages) > 1 else None

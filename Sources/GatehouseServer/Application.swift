@@ -258,7 +258,7 @@ func addPageRoutes(
             store: store, clock: clock, settings: configuration.oauth, hints: services.idTokenHints),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
-    SignInController(sessions: sessions, pages: pages).addRoutes(to: web)
+    SignInController(sessions: sessions, pages: pages, mail: services.mail).addRoutes(to: web)
     PasswordLinkController(
         links: PasswordLinks(store: store, clock: clock, passwords: dependencies.passwords), mail: services.mail,
         cookies: sessions.cookies, pages: pages, logger: Logger(label: "gatehouse.mail")

@@ -14,6 +14,17 @@ private func administration(_ store: any GatehouseStorage) -> UserAdministration
     UserAdministration(store: store, clock: SystemClock(), passwords: BcryptPasswordHasher())
 }
 
+/// Runs `action` as the operator on the user whose email is `email`.
+private func onUser<T: Sendable>(
+    _ email: String, _ database: DatabaseOptions,
+    _ action: @escaping @Sendable (UserAdministration, UserID) async throws -> T
+) async throws -> T {
+    let email = try EmailAddress(email)
+    return try await database.withStore { store in
+        try await action(administration(store), try await directory(store).user(email: email).id)
+    }
+}
+
 /// The public URL the links printed by the commands start with.
 struct SiteOptions: ParsableArguments {
     @Option(
@@ -219,10 +230,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(email)
-                let user = try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    return try await administration(store).acceptPrivacyNotice(target.id, by: .commandLine)
+                let user = try await onUser(email, database) {
+                    try await $0.acceptPrivacyNotice($1, by: .commandLine)
                 }
                 print("\(user.email) has accepted the privacy notice; their credentials work.")
             }
@@ -244,11 +253,10 @@ struct UsersCommand: AsyncParsableCommand {
                     throw DomainError.invalidInput(
                         field: "password", message: "Give --password-stdin and the password on standard input.")
                 }
-                let email = try EmailAddress(email)
+                _ = try EmailAddress(email)
                 let password = try passwordFromStandardInput()
-                let user = try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    return try await administration(store).setPassword(target.id, to: password, by: .commandLine)
+                let user = try await onUser(email, database) {
+                    try await $0.setPassword($1, to: password, by: .commandLine)
                 }
                 print("Set the password of \(user.email); their sessions have ended.")
             }
@@ -264,13 +272,9 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(email)
                 let issuer = try site.baseURL()
-                let issued = try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    return try await administration(store).invite(target.id, by: .commandLine)
-                }
-                printLink(issued, issuer: issuer)
+                printLink(
+                    try await onUser(email, database) { try await $0.invite($1, by: .commandLine) }, issuer: issuer)
             }
         }
     }
@@ -285,13 +289,9 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(email)
                 let issuer = try site.baseURL()
-                let issued = try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    return try await administration(store).resetLink(target.id, by: .commandLine)
-                }
-                printLink(issued, issuer: issuer)
+                printLink(
+                    try await onUser(email, database) { try await $0.resetLink($1, by: .commandLine) }, issuer: issuer)
             }
         }
     }
@@ -305,11 +305,7 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(email)
-                try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    try await administration(store).resetTwoFactor(target.id, by: .commandLine)
-                }
+                try await onUser(email, database) { try await $0.resetTwoFactor($1, by: .commandLine) }
                 print("Two-factor sign-in is off for \(email); their sessions have ended.")
             }
         }
@@ -323,11 +319,7 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let email = try EmailAddress(email)
-                try await database.withStore { store in
-                    let target = try await directory(store).user(email: email)
-                    try await administration(store).endSessions(target.id, by: .commandLine)
-                }
+                try await onUser(email, database) { try await $0.endSessions($1, by: .commandLine) }
                 print("Every session of \(email) has ended.")
             }
         }
@@ -335,10 +327,8 @@ struct UsersCommand: AsyncParsableCommand {
 
     private static func setActive(_ active: Bool, email: String, database: DatabaseOptions) async throws {
         try await reportingFailures {
-            let email = try EmailAddress(email)
-            let user = try await database.withStore { store in
-                let target = try await directory(store).user(email: email)
-                return try await administration(store).update(target.id, UserChange(isActive: active), by: .commandLine)
+            let user = try await onUser(email, database) {
+                try await $0.update($1, UserChange(isActive: active), by: .commandLine)
             }
             print("\(user.email) is \(user.isActive ? "active" : "deactivated").")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import HummingbirdTesting
@@ -104,6 +105,29 @@ struct AccountSessionsTests {
             let home = try await Self.browser(world, "At home")
             let page = try await home.get("/account")
             #expect(page.text.contains("At home") && !page.text.contains("Left open at the office"))
+        }
+    }
+}
+
+@Suite("New sign-in notices")
+struct SignInNoticeTests {
+    @Test func aSignInFromABrowserNewToThePersonIsMailedToThemButNotTheirFirst() async throws {
+        let mailbox = Mailbox()
+        try await OAuthWorld.run(mailbox: mailbox) { world in
+            let laptop = world.browser()
+            _ = try await laptop.signIn("ann@acme.test", password: OAuthWorld.password)
+            _ = try await laptop.signIn("ann@acme.test", password: OAuthWorld.password)
+            let phone = world.browser()
+            phone.extraHeaders[.userAgent] = "Mozilla/5.0 (iPhone) Phone Browser"
+            #expect(try await phone.signIn("ann@acme.test", password: OAuthWorld.password).status == .seeOther)
+            let notice = try await mailbox.next()
+            #expect(notice.kind == "new_sign_in")
+            #expect(notice.message.to == "ann@acme.test")
+            #expect(notice.message.text.contains("Phone Browser"))
+            #expect(notice.message.text.contains("/account"))
+            _ = try await phone.signIn("ann@acme.test", password: OAuthWorld.password)
+            _ = try await laptop.signIn("ann@acme.test", password: OAuthWorld.password)
+            #expect(mailbox.all.count == 1, "the first browser, and each browser again, are not told of")
         }
     }
 }

@@ -443,6 +443,17 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func devicesAreFirstNewOrKnownPerUser(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (laptop, phone) = (SecretDigest(of: "laptop"), SecretDigest(of: "phone"))
+            #expect(try await store.rememberDevice(laptop, of: seed.user.id, at: Fixture.epoch) == .first)
+            #expect(try await store.rememberDevice(laptop, of: seed.user.id, at: Fixture.epoch) == .known)
+            #expect(try await store.rememberDevice(phone, of: seed.user.id, at: Fixture.epoch) == .new)
+            #expect(try await store.rememberDevice(phone, of: seed.user.id, at: Fixture.epoch) == .known)
+        }
+    }
+
     @Test(arguments: Backend.all) func aSessionAwaitingItsSecondFactorReadsBackSo(_ backend: Backend) async throws {
         try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)

@@ -20,7 +20,7 @@ package enum SignInRefusal: Error, Equatable, Sendable {
 
 /// What sign-in reads and writes.
 package typealias SignInStore = DirectoryStore & SessionStore & SignInAttemptStore & AuditStore & ScopeStore
-    & PasswordLinkStore & SecondFactorStore
+    & PasswordLinkStore & SecondFactorStore & KnownDeviceStore
 
 /// Signs people in to Gatehouse's own pages with email and password, and keeps their browser sessions.
 package struct SignIn: Sendable {
@@ -93,6 +93,19 @@ package struct SignIn: Sendable {
             amr: amr, awaitsSecondFactor: awaitsSecondFactor)
         try await store.insert(session)
         return (session, cookie)
+    }
+
+    /// After a sign-in of `session`'s user: whether the browser (its device cookie, `device`) is new for them.
+    /// Returns the cookie the browser is to keep (a new one when it had none), and the user when they should
+    /// be told of a sign-in from a browser they never used before (not their very first).
+    package func recognize(device: String?, of session: WebSession) async throws
+        -> (cookie: OpaqueToken, tell: User?)
+    {
+        let token = device.flatMap { $0.utf8.count == 43 ? OpaqueToken($0) : nil } ?? OpaqueToken.generate()
+        guard try await store.rememberDevice(token.digest, of: session.userID, at: clock.now()) == .new else {
+            return (token, nil)
+        }
+        return (token, try await store.user(id: session.userID))
     }
 
     /// The user whose password this browser gave and whose second factor is awaited, or nil.

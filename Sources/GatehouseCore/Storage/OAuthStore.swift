@@ -60,5 +60,22 @@ package protocol SessionStore: Sendable {
     func deleteSessions(of user: UserID) async throws
 }
 
+/// Persists which browsers each user has signed in from (digests of a long-lived device cookie), so a sign-in
+/// from a new one can be told to its owner.
+package protocol KnownDeviceStore: Sendable {
+    /// Records the device for the user, and says whether it was known for them.
+    func rememberDevice(_ digest: SecretDigest, of user: UserID, at time: Date) async throws -> DeviceSighting
+}
+
+/// What the store knew of a device a user signed in from.
+package enum DeviceSighting: Equatable, Sendable {
+    /// They signed in from it before.
+    case known
+    /// A device new for them, who has signed in from others.
+    case new
+    /// Their first device: no other to compare with.
+    case first
+}
+
 /// Everything the OAuth endpoints and the sign-in pages need from storage.
-package typealias OAuthStore = SigningKeyStore & TokenStore & ConsentStore & SessionStore
+package typealias OAuthStore = SigningKeyStore & TokenStore & ConsentStore & SessionStore & KnownDeviceStore

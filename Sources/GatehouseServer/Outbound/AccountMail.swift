@@ -41,6 +41,34 @@ package struct AccountMail: Sendable {
     }
 }
 
+extension AccountMail {
+    /// Tells `user` of a sign-in to their account from a browser they had not used before, with where from;
+    /// nothing when no mail server is configured.
+    func sendSignInNotice(to user: User, from session: WebSession) throws {
+        guard let outbox else { return }
+        let values = SignInNoticeValues(
+            name: user.name, email: user.email.value, browser: session.userAgent ?? "an unknown browser",
+            address: session.address ?? "an unknown address", time: PageFormat.date(session.authTime),
+            account: issuer.absoluteString + "/account", site: issuer.host() ?? issuer.absoluteString)
+        let message = MailMessage(
+            to: user.email.value, subject: "New sign-in to your Gatehouse account",
+            text: try pages.text("mail-new-sign-in-text", values), html: try pages.text("mail-new-sign-in-html", values)
+        )
+        outbox.send(OutgoingMail(message: message, kind: "new_sign_in", user: user))
+    }
+}
+
+/// What the new-sign-in notice shows.
+struct SignInNoticeValues: Encodable {
+    let name: String
+    let email: String
+    let browser: String
+    let address: String
+    let time: String
+    let account: String
+    let site: String
+}
+
 /// What the mail templates show.
 struct MailValues: Encodable {
     let name: String

@@ -79,14 +79,11 @@ struct LogoutController {
     private func confirmationPage(_ checked: LogoutRequest, for signedIn: SignedInUser, request: Request) throws
         -> Response
     {
-        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        let values = LogoutPage(
-            title: "Sign out of Gatehouse?", email: signedIn.user.email.value, clientName: checked.client?.name,
-            parameters: ConsentPage.Field.carrying(checked.parameters),
-            csrfToken: csrf)
-        var response = try pages.page("logout", values).notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        try pages.formPage("logout", for: request, cookies: sessions.cookies) { csrf in
+            LogoutPage(
+                title: "Sign out of Gatehouse?", email: signedIn.user.email.value, clientName: checked.client?.name,
+                parameters: ConsentPage.Field.carrying(checked.parameters), csrfToken: csrf)
+        }
     }
 }
 

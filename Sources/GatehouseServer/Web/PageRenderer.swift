@@ -16,6 +16,7 @@ package struct PageRenderer: Sendable {
         "secret-once", "password-link", "password-done", "forgot-password", "login-two-factor", "account-two-factor",
         "recovery-codes",
         "mail-invitation-text", "mail-invitation-html", "mail-password-reset-text", "mail-password-reset-html",
+        "mail-new-sign-in-text", "mail-new-sign-in-html",
         "admin-clients", "admin-client-new", "admin-client", "admin-client-delete", "admin-client-keys",
         "admin-api-keys", "admin-users", "admin-user-new", "admin-user", "admin-scopes", "admin-audit",
         "partial-flash", "partial-csrf", "partial-keys", "partial-scope-choices",
@@ -95,6 +96,18 @@ package struct PageRenderer: Sendable {
                 .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.contentSecurityPolicy,
             ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A page with a form for someone who need not be signed in: `values` get the request's CSRF token (with a
+    /// new CSRF cookie when the browser has none yet), and the page is never stored.
+    func formPage(
+        _ template: String, for request: Request, cookies: WebCookies, status: HTTPResponse.Status = .ok,
+        _ values: (_ csrfToken: String) -> some Encodable
+    ) throws -> Response {
+        let (csrf, newCookie) = cookies.csrfToken(of: request)
+        var response = try page(template, values(csrf), status: status).notStored()
+        if let newCookie { response.setCookie(newCookie) }
+        return response
     }
 
     /// `template` rendered with `values` as a string: a mail's text or HTML body. A `-text` template writes its

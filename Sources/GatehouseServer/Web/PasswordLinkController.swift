@@ -100,23 +100,20 @@ struct PasswordLinkController {
     private func linkPage(
         _ request: Request, token: String, link: PasswordLink, user: User, error: String? = nil
     ) throws -> Response {
-        let (csrf, newCookie) = cookies.csrfToken(of: request)
-        let values = PasswordLinkPage(
-            heading: link.purpose == .invitation ? "Welcome — choose your password" : "Choose a new password",
-            csrfToken: csrf, token: token, email: user.email.value, expires: PageFormat.date(link.expiresAt),
-            error: error)
-        var response = try pages.page("password-link", values, status: error == nil ? .ok : .badRequest)
-            .notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        try pages.formPage(
+            "password-link", for: request, cookies: cookies, status: error == nil ? .ok : .badRequest
+        ) { csrf in
+            PasswordLinkPage(
+                heading: link.purpose == .invitation ? "Welcome — choose your password" : "Choose a new password",
+                csrfToken: csrf, token: token, email: user.email.value, expires: PageFormat.date(link.expiresAt),
+                error: error)
+        }
     }
 
     private func forgotPage(_ request: Request, email: String, sent: Bool) throws -> Response {
-        let (csrf, newCookie) = cookies.csrfToken(of: request)
-        let values = ForgotPasswordPage(csrfToken: csrf, mail: mail.isConfigured, email: email, sent: sent)
-        var response = try pages.page("forgot-password", values).notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        try pages.formPage("forgot-password", for: request, cookies: cookies) { csrf in
+            ForgotPasswordPage(csrfToken: csrf, mail: mail.isConfigured, email: email, sent: sent)
+        }
     }
 }
 

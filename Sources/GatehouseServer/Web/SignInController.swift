@@ -47,6 +47,8 @@ struct WebSessions: Sendable {
 struct SignInController {
     let sessions: WebSessions
     let pages: PageRenderer
+    /// Tells people of a sign-in from a browser new to them, when mail is configured.
+    let mail: AccountMail
 
     static let defaultDestination = "/account"
 
@@ -118,6 +120,8 @@ struct SignInController {
                 ? WebInput.url("/login/two-factor", returnTo.map { ["return_to": $0] } ?? [:])
                 : returnTo ?? Self.defaultDestination
             var response = Response.redirect(to: next, after: .post)
+            // Signed in now, or once the second factor is given.
+            if !session.awaitsSecondFactor { try await recognize(session, request, &response) }
             response.setCookie(sessions.cookies.sessionCookie(cookie))
             response.setCookie(sessions.cookies.newCSRFCookie())
             return response
@@ -160,11 +164,12 @@ struct SignInController {
         guard let cookie = sessions.cookies.session(of: request) else { return expired }
         do {
             guard
-                let (_, signedIn) = try await sessions.signIn.completeSecondFactor(
+                let (session, signedIn) = try await sessions.signIn.completeSecondFactor(
                     cookie: cookie, code: form["code"] ?? "", address: context.remoteAddress,
                     userAgent: request.headers[.userAgent])
             else { return expired }
             var response = Response.redirect(to: returnTo ?? Self.defaultDestination, after: .post)
+            try await recognize(session, request, &response)
             response.setCookie(sessions.cookies.sessionCookie(signedIn))
             response.setCookie(sessions.cookies.newCSRFCookie())
             return response
@@ -181,38 +186,37 @@ struct SignInController {
         }
     }
 
+    /// Keeps the browser's device cookie, and tells the person by mail of a sign-in from a browser new to them
+    /// (never of their first one). The notice never holds up the sign-in.
+    private func recognize(_ session: WebSession, _ request: Request, _ response: inout Response) async throws {
+        let (device, newTo) = try await sessions.signIn.recognize(
+            device: sessions.cookies.device(of: request), of: session)
+        response.setCookie(sessions.cookies.deviceCookie(device))
+        if let user = newTo { try mail.sendSignInNotice(to: user, from: session) }
+    }
+
     private func secondFactorPage(
         _ request: Request, returnTo: String?, error: String? = nil, status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        var response = try pages.page(
-            "login-two-factor", SecondFactorPage(csrfToken: csrf, returnTo: returnTo, error: error), status: status
-        ).notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        try pages.formPage("login-two-factor", for: request, cookies: sessions.cookies, status: status) { csrf in
+            SecondFactorPage(csrfToken: csrf, returnTo: returnTo, error: error)
+        }
     }
 
     private func signInPage(
         _ request: Request, returnTo: String?, email: String?, error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        let values = SignInPage(
-            title: "Sign in", csrfToken: csrf, email: email ?? "", returnTo: returnTo, error: error)
-        var response = try pages.page("login", values, status: status).notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        try pages.formPage("login", for: request, cookies: sessions.cookies, status: status) { csrf in
+            SignInPage(title: "Sign in", csrfToken: csrf, email: email ?? "", returnTo: returnTo, error: error)
+        }
     }
 
     private func privacyPage(_ request: Request, returnTo: String, user: User) throws -> Response {
-        let (csrf, newCookie) = sessions.cookies.csrfToken(of: request)
-        var response = try pages.page(
-            "privacy-notice",
+        try pages.formPage("privacy-notice", for: request, cookies: sessions.cookies) { csrf in
             SignInPage(
                 title: "Privacy notice", csrfToken: csrf, email: user.email.value, returnTo: returnTo, error: nil)
-        ).notStored()
-        if let newCookie { response.setCookie(newCookie) }
-        return response
+        }
     }
 }
 

@@ -90,6 +90,13 @@ package struct WebCookies: Sendable {
 
     var sessionName: String { secure ? "__Host-gatehouse_session" : "gatehouse_session" }
     var csrfName: String { secure ? "__Host-gatehouse_csrf" : "gatehouse_csrf" }
+    /// A long-lived random id of the browser, so a sign-in from one new to its user can be told to them.
+    var deviceName: String { secure ? "__Host-gatehouse_device" : "gatehouse_device" }
+
+    func device(of request: Request) -> String? { request.cookies[deviceName]?.value }
+
+    /// Kept a year.
+    func deviceCookie(_ value: OpaqueToken) -> Cookie { cookie(deviceName, value.value, maxAge: 365 * 86_400) }
 
     func session(of request: Request) -> String? {
         request.cookies[sessionName]?.value

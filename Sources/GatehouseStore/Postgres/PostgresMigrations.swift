@@ -405,5 +405,18 @@ enum PostgresMigrations {
             statements: [
                 "ALTER TABLE workspaces ADD COLUMN require_admin_two_factor boolean NOT NULL DEFAULT false"
             ]),
+        Migration(
+            version: 15, name: "known_devices",
+            statements: [
+                // The browsers each user signed in from (digests of a long-lived cookie): a new one is told of.
+                """
+                CREATE TABLE known_devices (
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    digest text NOT NULL,
+                    first_seen_at timestamptz NOT NULL,
+                    PRIMARY KEY (user_id, digest)
+                )
+                """
+            ]),
     ]
 }

@@ -135,6 +135,21 @@ extension PostgresStore {
 
     // MARK: Sessions
 
+    package func rememberDevice(_ digest: SecretDigest, of user: UserID, at time: Date) async throws
+        -> DeviceSighting
+    {
+        let others =
+            try await rows("SELECT count(*) AS devices FROM known_devices WHERE user_id = \(user.rawValue)")
+            .first?["devices"].decode(Int.self) ?? 0
+        let inserted = try await !rows(
+            """
+            INSERT INTO known_devices (user_id, digest, first_seen_at) VALUES (\(user.rawValue), \(digest.hex), \(time))
+            ON CONFLICT DO NOTHING RETURNING digest
+            """
+        ).isEmpty
+        return !inserted ? .known : others == 0 ? .first : .new
+    }
+
     package func insert(_ session: WebSession) async throws {
         _ = try await rows(StoredForm.row(session).postgresQuery)
     }

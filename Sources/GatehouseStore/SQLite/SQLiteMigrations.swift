@@ -425,5 +425,18 @@ enum SQLiteMigrations {
                     CHECK (require_admin_two_factor IN (0, 1))
                 """
             ]),
+        Migration(
+            version: 15, name: "known_devices",
+            statements: [
+                // The browsers each user signed in from (digests of a long-lived cookie): a new one is told of.
+                """
+                CREATE TABLE known_devices (
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    digest TEXT NOT NULL,
+                    first_seen_at INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, digest)
+                )
+                """
+            ]),
     ]
 }

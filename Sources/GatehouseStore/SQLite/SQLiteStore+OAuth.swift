@@ -152,6 +152,21 @@ extension SQLiteStore {
 
     // MARK: Sessions
 
+    package func rememberDevice(_ digest: SecretDigest, of user: UserID, at time: Date) async throws
+        -> DeviceSighting
+    {
+        try await write { db in
+            let others =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM known_devices WHERE user_id = ?", arguments: [user.description]) ?? 0
+            try db.cachedExecute(
+                sql:
+                    "INSERT INTO known_devices (user_id, digest, first_seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [user.description, digest.hex, StoredValue.date(time).sqlite])
+            return db.changesCount == 0 ? .known : others == 0 ? .first : .new
+        }
+    }
+
     package func insert(_ session: WebSession) async throws {
         try await write { db in
             try db.insert(StoredForm.row(session))

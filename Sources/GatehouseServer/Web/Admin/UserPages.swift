@@ -39,17 +39,22 @@ struct UserPages {
     }
 
     @Sendable func resetTwoFactor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (page, _) = try await pages.submit(request, context: context)
-        let id = try Self.id(context)
-        try await users.resetTwoFactor(id, by: page.caller)
-        return Response.redirect(to: Notice.location("/admin/users/\(id)", "two_factor_reset"), after: .post)
+        try await act(request, context, notice: "two_factor_reset") { try await users.resetTwoFactor($0, by: $1) }
     }
 
     @Sendable func endSessions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await act(request, context, notice: "user_sessions_ended") { try await users.endSessions($0, by: $1) }
+    }
+
+    /// A form that does `action` to the user of the path, then shows their page with `notice`.
+    private func act(
+        _ request: Request, _ context: AppRequestContext, notice: String,
+        _ action: (UserID, Caller) async throws -> Void
+    ) async throws -> Response {
         let (page, _) = try await pages.submit(request, context: context)
         let id = try Self.id(context)
-        try await users.endSessions(id, by: page.caller)
-        return Response.redirect(to: Notice.location("/admin/users/\(id)", "user_sessions_ended"), after: .post)
+        try await action(id, page.caller)
+        return Response.redirect(to: Notice.location("/admin/users/\(id)", notice), after: .post)
     }
 
     @Sendable func invite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -59,10 +64,7 @@ struct UserPages {
     }
 
     @Sendable func cancelInvitation(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (page, _) = try await pages.submit(request, context: context)
-        let id = try Self.id(context)
-        try await users.cancelInvitation(id, by: page.caller)
-        return Response.redirect(to: Notice.location("/admin/users/\(id)", "invitation_cancelled"), after: .post)
+        try await act(request, context, notice: "invitation_cancelled") { try await users.cancelInvitation($0, by: $1) }
     }
 
     @Sendable func resetLink(_ request: Request, _ context: AppRequestContext) async throws -> Response {
