@@ -66,6 +66,13 @@ def main():
     return summary()
 
 
+def choose_password(user, password):
+    """Types a new password twice on a password link's page and sets it."""
+    user.type("new_password", password)
+    user.type("new_password_again", password)
+    user.press("Set password")
+
+
 def run(admin, user, base, inbox, shots):
     print("-- an admin invites a colleague")
     admin.open("/login")
@@ -96,13 +103,10 @@ def run(admin, user, base, inbox, shots):
           user.heading() == "Welcome — choose your password" and user.fits_width(), user.heading())
     user.shot("choose-password")
     password = "noor's correct horse battery"
-    user.type("new_password", password)
-    user.type("new_password_again", password)
-    user.press("Set password")
+    choose_password(user, password)
     check("her password is set", user.heading() == "Your password is set", user.heading())
     user.press("Sign in")
-    user.type("password", password)
-    user.press("Sign in")
+    user.sign_in("noor@example.test", password)
     if user.path().startswith("/privacy-notice"):
         user.press("I accept")
     check("she signs in with it", user.path().startswith("/account"), user.path())
@@ -136,9 +140,7 @@ def run(admin, user, base, inbox, shots):
     def sign_out_and_in(second):
         user.click(user.driver.find_element(By.CSS_SELECTOR, "form.signout button"))
         user.open("/login")
-        user.type("email", "noor@example.test")
-        user.type("password", password)
-        user.press("Sign in")
+        user.sign_in("noor@example.test", password)
         asked = user.heading() == "Your code, please" and user.fits_width()
         user.type("code", second)
         user.press("Sign in")
@@ -167,17 +169,12 @@ def run(admin, user, base, inbox, shots):
     user.driver.get(reset)
     check("the link opens 'Choose a new password'", user.heading() == "Choose a new password", user.heading())
     new_password = "noor's fresh set of words"
-    user.type("new_password", new_password)
-    user.type("new_password_again", new_password)
-    user.press("Set password")
+    choose_password(user, new_password)
     check("her new password is set", user.heading() == "Your password is set", user.heading())
     user.press("Sign in")
-    user.type("password", password)
-    user.press("Sign in")
+    user.sign_in("noor@example.test", password)
     check("the old password no longer works", user.path().startswith("/login"), user.path())
-    user.type("email", "noor@example.test")
-    user.type("password", new_password)
-    user.press("Sign in")
+    user.sign_in("noor@example.test", new_password)
     user.type("code", codes[1])
     user.press("Sign in")
     check("the new one does, with her second factor", user.path().startswith("/account"), user.path())

@@ -13,6 +13,9 @@ package struct AuditActor: Equatable, Sendable {
 
     /// An operator at the command line.
     package static let commandLine = AuditActor(user: nil, credential: "cli")
+
+    /// A person in their own browser, signed in to Gatehouse's pages.
+    package static func webSession(of user: User) -> AuditActor { AuditActor(user: user.id, credential: "web_session") }
 }
 
 /// One recorded change or sign-in: who, what, to what, when and from where. Never holds a secret.
@@ -44,6 +47,19 @@ package struct AuditEvent: Equatable, Sendable {
         self.address = address
         self.details = details
         self.occurredAt = occurredAt
+    }
+}
+
+extension AuditEvent {
+    /// An event whose target is `user`, in their workspace: their own act (`actor` names them) or something done
+    /// to their account on its own (a reset asked for by address, a message that could not be sent).
+    package static func about(
+        _ user: User, _ action: String, by actor: AuditActor, address: String?, details: [String: String] = [:],
+        at time: Date
+    ) -> AuditEvent {
+        AuditEvent(
+            workspaceID: user.workspaceID, actor: actor, action: action, targetKind: "user", targetID: "\(user.id)",
+            address: address, details: details, occurredAt: time)
     }
 }
 

@@ -187,7 +187,7 @@ package struct UserAdministration: Sendable {
     package func hasTwoFactor(_ id: UserID, by caller: Caller) async throws -> Bool {
         try caller.require(.usersRead)
         let user = try await store.user(id, visibleTo: caller)
-        return try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        return try await store.hasSecondFactor(user.id)
     }
 
     /// Removes the user's second factor and recovery codes, for someone who lost both, and ends every session of

@@ -113,9 +113,9 @@ package struct PasswordLinks: Sendable {
         changed.passwordHash = await passwords.hash(password)
         changed.updatedAt = clock.now()
         let action = link.purpose == .invitation ? "user.invitation_accepted" : "user.password_reset"
-        let event = AuditEvent(
-            workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "password_link"),
-            action: action, targetKind: "user", targetID: "\(user.id)", address: address, occurredAt: clock.now())
+        let event = AuditEvent.about(
+            user, action, by: AuditActor(user: user.id, credential: "password_link"), address: address,
+            at: clock.now())
         do {
             try await store.apply(.setPasswordWithLink(changed, link), recording: event)
         } catch is RecordNotFound {
@@ -136,10 +136,9 @@ package struct PasswordLinks: Sendable {
         guard let parsed = try? EmailAddress(email), let user = try await store.user(email: parsed), user.isActive
         else { return nil }
         let issued = IssuedPasswordLink(.reset, for: user, at: clock.now())
-        let event = AuditEvent(
-            workspaceID: user.workspaceID, actor: AuditActor(user: nil, credential: "forgotten_password"),
-            action: "user.password_reset_requested", targetKind: "user", targetID: "\(user.id)",
-            address: address, occurredAt: clock.now())
+        let event = AuditEvent.about(
+            user, "user.password_reset_requested", by: AuditActor(user: nil, credential: "forgotten_password"),
+            address: address, at: clock.now())
         try await store.apply(.issuePasswordLink(user, issued.link), recording: event)
         return issued
     }

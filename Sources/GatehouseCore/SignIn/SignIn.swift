@@ -73,7 +73,7 @@ package struct SignIn: Sendable {
         try await throttle.forgive(attempt)
         guard user.isActive else { throw SignInRefusal.deactivated }
         try await rehashIfNeeded(user, password: password, hash: hash, address: address)
-        let awaitsCode = try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        let awaitsCode = try await store.hasSecondFactor(user.id)
         let (session, cookie) = try await open(
             for: user, amr: ["pwd"], awaitsSecondFactor: awaitsCode, userAgent: userAgent, address: address)
         try await record(awaitsCode ? "user.password_accepted" : "user.signed_in", user, address: address)
@@ -154,7 +154,8 @@ package struct SignIn: Sendable {
         if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
             try await store.touchSession(digest: session.digest, at: now)
         }
-        let hasTwoFactor = try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        // A session that used a second factor needs no read: removing one ends every session of its user.
+        let hasTwoFactor = session.amr.contains("otp") ? true : try await store.hasSecondFactor(user.id)
         var required = false
         if !hasTwoFactor, Workspace.administratorRoles.contains(user.role) {
             required = try await store.workspace(id: user.workspaceID)?.requiresTwoFactor(of: user) ?? false
@@ -255,9 +256,7 @@ package struct SignIn: Sendable {
 
     /// An event of the user's own, in their browser.
     private func event(_ action: String, _ user: User, address: String?) -> AuditEvent {
-        AuditEvent(
-            workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
-            action: action, targetKind: "user", targetID: "\(user.id)", address: address, occurredAt: clock.now())
+        .about(user, action, by: .webSession(of: user), address: address, at: clock.now())
     }
 }
 

@@ -36,6 +36,13 @@ package protocol SecondFactorStore: Sendable {
     func useRecoveryCode(_ digest: SecretDigest, of user: UserID, at time: Date) async throws -> Bool
 }
 
+extension SecondFactorStore {
+    /// Whether the user has a confirmed second factor (one waiting for its first code does not count).
+    package func hasSecondFactor(_ user: UserID) async throws -> Bool {
+        try await secondFactor(of: user)?.confirmedAt != nil
+    }
+}
+
 /// Why a second-factor code was refused.
 package enum SecondFactorRefusal: Error, Equatable, Sendable {
     case wrongCode
@@ -101,7 +108,7 @@ package struct TwoFactor: Sendable {
     }
 
     package func status(of user: User) async throws -> Status {
-        let enrolled = try await store.secondFactor(of: user.id)?.confirmedAt != nil
+        let enrolled = try await store.hasSecondFactor(user.id)
         return Status(
             isEnrolled: enrolled, recoveryCodesLeft: enrolled ? try await store.unusedRecoveryCodes(of: user.id) : 0)
     }
@@ -208,9 +215,8 @@ package struct TwoFactor: Sendable {
         try await store.append(event(action, user, address))
     }
 
+    /// An event of the user's own, in their browser.
     private func event(_ action: String, _ user: User, _ address: String?) -> AuditEvent {
-        AuditEvent(
-            workspaceID: user.workspaceID, actor: AuditActor(user: user.id, credential: "web_session"),
-            action: action, targetKind: "user", targetID: "\(user.id)", address: address, occurredAt: clock.now())
+        .about(user, action, by: .webSession(of: user), address: address, at: clock.now())
     }
 }

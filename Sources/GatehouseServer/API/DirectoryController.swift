@@ -54,9 +54,7 @@ struct DirectoryController {
     /// `POST /api/v1/users/{id}/invitation`: a new invitation for a user without a password; the one before
     /// stops working.
     @Sendable func invite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let caller = try context.caller()
-        let issued = try await users.invite(try context.parameters.id("id"), by: caller)
-        return try linkShown(issued, by: caller).showingSecret(status: .created, request: request, context: context)
+        try await newLink(request, context) { try await users.invite($0, by: $1) }
     }
 
     @Sendable func cancelInvitation(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -67,8 +65,16 @@ struct DirectoryController {
     /// `POST /api/v1/users/{id}/password-reset`: a link for the user to choose a new password, shown once and
     /// emailed to them when mail is configured.
     @Sendable func resetLink(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await newLink(request, context) { try await users.resetLink($0, by: $1) }
+    }
+
+    /// The link `make` issues for the user of the path, shown this once (201, `no-store`).
+    private func newLink(
+        _ request: Request, _ context: AppRequestContext,
+        _ make: (UserID, Caller) async throws -> IssuedPasswordLink
+    ) async throws -> Response {
         let caller = try context.caller()
-        let issued = try await users.resetLink(try context.parameters.id("id"), by: caller)
+        let issued = try await make(try context.parameters.id("id"), caller)
         return try linkShown(issued, by: caller).showingSecret(status: .created, request: request, context: context)
     }
 

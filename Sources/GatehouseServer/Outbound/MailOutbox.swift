@@ -87,10 +87,9 @@ final class MailOutbox: MailSending, Service, Sendable {
         logger.error(
             "mail given up",
             metadata: ["mail.kind": "\(mail.kind)", "user_id": "\(mail.user.id)", "error": "\(reason)"])
-        let event = AuditEvent(
-            workspaceID: mail.user.workspaceID, actor: AuditActor(user: nil, credential: "mail"), action: "mail.failed",
-            targetKind: "user", targetID: "\(mail.user.id)", address: nil,
-            details: ["kind": mail.kind, "error": String(reason.prefix(300))], occurredAt: clock.now())
+        let event = AuditEvent.about(
+            mail.user, "mail.failed", by: AuditActor(user: nil, credential: "mail"), address: nil,
+            details: ["kind": mail.kind, "error": String(reason.prefix(300))], at: clock.now())
         do {
             try await trail.append(event)
         } catch {
