@@ -134,6 +134,10 @@ package func buildApplication(
         StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
         CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
         services.logoutNotices,
+        RegisteredClientSweeper(
+            registration: ClientRegistration(
+                store: dependencies.store, clock: dependencies.clock,
+                openWorkspace: configuration.registrationWorkspace), logger: logger),
     ]
     if let outbox = services.outbox { background.append(outbox) }
     var app = Application(
@@ -170,7 +174,9 @@ func buildRouter(
         router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     }
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    router.add(
+        middleware: ErrorMiddleware(
+            resourceMetadata: WellKnown(issuer: configuration.oauth.issuer).url(of: .protectedResource)))
     let allowed = AllowedMethods()
     router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
     router.add(middleware: BodyLimitMiddleware(limit: AppRequestContext.maximumBodySize))
@@ -203,6 +209,10 @@ func addAPIRoutes(
     APIKeysController(keys: keys).addRoutes(to: api)
     ClientsController(clients: ClientApplications(store: store, clock: clock), keys: keys).addRoutes(to: api)
     ScopesController(catalog: ScopeCatalog(store: store, clock: clock)).addRoutes(to: api)
+    ResourcesController(resources: ResourceServers(store: store, clock: clock, settings: configuration.oauth))
+        .addRoutes(to: api)
+    RegistrationAdminController(administration: RegistrationAdministration(store: store, clock: clock))
+        .addRoutes(to: api)
     AuditController(trail: AuditTrail(store: store, clock: clock)).addRoutes(to: api)
 }
 
@@ -217,10 +227,14 @@ func addOAuthRoutes(
     let cache = EpochCache(cache: services.credentials.cache, store: store)
     let clients = ClientAuthenticator(store: store, clock: clock, cache: cache)
     let issuer = TokenIssuer(keys: services.signingKeys, settings: configuration.oauth)
+    let registration = ClientRegistration(
+        store: store, clock: clock, openWorkspace: configuration.registrationWorkspace)
     TokenController(
-        clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock, cache: cache)
+        clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock, cache: cache),
+        registration: registration
     )
     .addRoutes(to: router)
+    RegistrationController(registration: registration, issuer: configuration.oauth.issuer).addRoutes(to: router)
     RevocationController(
         clients: clients, revocation: Revocation(keys: services.signingKeys, store: store, clock: clock)
     )
@@ -279,6 +293,13 @@ func addPageRoutes(
     KeyPages(keys: keys, clients: clients, users: users, pages: signedIn).addRoutes(to: web)
     UserPages(users: users, mail: services.mail, pages: signedIn).addRoutes(to: web)
     ScopePages(catalog: ScopeCatalog(store: store, clock: clock), pages: signedIn).addRoutes(to: web)
+    RegistrationPages(
+        administration: RegistrationAdministration(store: store, clock: clock), pages: signedIn,
+        registrationEndpoint: configuration.oauth.issuer + "/oauth/register"
+    ).addRoutes(to: web)
+    ResourcePages(
+        resources: ResourceServers(store: store, clock: clock, settings: configuration.oauth), pages: signedIn
+    ).addRoutes(to: web)
     AuditPages(trail: AuditTrail(store: store, clock: clock), users: users, pages: signedIn).addRoutes(to: web)
 }
 

@@ -17,6 +17,8 @@ package struct ServerConfiguration: Sendable {
     package var trustedProxies: Set<String>
     /// The mail server invitations and password reset links are sent through; nil sends no mail.
     package var smtp: SMTPSettings?
+    /// The workspace apps register in without an initial access token (when its policy is open).
+    package var registrationWorkspace = WorkspaceSlug.firstRun
 
     /// Cookies are Secure (and `__Host-`) when the issuer is https.
     package var secureCookies: Bool { issuer.scheme == "https" }

@@ -37,6 +37,14 @@ enum StoreStep {
     /// own, were issued before a new client's creation: see `AccessTokenVerifier`.)
     case deleteHoldings(ClientApplication)
     case deleteClient(ClientApplication)
+    case insertResourceServer(ResourceServer)
+    /// Counts one use of the token, or throws `RecordNotFound` when it cannot be used (revoked, or single-use
+    /// and used already): checked and counted in one statement, so two registrations cannot both use it.
+    case useInitialAccessToken(InitialAccessTokenID, at: Date)
+    case insertInitialAccessToken(InitialAccessToken)
+    case revokeInitialAccessToken(InitialAccessToken)
+    /// Deletes exactly the one resource server, or throws `RecordNotFound`.
+    case deleteResourceServer(ResourceServerID)
 }
 
 extension AuditedChange {
@@ -72,6 +80,12 @@ extension AuditedChange {
         case .updateClient(let client):
             [.updateClient(client)] + (client.isDisabled ? [.deleteCodesInFlight(client.id)] : [])
         case .deleteClient(let client): [.deleteHoldings(client), .deleteClient(client)]
+        case .registerClient(let client, let token):
+            (token.map { [.useInitialAccessToken($0, at: client.createdAt)] } ?? []) + [.insertClient(client)]
+        case .issueInitialAccessToken(let token): [.insertInitialAccessToken(token)]
+        case .revokeInitialAccessToken(let token): [.revokeInitialAccessToken(token)]
+        case .insertResourceServer(let resource): [.insertResourceServer(resource)]
+        case .deleteResourceServer(let resource): [.deleteResourceServer(resource.id)]
         }
     }
 }

@@ -53,11 +53,16 @@ extension PostgresRandomAccessRow: StoredRow {
 /// The domain types from their rows, the same columns on both backends.
 extension StoredForm {
     static func workspace(_ row: some StoredRow) throws -> Workspace {
-        Workspace(
+        var workspace = Workspace(
             id: WorkspaceID(try row.id("id")), name: try row.text("name"),
             slug: try WorkspaceSlug(try row.text("slug")),
             createdAt: try row.date("created_at"),
             requiresAdminTwoFactor: try row.flag("require_admin_two_factor"))
+        guard let policy = ClientRegistrationPolicy(rawValue: try row.text("client_registration")) else {
+            throw StoreUnavailable("malformed client registration policy in the database")
+        }
+        workspace.clientRegistration = policy
+        return workspace
     }
 
     static func user(_ row: some StoredRow) throws -> User {
@@ -104,7 +109,10 @@ extension StoredForm {
         }
         let previous = try row.optionalText("previous_secret_digest")
         let previousExpiresAt = try row.optionalDate("previous_secret_expires_at")
-        return ClientApplication(
+        guard let registeredBy = ClientRegistrant(rawValue: try row.text("registered_by")) else {
+            throw StoreUnavailable("malformed client registrant in the database")
+        }
+        var client = ClientApplication(
             id: try ClientID(try row.text("client_id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
             name: try row.text("name"), description: try row.optionalText("description"),
             logoURL: try row.optionalText("logo_url"), homepageURL: try row.optionalText("homepage_url"), type: type,
@@ -121,6 +129,13 @@ extension StoredForm {
             idTokenSigningAlgorithm: try algorithm(try row.text("id_token_signed_response_alg")),
             isDisabled: try row.flag("is_disabled"), createdBy: try row.optionalID("created_by").map(UserID.init),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+        client.registeredBy = registeredBy
+        client.registrationTokenDigest = try row.optionalText("registration_token_digest").map(
+            SecretDigest.init(storedHex:))
+        client.tokenEndpointAuthMethod = try row.optionalText("token_endpoint_auth_method").flatMap(
+            TokenEndpointAuthMethod.init(rawValue:))
+        client.lastUsedAt = try row.optionalDate("last_used_at")
+        return client
     }
 
     static func passwordLink(_ row: some StoredRow) throws -> PasswordLink {
@@ -171,7 +186,9 @@ extension StoredForm {
             scopes: try scopeSet(try row.text("scopes")),
             challenge: try row.optionalText("code_challenge").map(CodeChallenge.init(stored:)),
             nonce: try row.optionalText("nonce"), authTime: try row.date("auth_time"),
-            amr: amr(try row.optionalText("amr")), issuedAt: try row.date("issued_at"),
+            amr: amr(try row.optionalText("amr")),
+            resource: try row.optionalText("resource").map(ResourceIdentifier.init(trusted:)),
+            issuedAt: try row.date("issued_at"),
             expiresAt: try row.date("expires_at"),
             consumedAt: try row.optionalDate("consumed_at"))
     }
@@ -181,8 +198,28 @@ extension StoredForm {
             id: GrantID(try row.id("id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
             clientID: try ClientID(try row.text("client_id")), userID: try row.optionalID("user_id").map(UserID.init),
             scopes: try scopeSet(try row.text("scopes")), authTime: try row.optionalDate("auth_time"),
-            amr: amr(try row.optionalText("amr")), createdAt: try row.date("created_at"),
-            revokedAt: try row.optionalDate("revoked_at"))
+            amr: amr(try row.optionalText("amr")),
+            resource: try row.optionalText("resource").map(ResourceIdentifier.init(trusted:)),
+            createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+
+    static func initialAccessToken(_ row: some StoredRow) throws -> InitialAccessToken {
+        InitialAccessToken(
+            id: InitialAccessTokenID(try row.id("id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
+            digest: SecretDigest(storedHex: try row.text("digest")), label: try row.text("label"),
+            scopes: try scopeSet(try row.text("scopes")), singleUse: try row.flag("single_use"),
+            expiresAt: try row.optionalDate("expires_at"), createdBy: try row.optionalID("created_by").map(UserID.init),
+            createdAt: try row.date("created_at"), uses: Int(try row.integer("uses")),
+            lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+
+    static func resourceServer(_ row: some StoredRow) throws -> ResourceServer {
+        ResourceServer(
+            id: ResourceServerID(try row.id("id")), workspaceID: WorkspaceID(try row.id("workspace_id")),
+            identifier: ResourceIdentifier(trusted: try row.text("identifier")), name: try row.text("name"),
+            scopes: try scopeSet(try row.text("scopes")),
+            accessTokenLifetime: try row.optionalInteger("access_token_lifetime").map { TimeInterval($0) },
+            createdBy: try row.optionalID("created_by").map(UserID.init), createdAt: try row.date("created_at"))
     }
 
     static func refreshToken(_ row: some StoredRow) throws -> RefreshToken {

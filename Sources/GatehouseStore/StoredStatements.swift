@@ -128,13 +128,17 @@ extension StoredForm {
                 "id": .id(workspace.id.rawValue), "name": .text(workspace.name), "slug": .text(workspace.slug.value),
                 "created_at": .date(workspace.createdAt),
                 "require_admin_two_factor": .flag(workspace.requiresAdminTwoFactor),
+                "client_registration": .text(workspace.clientRegistration.rawValue),
             ])
     }
 
     static func change(_ workspace: Workspace) -> StoredUpdate {
         StoredUpdate(
             table: "workspaces",
-            set: ["name": .text(workspace.name), "require_admin_two_factor": .flag(workspace.requiresAdminTwoFactor)],
+            set: [
+                "name": .text(workspace.name), "require_admin_two_factor": .flag(workspace.requiresAdminTwoFactor),
+                "client_registration": .text(workspace.clientRegistration.rawValue),
+            ],
             matching: ["id": .id(workspace.id.rawValue)], record: "workspace \(workspace.id)")
     }
 
@@ -189,6 +193,37 @@ extension StoredForm {
             ])
     }
 
+    static func row(_ resource: ResourceServer) -> StoredInsert {
+        StoredInsert(
+            table: "resource_servers",
+            columns: [
+                "id": .id(resource.id.rawValue), "workspace_id": .id(resource.workspaceID.rawValue),
+                "identifier": .text(resource.identifier.value), "name": .text(resource.name),
+                "scopes": .text(scopeSet(resource.scopes)),
+                "access_token_lifetime": .integer(resource.accessTokenLifetime.map { Int64($0) }),
+                "created_by": .id(resource.createdBy?.rawValue), "created_at": .date(resource.createdAt),
+            ])
+    }
+
+    static func row(_ token: InitialAccessToken) -> StoredInsert {
+        StoredInsert(
+            table: "initial_access_tokens",
+            columns: [
+                "id": .id(token.id.rawValue), "workspace_id": .id(token.workspaceID.rawValue),
+                "digest": .text(token.digest.hex), "label": .text(token.label), "scopes": .text(scopeSet(token.scopes)),
+                "single_use": .flag(token.singleUse), "expires_at": .date(token.expiresAt),
+                "created_by": .id(token.createdBy?.rawValue), "created_at": .date(token.createdAt),
+                "uses": .integer(Int64(token.uses)), "last_used_at": .date(token.lastUsedAt),
+                "revoked_at": .date(token.revokedAt),
+            ])
+    }
+
+    static func revocation(_ token: InitialAccessToken) -> StoredUpdate {
+        StoredUpdate(
+            table: "initial_access_tokens", set: ["revoked_at": .date(token.revokedAt)],
+            matching: ["id": .id(token.id.rawValue)], record: "initial access token \(token.id)")
+    }
+
     static func row(_ event: AuditEvent) -> StoredInsert {
         StoredInsert(
             table: "audit_events",
@@ -218,6 +253,10 @@ extension StoredForm {
                 "previous_secret_expires_at": .date(client.secret?.previousExpiresAt),
                 "require_pkce": .flag(client.requirePKCE), "resource_server": .flag(client.isResourceServer),
                 "is_disabled": .flag(client.isDisabled), "created_by": .id(client.createdBy?.rawValue),
+                "registered_by": .text(client.registeredBy.rawValue),
+                "registration_token_digest": .text(client.registrationTokenDigest?.hex),
+                "token_endpoint_auth_method": .text(client.tokenEndpointAuthMethod?.rawValue),
+                "last_used_at": .date(client.lastUsedAt),
                 "created_at": .date(client.createdAt), "updated_at": .date(client.updatedAt),
             ])
     }
@@ -242,7 +281,7 @@ extension StoredForm {
                 "user_id": .id(code.userID.rawValue), "redirect_uri": .text(code.redirectURI),
                 "scopes": .text(scopeSet(code.scopes)), "code_challenge": .text(code.challenge?.value),
                 "nonce": .text(code.nonce), "auth_time": .date(code.authTime), "amr": .text(amr(code.amr)),
-                "issued_at": .date(code.issuedAt),
+                "resource": .text(code.resource?.value), "issued_at": .date(code.issuedAt),
                 "expires_at": .date(code.expiresAt), "consumed_at": .date(code.consumedAt),
             ])
     }
@@ -254,7 +293,7 @@ extension StoredForm {
                 "id": .id(grant.id.rawValue), "workspace_id": .id(grant.workspaceID.rawValue),
                 "client_id": .text(grant.clientID.value), "user_id": .id(grant.userID?.rawValue),
                 "scopes": .text(scopeSet(grant.scopes)), "auth_time": .date(grant.authTime),
-                "amr": .text(amr(grant.amr)),
+                "amr": .text(amr(grant.amr)), "resource": .text(grant.resource?.value),
                 "created_at": .date(grant.createdAt), "revoked_at": .date(grant.revokedAt),
             ])
     }
@@ -375,7 +414,10 @@ extension StoredForm {
                 "previous_secret_digest": .text(client.secret?.previous?.hex),
                 "previous_secret_expires_at": .date(client.secret?.previousExpiresAt),
                 "require_pkce": .flag(client.requirePKCE), "resource_server": .flag(client.isResourceServer),
-                "is_disabled": .flag(client.isDisabled), "updated_at": .date(client.updatedAt),
+                "is_disabled": .flag(client.isDisabled),
+                "registration_token_digest": .text(client.registrationTokenDigest?.hex),
+                "token_endpoint_auth_method": .text(client.tokenEndpointAuthMethod?.rawValue),
+                "last_used_at": .date(client.lastUsedAt), "updated_at": .date(client.updatedAt),
             ],
             matching: ["client_id": .text(client.id.value), "workspace_id": .id(client.workspaceID.rawValue)],
             record: "client \(client.id)")

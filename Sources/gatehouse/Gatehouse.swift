@@ -11,7 +11,8 @@ struct Gatehouse: AsyncParsableCommand {
         abstract: "Gatehouse: an OAuth 2.0 authorization server and API-key issuer.",
         subcommands: [
             Serve.self, Migrate.self, WorkspacesCommand.self, UsersCommand.self, DepartmentsCommand.self,
-            ClientsCommand.self, KeysCommand.self, ScopesCommand.self, KeyPepperCommand.self,
+            ClientsCommand.self, KeysCommand.self, ScopesCommand.self, ResourcesCommand.self, RegistrationCommand.self,
+            KeyPepperCommand.self,
             SigningKeysCommand.self, MailCommand.self,
         ])
 }

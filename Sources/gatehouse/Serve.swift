@@ -57,6 +57,12 @@ struct Serve: AsyncParsableCommand {
                 + "(env GATEHOUSE_TRUSTED_PROXIES, comma-separated; default none).", valueName: "address"))
     var trustedProxy: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "The workspace apps register in without an initial access token, when its policy is open "
+                + "(env GATEHOUSE_REGISTRATION_WORKSPACE; default default).", valueName: "slug"))
+    var registrationWorkspace: String?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -78,6 +84,9 @@ struct Serve: AsyncParsableCommand {
             let logger = Logger(label: "gatehouse")
             var configuration = try serverConfiguration()
             configuration.smtp = try mail.settings()
+            if let slug = registrationWorkspace ?? Environment.value("GATEHOUSE_REGISTRATION_WORKSPACE") {
+                configuration.registrationWorkspace = try WorkspaceSlug(slug)
+            }
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(

@@ -32,7 +32,9 @@ struct OpenAPITests {
     /// "not this method".
     @Test func everyOperationInTheDocumentIsARoute() async throws {
         let paths = try #require(try Self.document()["paths"] as? [String: [String: Any]])
-        let methods: [String: HTTPRequest.Method] = ["get": .get, "post": .post, "patch": .patch, "delete": .delete]
+        let methods: [String: HTTPRequest.Method] = [
+            "get": .get, "post": .post, "put": .put, "patch": .patch, "delete": .delete,
+        ]
         var operations: [(HTTPRequest.Method, String)] = []
         for (path, item) in paths {
             let uri = path.replacingOccurrences(of: "{id}", with: UUID().uuidString)

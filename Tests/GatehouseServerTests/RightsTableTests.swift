@@ -105,11 +105,18 @@ struct RightsTableTests {
         case endSessions = "DELETE /api/v1/users/{id}/sessions"
         case requireAdminTwoFactor = "PATCH /api/v1/workspace"
         case defineScope = "POST /api/v1/scopes"
+        case registerResource = "POST /api/v1/resources"
+        case deleteResource = "DELETE /api/v1/resources/{id}"
+        case setRegistrationPolicy = "PUT /api/v1/client-registration"
+        case issueRegistrationToken = "POST /api/v1/client-registration/tokens"
+        case revokeRegistrationToken = "DELETE /api/v1/client-registration/tokens/{id}"
 
         /// The scope the route itself needs.
         var scope: Scope {
             switch self {
-            case .createClient, .changeClient, .deleteClient, .rotateSecret: .clientsWrite
+            case .createClient, .changeClient, .deleteClient, .rotateSecret, .registerResource, .deleteResource,
+                .setRegistrationPolicy, .issueRegistrationToken, .revokeRegistrationToken:
+                .clientsWrite
             case .createServiceKey, .createUserKey, .changeKey, .revokeKey, .reactivateKey, .defineScope: .apiKeysWrite
             case .createUser, .changeUser, .inviteUser, .cancelInvitation, .makeResetLink, .resetTwoFactor,
                 .endSessions, .requireAdminTwoFactor:
@@ -122,7 +129,10 @@ struct RightsTableTests {
         var targets: [Target] {
             switch self {
             case .createClient, .createUser: [.plain, .privileged]
-            case .defineScope, .requireAdminTwoFactor: [.plain]
+            case .defineScope, .requireAdminTwoFactor, .registerResource, .setRegistrationPolicy: [.plain]
+            // A resource server confers no right, so there is no privileged one; revoking a token gives none.
+            case .deleteResource, .revokeRegistrationToken: [.plain, .foreign]
+            case .issueRegistrationToken: [.plain, .privileged]
             default: Target.allCases
             }
         }
@@ -148,12 +158,14 @@ struct RightsTableTests {
     /// role (a plain user's, or a super admin's).
     static func carried(_ route: Route, _ target: Target) -> Set<Scope> {
         switch route {
-        case .createClient, .changeClient, .deleteClient, .rotateSecret, .createServiceKey:
+        case .createClient, .changeClient, .deleteClient, .rotateSecret, .createServiceKey, .issueRegistrationToken:
             target == .privileged ? [.auditRead, .usersWrite] : [.profile]
         case .createUserKey, .changeKey, .revokeKey, .reactivateKey, .createUser, .changeUser, .inviteUser,
             .cancelInvitation, .makeResetLink, .resetTwoFactor, .endSessions:
             target == .privileged ? everything : personal
-        case .defineScope, .requireAdminTwoFactor: []
+        case .defineScope, .requireAdminTwoFactor, .registerResource, .deleteResource, .setRegistrationPolicy,
+            .revokeRegistrationToken:
+            []
         }
     }
 
@@ -166,7 +178,9 @@ struct RightsTableTests {
         if target == .foreign { return .notFound }
         if route == .createUserKey, !actor.isPerson { return .forbidden }
         // A workspace-wide rule over every administrator: a super admin's decision alone.
-        if route == .requireAdminTwoFactor, !actor.actsAsSuperAdmin { return .forbidden }
+        if [.requireAdminTwoFactor, .setRegistrationPolicy].contains(route), !actor.actsAsSuperAdmin {
+            return .forbidden
+        }
         guard carried(route, target).isSubset(of: actor.holds) else { return .forbidden }
         if route.isAboutUsers, target == .privileged, !actor.actsAsSuperAdmin { return .forbidden }
         return .allowed
@@ -195,6 +209,11 @@ struct RightsTableTests {
         case createUserKey = "POST /admin/api-keys"
         case revokeKey = "POST /admin/api-keys/{id}/revoke"
         case reactivateKey = "POST /admin/api-keys/{id}/reactivate"
+        case registerResource = "POST /admin/resources"
+        case deleteResource = "POST /admin/resources/{id}/delete"
+        case setRegistrationPolicy = "POST /admin/registration/policy"
+        case issueRegistrationToken = "POST /admin/registration/tokens"
+        case revokeRegistrationToken = "POST /admin/registration/tokens/{id}/revoke"
         /// Last: once it requires a second factor of administrators, their pages ask them to set one up first.
         case requireAdminTwoFactor = "POST /admin/workspace/two-factor"
 
@@ -214,6 +233,11 @@ struct RightsTableTests {
             case .resetTwoFactor: .resetTwoFactor
             case .endSessions: .endSessions
             case .requireAdminTwoFactor: .requireAdminTwoFactor
+            case .registerResource: .registerResource
+            case .deleteResource: .deleteResource
+            case .setRegistrationPolicy: .setRegistrationPolicy
+            case .issueRegistrationToken: .issueRegistrationToken
+            case .revokeRegistrationToken: .revokeRegistrationToken
             case .createUserKey: .createUserKey
             case .revokeKey: .revokeKey
             case .reactivateKey: .reactivateKey
@@ -456,6 +480,18 @@ private struct Table {
         case .resetTwoFactor, .endSessions:
             let user = try await user(target, unique, in: workspace)
             return ("/admin/users/\(user.id)/\(form == .resetTwoFactor ? "two-factor/reset" : "sessions/end")", [])
+        case .registerResource:
+            return ("/admin/resources", [("identifier", "https://\(unique).example.com"), ("name", "API")])
+        case .deleteResource:
+            return ("/admin/resources/\(try await resource(unique, in: workspace).id)/delete", [])
+        case .setRegistrationPolicy:
+            let current = try await api.store.workspace(id: world.workspace.id)?.clientRegistration ?? .off
+            return ("/admin/registration/policy", [("policy", current == .off ? "open" : "off")])
+        case .issueRegistrationToken:
+            let scopes = target == .privileged ? "audit:read users:write" : "profile"
+            return ("/admin/registration/tokens", [("label", "t"), ("scopes", scopes), ("single_use", "on")])
+        case .revokeRegistrationToken:
+            return ("/admin/registration/tokens/\(try await registrationToken(in: workspace).id)/revoke", [])
         case .requireAdminTwoFactor:
             // The opposite of what it is now, so an allowed submission changes something.
             let current = try await api.store.workspace(id: world.workspace.id)?.requiresAdminTwoFactor ?? false
@@ -507,6 +543,17 @@ private struct Table {
             return ("/api/v1/workspace", #"{"require_admin_two_factor":\#(!current)}"#)
         case .defineScope:
             return ("/api/v1/scopes", #"{"name":"custom-\#(unique)","description":"Custom","roles":["admin"]}"#)
+        case .registerResource:
+            return ("/api/v1/resources", #"{"identifier":"https://\#(unique).example.com","name":"API"}"#)
+        case .setRegistrationPolicy:
+            let current = try await api.store.workspace(id: world.workspace.id)?.clientRegistration ?? .off
+            return ("/api/v1/client-registration", #"{"policy":"\#(current == .off ? "open" : "off")"}"#)
+        case .issueRegistrationToken:
+            return ("/api/v1/client-registration/tokens", #"{"label":"t","scopes":\#(wanted)}"#)
+        case .revokeRegistrationToken:
+            return ("/api/v1/client-registration/tokens/\(try await registrationToken(in: workspace).id)", nil)
+        case .deleteResource:
+            return ("/api/v1/resources/\(try await resource(unique, in: workspace).id)", nil)
         case .changeClient, .deleteClient, .rotateSecret, .createServiceKey:
             let scopes: Set<Scope> = target == .privileged ? [.auditRead, .usersWrite] : [.profile]
             let client = try await client("t-\(unique)", scopes: scopes, in: workspace)
@@ -545,6 +592,21 @@ private struct Table {
             default: ("/api/v1/users/\(user.id)/password-reset", nil)
             }
         }
+    }
+
+    private func registrationToken(in workspace: Workspace) async throws -> InitialAccessToken {
+        try await RegistrationAdministration(store: api.store, clock: api.clock).issueToken(
+            label: try DisplayName("t"), scopes: nil, lifetime: nil, in: workspace.id, by: .commandLine
+        ).0
+    }
+
+    private func resource(_ unique: some StringProtocol, in workspace: Workspace) async throws -> ResourceServer {
+        try await ResourceServers(
+            store: api.store, clock: api.clock, settings: try OAuthSettings(issuer: OAuthWorld.issuer)
+        )
+        .register(
+            identifier: try ResourceIdentifier("https://\(unique).example.com"), name: try DisplayName("API"),
+            scopes: [], accessTokenLifetime: nil, in: workspace.id, by: .commandLine)
     }
 
     private func client(_ id: String, scopes: Set<Scope>, in workspace: Workspace) async throws -> ClientApplication {

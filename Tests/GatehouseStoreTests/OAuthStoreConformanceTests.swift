@@ -26,7 +26,8 @@ struct OAuthStoreConformanceTests {
             digest: token.digest, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
             redirectURI: "https://app.example.com/cb", scopes: [.openid, .profile],
             challenge: CodeChallenge(stored: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), nonce: "n-0S6",
-            authTime: date.addingTimeInterval(-5), amr: ["pwd", "otp"], issuedAt: date,
+            authTime: date.addingTimeInterval(-5), amr: ["pwd", "otp"],
+            resource: ResourceIdentifier(trusted: "https://okrs.example.com/api"), issuedAt: date,
             expiresAt: date.addingTimeInterval(60))
         return (token, code)
     }
@@ -36,10 +37,52 @@ struct OAuthStoreConformanceTests {
             newGrant: new
                 ? TokenGrant(
                     id: grant, workspaceID: seed.workspace.id, clientID: seed.client.id, userID: seed.user.id,
-                    scopes: [.openid, .profile], authTime: Fixture.epoch, amr: ["pwd"], createdAt: Fixture.epoch) : nil,
+                    scopes: [.openid, .profile], authTime: Fixture.epoch, amr: ["pwd"],
+                    resource: ResourceIdentifier(trusted: "https://okrs.example.com/api"), createdAt: Fixture.epoch)
+                : nil,
             refreshToken: RefreshToken(
                 digest: OpaqueToken.generate().digest, grantID: grant, scopes: [.openid, .profile],
                 issuedAt: Fixture.epoch, expiresAt: Fixture.epoch.addingTimeInterval(86400)))
+    }
+
+    @Test(arguments: Backend.all) func resourceServersAreReadBackByIdentifierAndIDAndDeletedOnce(_ backend: Backend)
+        async throws
+    {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let (globex, _) = try await AccessStoreConformanceTests.seeded(store, slug: "globex")
+            func event(_ resource: ResourceServer) -> AuditEvent {
+                AuditEvent(
+                    workspaceID: resource.workspaceID, actor: .commandLine, action: "resource.created",
+                    targetKind: "resource", targetID: "\(resource.id)", address: nil, occurredAt: Fixture.epoch)
+            }
+            let okrs = ResourceServer(
+                workspaceID: seed.workspace.id, identifier: try ResourceIdentifier("https://okrs.example.com/api"),
+                name: "OKRs", scopes: [.profile, try Scope("okrs:read")], accessTokenLifetime: 300,
+                createdBy: seed.user.id, createdAt: Fixture.epoch)
+            let mcp = ResourceServer(
+                workspaceID: seed.workspace.id, identifier: try ResourceIdentifier("http://127.0.0.1:9/mcp"),
+                name: "MCP", scopes: [], accessTokenLifetime: nil, createdBy: nil, createdAt: Fixture.epoch)
+            for resource in [okrs, mcp] {
+                try await store.apply(.insertResourceServer(resource), recording: event(resource))
+            }
+            #expect(try await store.resourceServer(identifier: okrs.identifier) == okrs)
+            #expect(try await store.resourceServer(id: mcp.id) == mcp)
+            #expect(try await store.resourceServers(in: seed.workspace.id) == [mcp, okrs])
+            #expect(try await store.resourceServers(in: globex.id).isEmpty)
+            // The identifier is the tokens' audience: one API, one owner, across workspaces.
+            var taken = okrs
+            taken.id = ResourceServerID()
+            taken.workspaceID = globex.id
+            await #expect(throws: UniqueViolation(.resourceIdentifier)) {
+                try await store.apply(.insertResourceServer(taken), recording: event(taken))
+            }
+            try await store.apply(.deleteResourceServer(okrs), recording: event(okrs))
+            #expect(try await store.resourceServer(identifier: okrs.identifier) == nil)
+            await #expect(throws: RecordNotFound.self) {
+                try await store.apply(.deleteResourceServer(okrs), recording: event(okrs))
+            }
+        }
     }
 
     @Test(arguments: Backend.all) func signingKeysRotateRetiringTheCurrentOneOfTheirAlgorithm(_ backend: Backend)

@@ -93,7 +93,9 @@ package actor InMemoryDirectoryStore: DirectoryStore, AuditStore, ScopeStore, Pa
             guard links.contains(link) else { throw RecordNotFound("password link") }
             try update(user)
             links.removeAll { $0.userID == user.id }
-        case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient, .startTwoFactor,
+        case .insertKey, .updateKey, .insertScope, .insertClient, .updateClient, .deleteClient, .insertResourceServer,
+            .deleteResourceServer, .registerClient, .issueInitialAccessToken, .revokeInitialAccessToken,
+            .startTwoFactor,
             .confirmTwoFactor, .replaceRecoveryCodes, .removeTwoFactor:
             throw Unsupported()
         }

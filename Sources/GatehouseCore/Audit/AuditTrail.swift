@@ -51,8 +51,13 @@ extension AuditedChange {
             ("user", "\(user.id)", user.workspaceID)
         case .insertKey(let key), .updateKey(let key): ("api_key", "\(key.id)", key.workspaceID)
         case .insertScope(let scope): ("scope", scope.scope.name, scope.workspaceID)
-        case .insertClient(let client), .updateClient(let client), .deleteClient(let client):
+        case .insertClient(let client), .updateClient(let client), .deleteClient(let client),
+            .registerClient(let client, _):
             ("client", client.id.value, client.workspaceID)
+        case .issueInitialAccessToken(let token), .revokeInitialAccessToken(let token):
+            ("initial_access_token", "\(token.id)", token.workspaceID)
+        case .insertResourceServer(let resource), .deleteResourceServer(let resource):
+            ("resource", "\(resource.id)", resource.workspaceID)
         }
     }
 }

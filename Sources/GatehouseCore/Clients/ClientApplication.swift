@@ -58,6 +58,24 @@ package enum GrantType: String, CaseIterable, Sendable, Comparable {
     package static let defaults: Set<GrantType> = [.authorizationCode, .refreshToken]
 }
 
+/// Who registered a client.
+package enum ClientRegistrant: String, Sendable {
+    /// An admin, on the pages, through the API or at the command line.
+    case admin
+    /// The app itself, through open dynamic registration (RFC 7591) with no token: public, never administrative,
+    /// and deleted after `ClientRegistration.unusedLifetime` without a token issued.
+    case app
+    /// The app itself, with an initial access token an admin issued.
+    case appWithToken = "app_with_token"
+}
+
+/// How a client authenticates at the token endpoint (RFC 7591 §2), as it registered it.
+package enum TokenEndpointAuthMethod: String, CaseIterable, Sendable {
+    case none
+    case clientSecretBasic = "client_secret_basic"
+    case clientSecretPost = "client_secret_post"
+}
+
 /// How a confidential client's secret is kept: digests only, plus the previous secret while its grace period
 /// after a rotation lasts.
 package struct ClientSecretDigests: Equatable, Sendable {
@@ -112,8 +130,17 @@ package struct ClientApplication: Equatable, Sendable {
     /// How its ID tokens are signed (`id_token_signed_response_alg`, OIDC Dynamic Client Registration §2).
     package var idTokenSigningAlgorithm: SigningAlgorithm
     package var isDisabled: Bool
-    /// The user who registered it; nil when an operator did from the command line.
+    /// The user who registered it; nil when an operator did from the command line, or the app itself.
     package var createdBy: UserID?
+    package var registeredBy: ClientRegistrant = .admin
+    /// For a client that registered itself: the digest of its registration access token (RFC 7592), which
+    /// lets it read, change and delete its registration.
+    package var registrationTokenDigest: SecretDigest?
+    /// How it said it would authenticate, when it registered itself; admins' clients use any method their type
+    /// allows.
+    package var tokenEndpointAuthMethod: TokenEndpointAuthMethod?
+    /// When a token was last issued to it, to the day; kept for clients that registered themselves.
+    package var lastUsedAt: Date?
     package var createdAt: Date
     package var updatedAt: Date
 

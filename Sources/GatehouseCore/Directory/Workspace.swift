@@ -9,6 +9,8 @@ package struct Workspace: Equatable, Sendable {
     /// Whether super admins, admins and HR admins must sign in with a second factor: one who has none sets it
     /// up at their next sign-in, before any other page.
     package var requiresAdminTwoFactor: Bool
+    /// Whether apps may register themselves here (RFC 7591).
+    package var clientRegistration: ClientRegistrationPolicy = .off
 
     package init(
         id: WorkspaceID = WorkspaceID(), name: String, slug: WorkspaceSlug, createdAt: Date,
@@ -30,6 +32,25 @@ package struct Workspace: Equatable, Sendable {
     }
 }
 
+/// Whether apps may register themselves in a workspace (RFC 7591).
+package enum ClientRegistrationPolicy: String, CaseIterable, Sendable {
+    /// Only admins register clients. The default.
+    case off
+    /// An app needs an initial access token an admin issued.
+    case token
+    /// Any app may register a public client with PKCE and no administrative scope; an initial access token
+    /// still works, for more.
+    case open
+
+    package init(parsing raw: String) throws(DomainError) {
+        guard let policy = ClientRegistrationPolicy(rawValue: raw) else {
+            throw .invalidInput(
+                field: "client_registration", message: "'\(raw.prefix(32))' is not a policy; use off, token or open.")
+        }
+        self = policy
+    }
+}
+
 /// A workspace's short name in URLs and commands: 2 to 63 lowercase letters, digits and inner hyphens.
 package struct WorkspaceSlug: Hashable, Sendable, CustomStringConvertible {
     package let value: String
@@ -48,6 +69,11 @@ package struct WorkspaceSlug: Hashable, Sendable, CustomStringConvertible {
         }
         self.value = raw
     }
+
+    private init(verbatim: String) { self.value = verbatim }
+
+    /// The workspace the first start makes: `default`.
+    package static let firstRun = WorkspaceSlug(verbatim: FirstRun.defaultWorkspaceSlug)
 }
 
 /// Whether `text` is at most `characters` characters long, and at most four bytes of UTF-8 for each. A

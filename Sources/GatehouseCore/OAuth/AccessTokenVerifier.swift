@@ -1,7 +1,7 @@
 import Foundation
 
 /// What checking an access token needs to read.
-package typealias AccessTokenStore = KeyVerificationStore & TokenStore
+package typealias AccessTokenStore = KeyVerificationStore & TokenStore & ResourceServerStore
 
 /// Verifies an OAuth access token for the Bearer path, introspection and userinfo: the signature, type,
 /// issuer, audience and expiry, then that the token is not on the revocation list, that the grant it names is
@@ -34,8 +34,12 @@ package struct AccessTokenVerifier: CredentialVerifier {
         return expiring
     }
 
-    /// The token's claims and the principal it stands for now, or a `CredentialRefusal`.
-    package func check(_ token: String) async throws -> (claims: AccessTokenClaims, principal: Principal) {
+    /// The token's claims and the principal it stands for now, or a `CredentialRefusal`. Only tokens for
+    /// Gatehouse's own API pass, unless `anyResource` lets through those for a resource server of the token's
+    /// workspace (introspection answers for every API; Gatehouse's API takes only its own).
+    package func check(_ token: String, anyResource: Bool = false) async throws -> (
+        claims: AccessTokenClaims, principal: Principal
+    ) {
         let claims: AccessTokenClaims
         do {
             claims = try await keys.verify(
@@ -44,8 +48,11 @@ package struct AccessTokenVerifier: CredentialVerifier {
             throw CredentialRefusal.invalid
         }
         let now = clock.now().secondsSince1970
-        guard claims.iss == settings.issuer, claims.aud == settings.audience, now < claims.exp else {
-            throw CredentialRefusal.invalid
+        guard claims.iss == settings.issuer, now < claims.exp else { throw CredentialRefusal.invalid }
+        if claims.aud != settings.audience {
+            guard anyResource, let resource = try await store.resourceServer(identifier: .init(trusted: claims.aud)),
+                "\(resource.workspaceID)" == claims.workspaceID
+            else { throw CredentialRefusal.invalid }
         }
         guard try await !store.isAccessTokenRevoked(id: claims.jti) else { throw CredentialRefusal.invalid }
         let principal = try await claims.isClientToken ? clientPrincipal(claims) : userPrincipal(claims)

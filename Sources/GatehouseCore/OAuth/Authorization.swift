@@ -50,6 +50,7 @@ package struct DescribedScope: Equatable, Sendable {
 
 /// What the authorization endpoint reads and writes.
 package typealias AuthorizationStore = ClientStore & ConsentStore & TokenStore & UserStore & ScopeStore
+    & ResourceServerStore
 
 /// The authorization endpoint's decisions (RFC 6749 §4.1, OIDC Core §3.1.2): who must sign in, what they
 /// must agree to, and the code that ends it. The pages around it are the web layer's.
@@ -68,7 +69,7 @@ package struct Authorization: Sendable {
 
     /// Checks the request's parameters; throws `AuthorizationRefusal`.
     package func check(_ parameters: [String: String]) async throws -> AuthorizationRequest {
-        try await AuthorizationRequest.check(parameters, clients: store, issuer: settings.issuer)
+        try await AuthorizationRequest.check(parameters, clients: store, settings: settings)
     }
 
     /// The next step for `request`, given who (if anyone) is signed in. When the user already allowed every
@@ -197,7 +198,8 @@ package struct Authorization: Sendable {
                 digest: code.digest, workspaceID: request.client.workspaceID, clientID: request.client.id,
                 userID: signedIn.user.id, redirectURI: request.redirectURIWasSent ? request.redirectURI : nil,
                 scopes: scopes, challenge: request.challenge, nonce: request.nonce, authTime: signedIn.authTime,
-                amr: signedIn.amr, issuedAt: now, expiresAt: now.addingTimeInterval(settings.codeLifetime)))
+                amr: signedIn.amr, resource: request.resource?.identifier, issuedAt: now,
+                expiresAt: now.addingTimeInterval(settings.codeLifetime)))
         return AuthorizationRedirect(
             request.redirectURI, [("code", code.value), ("state", request.state), ("iss", settings.issuer)])
     }

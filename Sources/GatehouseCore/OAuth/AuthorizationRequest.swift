@@ -17,6 +17,8 @@ package struct AuthorizationRequest: Equatable, Sendable {
     package var prompts: Set<String>
     /// OIDC `max_age`: the oldest sign-in, in seconds, the client accepts.
     package var maxAge: Int?
+    /// The API the tokens are for (RFC 8707 `resource`); nil for Gatehouse's own.
+    package var resource: ResourceServer? = nil
     /// The parameters as received, so the sign-in and consent pages can carry the request through.
     package var parameters: [String: String]
 
@@ -90,8 +92,9 @@ extension AuthorizationRequest {
     /// Checks the parameters of `/oauth/authorize`. The client and redirect URI come first: until both are
     /// verified, every error is `unsafe`; after, errors are redirected with the request's `state`.
     static func check(
-        _ parameters: [String: String], clients: any ClientStore, issuer: String
+        _ parameters: [String: String], clients: any ClientStore & ResourceServerStore, settings: OAuthSettings
     ) async throws -> AuthorizationRequest {
+        let issuer = settings.issuer
         guard let rawID = parameters["client_id"] else {
             throw AuthorizationRefusal.unsafe("The request has no client_id, so it cannot be answered.")
         }
@@ -121,7 +124,16 @@ extension AuthorizationRequest {
             client: client, redirectURI: redirectURI, redirectURIWasSent: parameters["redirect_uri"] != nil,
             state: parameters["state"], requestedScopes: nil, challenge: nil, nonce: parameters["nonce"], prompts: [],
             maxAge: nil, parameters: parameters)
-        if let failure = request.checkRest() {
+        var failure = request.checkRest()
+        if failure == nil {
+            do {
+                request.resource = try await ResourceIndicator.resolve(
+                    parameters["resource"], in: client.workspaceID, settings: settings, store: clients)
+            } catch let refused as OAuthFailure {
+                failure = refused
+            }
+        }
+        if let failure {
             var echoed = request
             if (echoed.state?.count ?? 0) > maximumValueLength { echoed.state = nil }
             throw AuthorizationRefusal.redirect(AuthorizationRedirect(error: failure, for: echoed, issuer: issuer))

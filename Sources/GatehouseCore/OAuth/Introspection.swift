@@ -101,7 +101,7 @@ package struct Introspection: Sendable {
     }
 
     private func accessToken(_ token: String) async throws -> ActiveCredential? {
-        guard let (claims, principal) = try? await accessTokens.check(token) else { return nil }
+        guard let (claims, principal) = try? await accessTokens.check(token, anyResource: true) else { return nil }
         return ActiveCredential(
             tokenType: "Bearer", scopes: principal.scopes, clientID: try? ClientID(claims.clientID),
             subject: principal.user?.id, workspaceID: principal.workspaceID,

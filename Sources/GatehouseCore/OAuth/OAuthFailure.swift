@@ -20,6 +20,12 @@ package enum OAuthErrorCode: String, Sendable {
     /// A protected resource's refusals of a Bearer token (RFC 6750 §3.1).
     case invalidToken = "invalid_token"
     case insufficientScope = "insufficient_scope"
+    /// The `resource` asked for is unknown, malformed or not the one authorized (RFC 8707 §2).
+    case invalidTarget = "invalid_target"
+    /// Dynamic client registration's refusals (RFC 7591 §3.2.2).
+    case invalidRedirectURI = "invalid_redirect_uri"
+    case invalidClientMetadata = "invalid_client_metadata"
+    case invalidSoftwareStatement = "invalid_software_statement"
 }
 
 /// An OAuth request refused by the rules, in RFC 6749's words: a code for the client's code and a

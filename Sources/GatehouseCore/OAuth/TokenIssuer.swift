@@ -42,17 +42,20 @@ package struct TokenIssuer: Sendable {
     /// The tokens for `grant` carrying `scopes`, and the records the store must keep of them (none for the
     /// access token, which names its grant when it has a user, and is self-contained). A refresh token
     /// comes along when `refreshScopes` is given (the most a refresh may ask for); an ID token when `openid`
-    /// is among the scopes and there is a user.
+    /// is among the scopes and there is a user. The access token is for `resource` (Gatehouse's own API when
+    /// nil): its `aud` and lifetime, and of `scopes` only those the resource defines (RFC 8707).
     package func issue(
         under grant: TokenGrant, scopes: Set<Scope>, for subject: TokenSubject, client: ClientApplication,
-        refreshScopes: Set<Scope>?, at now: Date
+        resource: ResourceServer? = nil, refreshScopes: Set<Scope>?, at now: Date
     ) async throws -> (TokenResponse, IssuedTokens) {
-        let expiresAt = now.addingTimeInterval(settings.accessTokenLifetime)
+        let audience = settings.audience(for: resource)
+        let tokenScopes = audience.scopes(of: scopes)
+        let expiresAt = now.addingTimeInterval(audience.lifetime)
         // Time first, so revoked tokens sit side by side in the store's revocation list.
         let jti = UUID.timeOrdered().lowercasedText
         let claims = AccessTokenClaims(
-            iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: settings.audience,
-            clientID: client.id.value, scope: scopes.sorted().map(\.name).joined(separator: " "),
+            iss: settings.issuer, sub: subject.user.map { "\($0.id)" } ?? client.id.value, aud: audience.identifier,
+            clientID: client.id.value, scope: tokenScopes.sorted().map(\.name).joined(separator: " "),
             exp: expiresAt.secondsSince1970, iat: now.secondsSince1970, jti: jti, workspaceID: "\(grant.workspaceID)",
             authTime: subject.authTime?.secondsSince1970,
             grantType: subject.user == nil ? GrantType.clientCredentials.rawValue : nil,
@@ -62,7 +65,7 @@ package struct TokenIssuer: Sendable {
         if let user = subject.user, scopes.contains(.openid) {
             let identity = IDTokenClaims(
                 iss: settings.issuer, sub: "\(user.id)", aud: client.id.value, azp: client.id.value,
-                exp: expiresAt.secondsSince1970, iat: now.secondsSince1970,
+                exp: now.addingTimeInterval(settings.accessTokenLifetime).secondsSince1970, iat: now.secondsSince1970,
                 authTime: (subject.authTime ?? now).secondsSince1970, nonce: subject.nonce,
                 name: scopes.contains(.profile) ? user.name : nil,
                 email: scopes.contains(.email) ? user.email.value : nil, atHash: IDTokenClaims.atHash(of: accessToken),
@@ -80,8 +83,8 @@ package struct TokenIssuer: Sendable {
             )
         }
         let response = TokenResponse(
-            accessToken: accessToken, expiresIn: Int(settings.accessTokenLifetime), refreshToken: refresh?.token.value,
-            scopes: scopes, idToken: idToken)
+            accessToken: accessToken, expiresIn: Int(audience.lifetime), refreshToken: refresh?.token.value,
+            scopes: tokenScopes, idToken: idToken)
         let records = IssuedTokens(newGrant: nil, refreshToken: refresh?.record)
         return (response, records)
     }

@@ -18,12 +18,15 @@ package struct TokenGrant: Equatable, Sendable {
     package var authTime: Date?
     /// How they signed in (OIDC `amr`: `pwd`, `otp`); nil for client credentials and grants stored before.
     package var amr: [String]?
+    /// The resource server its tokens are for (RFC 8707); nil for Gatehouse's own API.
+    package var resource: ResourceIdentifier?
     package var createdAt: Date
     package var revokedAt: Date?
 
     package init(
         id: GrantID = GrantID(), workspaceID: WorkspaceID, clientID: ClientID, userID: UserID?, scopes: Set<Scope>,
-        authTime: Date?, amr: [String]? = nil, createdAt: Date, revokedAt: Date? = nil
+        authTime: Date?, amr: [String]? = nil, resource: ResourceIdentifier? = nil, createdAt: Date,
+        revokedAt: Date? = nil
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -32,6 +35,7 @@ package struct TokenGrant: Equatable, Sendable {
         self.scopes = scopes
         self.authTime = authTime
         self.amr = amr
+        self.resource = resource
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }
@@ -104,6 +108,8 @@ package struct AuthorizationCode: Equatable, Sendable {
     package var authTime: Date
     /// How the user signed in (OIDC `amr`); nil for codes stored before it was kept.
     package var amr: [String]?
+    /// The resource server the authorization request named (RFC 8707); nil for Gatehouse's own API.
+    package var resource: ResourceIdentifier?
     package var issuedAt: Date
     package var expiresAt: Date
     package var consumedAt: Date?
@@ -111,7 +117,8 @@ package struct AuthorizationCode: Equatable, Sendable {
     package init(
         digest: SecretDigest, grantID: GrantID = GrantID(), workspaceID: WorkspaceID, clientID: ClientID,
         userID: UserID, redirectURI: String?, scopes: Set<Scope>, challenge: CodeChallenge?, nonce: String?,
-        authTime: Date, amr: [String]? = nil, issuedAt: Date, expiresAt: Date, consumedAt: Date? = nil
+        authTime: Date, amr: [String]? = nil, resource: ResourceIdentifier? = nil, issuedAt: Date, expiresAt: Date,
+        consumedAt: Date? = nil
     ) {
         self.digest = digest
         self.grantID = grantID
@@ -124,6 +131,7 @@ package struct AuthorizationCode: Equatable, Sendable {
         self.nonce = nonce
         self.authTime = authTime
         self.amr = amr
+        self.resource = resource
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.consumedAt = consumedAt

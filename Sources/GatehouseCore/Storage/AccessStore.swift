@@ -95,6 +95,15 @@ package enum AuditedChange: Sendable {
     case updateClient(ClientApplication)
     /// Deletes the client with every API key, code, token, grant and consent it holds.
     case deleteClient(ClientApplication)
+    /// A client an app registered itself (RFC 7591), using up one use of the initial access token, if any: throws
+    /// `RecordNotFound` when that token cannot be used any more (revoked, or single-use and used).
+    case registerClient(ClientApplication, usingToken: InitialAccessTokenID?)
+    case issueInitialAccessToken(InitialAccessToken)
+    /// Stores the token revoked.
+    case revokeInitialAccessToken(InitialAccessToken)
+    /// Throws `UniqueViolation(.resourceIdentifier)` when the identifier is registered already.
+    case insertResourceServer(ResourceServer)
+    case deleteResourceServer(ResourceServer)
 }
 
 /// Appends to and reads the audit trail.

@@ -39,6 +39,7 @@ package enum UniqueField: String, Sendable {
     case scopeName = "scope name"
     case apiKeyDigest = "API key digest"
     case clientID = "client_id"
+    case resourceIdentifier = "resource identifier"
 }
 
 /// A write broke a uniqueness rule; the domain turns it into a `DomainError.conflict` for the caller.
@@ -63,6 +64,7 @@ extension UniqueField {
         case .scopeName: "This workspace already defines that scope."
         case .apiKeyDigest: "That key already exists."
         case .clientID: "A client application with that client_id already exists; choose another."
+        case .resourceIdentifier: "A resource server with that identifier is registered already."
         }
     }
 }

@@ -2,7 +2,8 @@
 ///
 /// `GatehouseStore` provides SQLite and PostgreSQL implementations; one conformance suite runs on both.
 package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, SignInAttemptStore,
-    KeyVerificationStore, OAuthStore, PasswordLinkStore, SecondFactorStore, ReadinessProbe
+    KeyVerificationStore, OAuthStore, PasswordLinkStore, SecondFactorStore, ResourceServerStore,
+    InitialAccessTokenStore, ReadinessProbe
 {
     /// Applies every migration not yet recorded, in order, and returns the versions it applied.
     /// Safe to call on every start and from several processes at once.

@@ -44,3 +44,26 @@ struct CredentialEpochService: Service {
         }
     }
 }
+
+/// Deletes, every hour, the clients that registered themselves openly and have gone 30 days without a token
+/// (`ClientRegistration.deleteUnusedClients`), a batch at a time.
+struct RegisteredClientSweeper: Service {
+    let registration: ClientRegistration
+    let logger: Logger
+    var interval: Duration = .seconds(3600)
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // Waiting first lets the store migrate before the first sweep.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
+            do {
+                // A full batch may mean more are waiting: go on at once.
+                while try await registration.deleteUnusedClients() == 100, !Task.isShuttingDownGracefully {}
+            } catch {
+                logger.warning(
+                    "could not delete unused registered clients; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

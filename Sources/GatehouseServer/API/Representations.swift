@@ -196,6 +196,10 @@ struct ClientRepresentation: ResponseEncodable {
     /// After a rotation with a grace period: when the previous secret stops working.
     let previousSecretExpiresAt: Date?
     let createdBy: String?
+    /// `admin`, or `app` / `app_with_token` for a client that registered itself (RFC 7591).
+    let registeredBy: String
+    /// For a client that registered itself: when it last got a token, to the day.
+    let lastUsedAt: Date?
     let createdAt: Date
     let updatedAt: Date
 
@@ -217,6 +221,8 @@ struct ClientRepresentation: ResponseEncodable {
         disabled = client.isDisabled
         previousSecretExpiresAt = client.secret?.previousExpiresAt
         createdBy = client.createdBy.map { "\($0)" }
+        registeredBy = client.registeredBy.rawValue
+        lastUsedAt = client.lastUsedAt
         createdAt = client.createdAt
         updatedAt = client.updatedAt
     }
@@ -225,7 +231,7 @@ struct ClientRepresentation: ResponseEncodable {
         case clientId, name, description, logoUrl, homepageUrl, type, redirectUris, postLogoutRedirectUris
         case backchannelLogoutUri, grantTypes, scopes, requirePkce, resourceServer, idTokenSignedResponseAlg, disabled,
             previousSecretExpiresAt
-        case createdBy, createdAt, updatedAt
+        case createdBy, registeredBy, lastUsedAt, createdAt, updatedAt
     }
 
     /// Every field is always present; an unset one is `null`, never missing.
@@ -248,6 +254,8 @@ struct ClientRepresentation: ResponseEncodable {
         try container.encode(disabled, forKey: .disabled)
         try container.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
         try container.encode(createdBy, forKey: .createdBy)
+        try container.encode(registeredBy, forKey: .registeredBy)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }

@@ -4,18 +4,25 @@ import HTTPTypes
 import Hummingbird
 
 /// What a client needs to find Gatehouse's endpoints and keys: the authorization server metadata
-/// (RFC 8414), the same document as OpenID Provider metadata (OIDC Discovery §3), and the JWKS.
+/// (RFC 8414), the same document as OpenID Provider metadata (OIDC Discovery §3), the JWKS, and the protected
+/// resource metadata of Gatehouse's own API (RFC 9728).
 struct DiscoveryController {
     let issuer: String
     let keys: SigningKeyRing
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let metadata = ServerMetadata(issuer: issuer)
-        router.get(".well-known/oauth-authorization-server") { request, context in
-            try Self.cacheable(metadata.response(from: request, context: context))
+        let resource = ResourceMetadata(issuer: issuer)
+        let wellKnown = WellKnown(issuer: issuer)
+        for path in wellKnown.paths(of: .authorizationServer) + wellKnown.paths(of: .openIDConfiguration) {
+            router.get(RouterPath(path)) { request, context in
+                try Self.cacheable(metadata.response(from: request, context: context))
+            }
         }
-        router.get(".well-known/openid-configuration") { request, context in
-            try Self.cacheable(metadata.response(from: request, context: context))
+        for path in wellKnown.paths(of: .protectedResource) {
+            router.get(RouterPath(path)) { request, context in
+                try Self.cacheable(resource.response(from: request, context: context))
+            }
         }
         router.get("oauth/jwks") { request, context in
             let published = try await keys.publishedKeys()
@@ -42,6 +49,8 @@ struct ServerMetadata: ResponseEncodable {
     let revocationEndpoint: String
     let introspectionEndpoint: String
     let userinfoEndpoint: String
+    /// Dynamic client registration (RFC 7591), under each workspace's policy.
+    let registrationEndpoint: String
     /// RP-Initiated Logout 1.0 §2.1.
     let endSessionEndpoint: String
     /// Back-Channel Logout 1.0 §2.1: logout tokens name the user, never a session (`sid`).
@@ -79,9 +88,61 @@ struct ServerMetadata: ResponseEncodable {
         revocationEndpoint = issuer + "/oauth/revoke"
         introspectionEndpoint = issuer + "/oauth/introspect"
         userinfoEndpoint = issuer + "/oauth/userinfo"
+        registrationEndpoint = issuer + "/oauth/register"
         endSessionEndpoint = issuer + "/oauth/logout"
         jwksUri = issuer + "/oauth/jwks"
         scopesSupported = BuiltInScopes.holders.keys.map(\.name).sorted()
+    }
+}
+
+/// Where the well-known documents of an issuer are (RFC 8414 §3.1, RFC 9728 §3.1): the well-known segment
+/// goes between the host and the issuer's path, if it has one. OpenID Connect appends it to the issuer
+/// instead (Discovery §4); Gatehouse answers at all of these, so an issuer with a path works for both.
+struct WellKnown {
+    enum Document: String {
+        case authorizationServer = "oauth-authorization-server"
+        case openIDConfiguration = "openid-configuration"
+        case protectedResource = "oauth-protected-resource"
+    }
+
+    /// Scheme, host and port.
+    let origin: String
+    /// Empty, or the issuer's path starting with `/`.
+    let path: String
+
+    init(issuer: String) {
+        let components = URLComponents(string: issuer)
+        path = components?.percentEncodedPath ?? ""
+        origin = path.isEmpty ? issuer : String(issuer.dropLast(path.count))
+    }
+
+    /// The document's URL, as clients derive it from the issuer.
+    func url(of document: Document) -> String {
+        origin + "/.well-known/" + document.rawValue + path
+    }
+
+    /// The paths this server answers the document at: the bare one, and with the issuer's path after it.
+    func paths(of document: Document) -> [String] {
+        let bare = ".well-known/" + document.rawValue
+        return path.isEmpty ? [bare] : [bare, bare + path]
+    }
+}
+
+/// RFC 9728 §2: the protected resource metadata of Gatehouse's own API, the default resource, whose tokens
+/// this server issues. Keys are written in snake_case.
+struct ResourceMetadata: ResponseEncodable {
+    let resource: String
+    let authorizationServers: [String]
+    let scopesSupported: [String]
+    let bearerMethodsSupported = ["header"]
+    let resourceName = "Gatehouse API"
+    let resourceDocumentation: String
+
+    init(issuer: String) {
+        resource = issuer
+        authorizationServers = [issuer]
+        scopesSupported = BuiltInScopes.holders.keys.map(\.name).sorted()
+        resourceDocumentation = issuer + "/openapi.json"
     }
 }
 

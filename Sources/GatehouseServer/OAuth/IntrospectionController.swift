@@ -67,8 +67,11 @@ struct IntrospectionResponse: ResponseEncodable {
 extension ResponseEncodable {
     /// The JSON response with `Cache-Control: no-store` and `Pragma: no-cache`, as every answer that carries
     /// or describes a token must be (RFC 6749 §5.1).
-    func noStoreResponse(from request: Request, context: AppRequestContext) throws -> Response {
+    func noStoreResponse(
+        from request: Request, context: AppRequestContext, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
         var response = try response(from: request, context: context)
+        response.status = status
         response.headers[.cacheControl] = "no-store"
         response.headers[.pragma] = "no-cache"
         return response

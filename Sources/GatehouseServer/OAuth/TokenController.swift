@@ -2,12 +2,14 @@ import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// `POST /oauth/token` (RFC 6749 §3.2): authenticates the client once, then hands the request to the
 /// handler of its grant type.
 struct TokenController {
     let clients: ClientAuthenticator
     let endpoint: TokenEndpoint
+    let registration: ClientRegistration
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/token") { request, context in
@@ -15,6 +17,11 @@ struct TokenController {
             let client = try await clients.authenticate(form)
             let tokens = try await endpoint.exchange(
                 grantType: form.parameters["grant_type"], form.parameters, client: client)
+            do {
+                try await registration.recordUse(of: client)
+            } catch {
+                context.logger.warning("could not record a client's use", metadata: ["error": "\(error)"])
+            }
             return try TokenResponseBody(tokens).noStoreResponse(from: request, context: context)
         }
     }

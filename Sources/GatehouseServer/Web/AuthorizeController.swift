@@ -95,7 +95,11 @@ struct AuthorizeController {
             parameters: ConsentPage.Field.carrying(request.parameters),
             csrfToken: csrf, redirectHost: URL(string: request.redirectURI)?.host ?? request.redirectURI,
             clientDescription: request.client.description, clientHomepage: request.client.homepageURL,
-            clientLogo: request.client.logoURL)
+            clientLogo: request.client.logoURL, resourceName: request.resource?.name,
+            resourceIdentifier: request.resource?.identifier.value,
+            selfRegistered: request.client.registeredBy != .admin,
+            runsOnThisComputer: request.client.registeredBy != .admin
+                && request.client.redirectURIs.allSatisfy(\.isLoopback))
         var response = try pages.page("consent", values).notStored()
         if let newCookie { response.setCookie(newCookie) }
         return response
@@ -136,6 +140,13 @@ struct ConsentPage: Encodable {
     let clientDescription: String?
     let clientHomepage: String?
     let clientLogo: String?
+    /// The API the permissions are for, when the request named one (RFC 8707).
+    let resourceName: String?
+    let resourceIdentifier: String?
+    /// The app registered itself (RFC 7591): no admin looked at it.
+    let selfRegistered: Bool
+    /// It registered itself and sends people back only to this computer: an app the person runs themselves.
+    let runsOnThisComputer: Bool
 }
 
 /// An error that is answered by redirecting to the client, thrown out of the request check.

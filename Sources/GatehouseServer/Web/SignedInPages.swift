@@ -17,11 +17,12 @@ struct SignedInPage {
 
 /// The sections of the signed-in pages, in the order of the navigation.
 enum Section: CaseIterable {
-    case clients, apiKeys, users, scopes, audit, account
+    case clients, resources, apiKeys, users, scopes, audit, account
 
     var label: String {
         switch self {
         case .clients: "API clients"
+        case .resources: "Resource servers"
         case .apiKeys: "Gatehouse API"
         case .users: "Users"
         case .scopes: "Scopes"
@@ -33,6 +34,7 @@ enum Section: CaseIterable {
     var path: String {
         switch self {
         case .clients: "/admin/clients"
+        case .resources: "/admin/resources"
         case .apiKeys: "/admin/api-keys"
         case .users: "/admin/users"
         case .scopes: "/admin/scopes"
@@ -44,7 +46,7 @@ enum Section: CaseIterable {
     /// Whether the navigation offers the section. The pages themselves ask the domain, which decides.
     func isOffered(to page: SignedInPage) -> Bool {
         switch self {
-        case .clients: page.holds(.clientsRead)
+        case .clients, .resources: page.holds(.clientsRead)
         case .apiKeys: page.holds(.apiKeysRead)
         case .users: page.holds(.usersRead)
         case .scopes: !(page.caller.principal?.scopes ?? []).isDisjoint(with: BuiltInScopes.administrative)
@@ -143,6 +145,10 @@ enum Notice {
         "client_disabled": "The client application is disabled: its tokens and service keys stop working now.",
         "client_enabled": "The client application is enabled again.",
         "client_deleted": "The client application is deleted, with its tokens and service keys.",
+        "resource_saved": "The resource server is registered: apps may ask tokens for it with resource.",
+        "resource_deleted": "The resource server is removed: no new token is issued for it.",
+        "registration_saved": "The registration policy is saved.",
+        "registration_token_revoked": "The initial access token is revoked: no app registers with it any more.",
         "key_revoked": "The key is revoked: it is refused from the next request on.",
         "key_reactivated": "The key is active again.",
         "user_saved": "The user is saved.",

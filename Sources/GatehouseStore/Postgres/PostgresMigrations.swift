@@ -418,5 +418,60 @@ enum PostgresMigrations {
                 )
                 """
             ]),
+        Migration(
+            version: 16, name: "resource_servers",
+            statements: [
+                // The APIs of a workspace that tokens may be asked for (RFC 8707); the identifier is their `aud`.
+                """
+                CREATE TABLE resource_servers (
+                    id uuid PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    identifier text NOT NULL UNIQUE,
+                    name text NOT NULL,
+                    scopes text NOT NULL,
+                    access_token_lifetime integer,
+                    created_by uuid,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX resource_servers_by_workspace ON resource_servers(workspace_id, identifier)",
+                "ALTER TABLE authorization_codes ADD COLUMN resource text",
+                "ALTER TABLE oauth_grants ADD COLUMN resource text",
+            ]),
+        Migration(
+            version: 17, name: "dynamic_registration",
+            statements: [
+                // Who registered a client, and what a client that registered itself holds (RFC 7591, RFC 7592).
+                """
+                ALTER TABLE clients ADD COLUMN registered_by text NOT NULL DEFAULT 'admin'
+                    CHECK (registered_by IN ('admin', 'app', 'app_with_token'))
+                """,
+                "ALTER TABLE clients ADD COLUMN registration_token_digest text",
+                "ALTER TABLE clients ADD COLUMN token_endpoint_auth_method text",
+                "ALTER TABLE clients ADD COLUMN last_used_at timestamptz",
+                "CREATE INDEX clients_by_registrant ON clients(registered_by, last_used_at)",
+                """
+                ALTER TABLE workspaces ADD COLUMN client_registration text NOT NULL DEFAULT 'off'
+                    CHECK (client_registration IN ('off', 'token', 'open'))
+                """,
+                // Tokens an admin issues for apps to register with; digests only.
+                """
+                CREATE TABLE initial_access_tokens (
+                    id uuid PRIMARY KEY,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    digest text NOT NULL UNIQUE,
+                    label text NOT NULL,
+                    scopes text NOT NULL,
+                    single_use boolean NOT NULL,
+                    expires_at timestamptz,
+                    created_by uuid,
+                    created_at timestamptz NOT NULL,
+                    uses integer NOT NULL DEFAULT 0,
+                    last_used_at timestamptz,
+                    revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX initial_access_tokens_by_workspace ON initial_access_tokens(workspace_id, created_at)",
+            ]),
     ]
 }

@@ -179,6 +179,14 @@ extension PostgresStore {
             (["DELETE FROM authorization_codes WHERE client_id = \(client.value) AND consumed_at IS NULL"], nil)
         case .deleteHoldings(let client): (deleteHoldingsQueries(of: client), nil)
         case .deleteClient(let client): ([deleteQuery(client)], "client \(client.id)")
+        case .useInitialAccessToken(let id, let time):
+            ([useInitialAccessTokenQuery(id, at: time)], "initial access token \(id)")
+        case .insertInitialAccessToken(let token): ([StoredForm.row(token).postgresQuery], nil)
+        case .revokeInitialAccessToken(let token):
+            ([StoredForm.revocation(token).postgresQuery], "initial access token \(token.id)")
+        case .insertResourceServer(let resource): ([StoredForm.row(resource).postgresQuery], nil)
+        case .deleteResourceServer(let id):
+            (["DELETE FROM resource_servers WHERE id = \(id.rawValue) RETURNING id"], "resource server \(id)")
         }
     }
 
@@ -198,6 +206,24 @@ extension PostgresStore {
             LIMIT \(query.limit)
             """
         ).map(StoredForm.auditEvent)
+    }
+
+    // MARK: Resource servers
+
+    package func resourceServer(identifier: ResourceIdentifier) async throws -> ResourceServer? {
+        try await rows("SELECT * FROM resource_servers WHERE identifier = \(identifier.value)").first.map(
+            StoredForm.resourceServer)
+    }
+
+    package func resourceServer(id: ResourceServerID) async throws -> ResourceServer? {
+        try await rows("SELECT * FROM resource_servers WHERE id = \(id.rawValue)").first.map(
+            StoredForm.resourceServer)
+    }
+
+    package func resourceServers(in workspace: WorkspaceID) async throws -> [ResourceServer] {
+        try await rows(
+            "SELECT * FROM resource_servers WHERE workspace_id = \(workspace.rawValue) ORDER BY identifier"
+        ).map(StoredForm.resourceServer)
     }
 
     // MARK: Statements

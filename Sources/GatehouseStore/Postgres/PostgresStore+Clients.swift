@@ -18,6 +18,48 @@ extension PostgresStore {
         ).map(StoredForm.client)
     }
 
+    // MARK: Dynamic registration
+
+    package func initialAccessToken(digest: SecretDigest) async throws -> InitialAccessToken? {
+        try await rows("SELECT * FROM initial_access_tokens WHERE digest = \(digest.hex)").first.map(
+            StoredForm.initialAccessToken)
+    }
+
+    package func initialAccessToken(id: InitialAccessTokenID) async throws -> InitialAccessToken? {
+        try await rows("SELECT * FROM initial_access_tokens WHERE id = \(id.rawValue)").first.map(
+            StoredForm.initialAccessToken)
+    }
+
+    package func initialAccessTokens(in workspace: WorkspaceID) async throws -> [InitialAccessToken] {
+        try await rows(
+            """
+            SELECT * FROM initial_access_tokens WHERE workspace_id = \(workspace.rawValue)
+            ORDER BY created_at DESC, id DESC
+            """
+        ).map(StoredForm.initialAccessToken)
+    }
+
+    package func unusedSelfRegisteredClients(before cutoff: Date, limit: Int) async throws -> [ClientApplication] {
+        try await rows(
+            """
+            SELECT * FROM clients WHERE registered_by = 'app' AND coalesce(last_used_at, created_at) < \(cutoff)
+            ORDER BY coalesce(last_used_at, created_at) LIMIT \(limit)
+            """
+        ).map(StoredForm.client)
+    }
+
+    package func recordClientUse(_ client: ClientID, at time: Date) async throws {
+        _ = try await rows("UPDATE clients SET last_used_at = \(time) WHERE client_id = \(client.value)")
+    }
+
+    static func useInitialAccessTokenQuery(_ id: InitialAccessTokenID, at time: Date) -> PostgresQuery {
+        """
+        UPDATE initial_access_tokens SET uses = uses + 1, last_used_at = \(time)
+        WHERE id = \(id.rawValue) AND revoked_at IS NULL AND (NOT single_use OR uses = 0)
+        RETURNING id
+        """
+    }
+
     // MARK: Statements
 
     /// What a client holds (`StoreStep.deleteHoldings`).

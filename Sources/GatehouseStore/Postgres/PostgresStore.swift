@@ -139,6 +139,7 @@ package final class PostgresStore: GatehouseStorage {
             case "scope_definitions_pkey": throw UniqueViolation(.scopeName)
             case "api_keys_secret_digest_key": throw UniqueViolation(.apiKeyDigest)
             case "clients_pkey": throw UniqueViolation(.clientID)
+            case "resource_servers_identifier_key": throw UniqueViolation(.resourceIdentifier)
             default: throw error
             }
         } catch let error as PSQLError where error.serverInfo == nil {

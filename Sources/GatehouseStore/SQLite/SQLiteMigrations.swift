@@ -438,5 +438,60 @@ enum SQLiteMigrations {
                 )
                 """
             ]),
+        Migration(
+            version: 16, name: "resource_servers",
+            statements: [
+                // The APIs of a workspace that tokens may be asked for (RFC 8707); the identifier is their `aud`.
+                """
+                CREATE TABLE resource_servers (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    identifier TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    access_token_lifetime INTEGER,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX resource_servers_by_workspace ON resource_servers(workspace_id, identifier)",
+                "ALTER TABLE authorization_codes ADD COLUMN resource TEXT",
+                "ALTER TABLE oauth_grants ADD COLUMN resource TEXT",
+            ]),
+        Migration(
+            version: 17, name: "dynamic_registration",
+            statements: [
+                // Who registered a client, and what a client that registered itself holds (RFC 7591, RFC 7592).
+                """
+                ALTER TABLE clients ADD COLUMN registered_by TEXT NOT NULL DEFAULT 'admin'
+                    CHECK (registered_by IN ('admin', 'app', 'app_with_token'))
+                """,
+                "ALTER TABLE clients ADD COLUMN registration_token_digest TEXT",
+                "ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT",
+                "ALTER TABLE clients ADD COLUMN last_used_at INTEGER",
+                "CREATE INDEX clients_by_registrant ON clients(registered_by, last_used_at)",
+                """
+                ALTER TABLE workspaces ADD COLUMN client_registration TEXT NOT NULL DEFAULT 'off'
+                    CHECK (client_registration IN ('off', 'token', 'open'))
+                """,
+                // Tokens an admin issues for apps to register with; digests only.
+                """
+                CREATE TABLE initial_access_tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    digest TEXT NOT NULL UNIQUE,
+                    label TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    single_use INTEGER NOT NULL CHECK (single_use IN (0, 1)),
+                    expires_at INTEGER,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    uses INTEGER NOT NULL DEFAULT 0,
+                    last_used_at INTEGER,
+                    revoked_at INTEGER
+                )
+                """,
+                "CREATE INDEX initial_access_tokens_by_workspace ON initial_access_tokens(workspace_id, created_at)",
+            ]),
     ]
 }

@@ -155,6 +155,13 @@ extension SQLiteStore {
                 arguments: [client.value])
         case .deleteHoldings(let client): try deleteHoldings(of: client, db)
         case .deleteClient(let client): try delete(client, db)
+        case .useInitialAccessToken(let id, let time): try useInitialAccessToken(id, at: time, db)
+        case .insertInitialAccessToken(let token): try db.insert(StoredForm.row(token))
+        case .revokeInitialAccessToken(let token): try db.update(StoredForm.revocation(token))
+        case .insertResourceServer(let resource): try db.insert(StoredForm.row(resource))
+        case .deleteResourceServer(let id):
+            try db.cachedExecute(sql: "DELETE FROM resource_servers WHERE id = ?", arguments: [id.description])
+            guard db.changesCount == 1 else { throw RecordNotFound("resource server \(id)") }
         }
     }
 
@@ -183,6 +190,32 @@ extension SQLiteStore {
         let values = arguments
         return try await read { db in
             try db.cachedRows(sql: statement, arguments: values, StoredForm.auditEvent)
+        }
+    }
+
+    // MARK: Resource servers
+
+    package func resourceServer(identifier: ResourceIdentifier) async throws -> ResourceServer? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM resource_servers WHERE identifier = ?", arguments: [identifier.value],
+                StoredForm.resourceServer)
+        }
+    }
+
+    package func resourceServer(id: ResourceServerID) async throws -> ResourceServer? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM resource_servers WHERE id = ?", arguments: [id.description],
+                StoredForm.resourceServer)
+        }
+    }
+
+    package func resourceServers(in workspace: WorkspaceID) async throws -> [ResourceServer] {
+        try await read { db in
+            try db.cachedRows(
+                sql: "SELECT * FROM resource_servers WHERE workspace_id = ? ORDER BY identifier",
+                arguments: [workspace.description], StoredForm.resourceServer)
         }
     }
 

@@ -21,6 +21,61 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Dynamic registration
+
+    package func initialAccessToken(digest: SecretDigest) async throws -> InitialAccessToken? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM initial_access_tokens WHERE digest = ?", arguments: [digest.hex],
+                StoredForm.initialAccessToken)
+        }
+    }
+
+    package func initialAccessToken(id: InitialAccessTokenID) async throws -> InitialAccessToken? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM initial_access_tokens WHERE id = ?", arguments: [id.description],
+                StoredForm.initialAccessToken)
+        }
+    }
+
+    package func initialAccessTokens(in workspace: WorkspaceID) async throws -> [InitialAccessToken] {
+        try await read { db in
+            try db.cachedRows(
+                sql: "SELECT * FROM initial_access_tokens WHERE workspace_id = ? ORDER BY created_at DESC, id DESC",
+                arguments: [workspace.description], StoredForm.initialAccessToken)
+        }
+    }
+
+    package func unusedSelfRegisteredClients(before cutoff: Date, limit: Int) async throws -> [ClientApplication] {
+        try await read { db in
+            try db.cachedRows(
+                sql: """
+                    SELECT * FROM clients WHERE registered_by = 'app' AND coalesce(last_used_at, created_at) < ?
+                    ORDER BY coalesce(last_used_at, created_at) LIMIT ?
+                    """,
+                arguments: [cutoff.microsecondsSince1970, limit], StoredForm.client)
+        }
+    }
+
+    package func recordClientUse(_ client: ClientID, at time: Date) async throws {
+        try await write { db in
+            try db.cachedExecute(
+                sql: "UPDATE clients SET last_used_at = ? WHERE client_id = ?",
+                arguments: [time.microsecondsSince1970, client.value])
+        }
+    }
+
+    static func useInitialAccessToken(_ id: InitialAccessTokenID, at time: Date, _ db: Database) throws {
+        try db.cachedExecute(
+            sql: """
+                UPDATE initial_access_tokens SET uses = uses + 1, last_used_at = ?
+                WHERE id = ? AND revoked_at IS NULL AND (single_use = 0 OR uses = 0)
+                """,
+            arguments: [time.microsecondsSince1970, id.description])
+        guard db.changesCount == 1 else { throw RecordNotFound("initial access token \(id)") }
+    }
+
     // MARK: Statements
 
     /// Deletes the client's refresh tokens, grants, codes, consents and keys first, so the client_id can be

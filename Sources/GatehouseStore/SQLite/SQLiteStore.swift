@@ -176,6 +176,7 @@ package final class SQLiteStore: GatehouseStorage {
         }
         if message.contains("api_keys.secret_digest") { return UniqueViolation(.apiKeyDigest) }
         if message.contains("clients.client_id") { return UniqueViolation(.clientID) }
+        if message.contains("resource_servers.identifier") { return UniqueViolation(.resourceIdentifier) }
         return StoreUnavailable("unexpected uniqueness failure: \(message)")
     }
 }

@@ -26,6 +26,8 @@ package struct AuthorizationCodeGrant: GrantHandler {
         guard now < code.expiresAt else { throw OAuthFailure.invalidGrant("The authorization code has expired.") }
         try Self.checkRedirectURI(parameters["redirect_uri"], against: code)
         try Self.checkVerifier(parameters["code_verifier"], against: code)
+        try ResourceIndicator.check(parameters["resource"], against: code.resource, settings: issuer.settings)
+        let resource = try await resourceServer(code.resource, store: store)
         guard let user = try await UserStanding.usable(code.userID, in: code.workspaceID, store: store) else {
             throw OAuthFailure.invalidGrant("The user of this authorization code can no longer sign in.")
         }
@@ -39,11 +41,11 @@ package struct AuthorizationCodeGrant: GrantHandler {
             requested: code.scopes, client: client, role: user.role)
         let grant = TokenGrant(
             id: code.grantID, workspaceID: code.workspaceID, clientID: client.id, userID: user.id, scopes: scopes,
-            authTime: code.authTime, amr: code.amr, createdAt: now)
+            authTime: code.authTime, amr: code.amr, resource: code.resource, createdAt: now)
         var (response, records) = try await issuer.issue(
             under: grant, scopes: scopes,
             for: TokenSubject(user: user, authTime: code.authTime, nonce: code.nonce, amr: code.amr), client: client,
-            refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
+            resource: resource, refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
         records.newGrant = grant
         guard try await store.redeem(code, at: now, issuing: records) else {
             // Another request redeemed it in the meantime: that is a replay too.
@@ -51,7 +53,6 @@ package struct AuthorizationCodeGrant: GrantHandler {
             throw OAuthFailure.invalidGrant(
                 "The authorization code was already used; the tokens issued for it are revoked.")
         }
-        response.scopes = scopes
         return response
     }
 

@@ -15,6 +15,8 @@ package struct ClientCredentialsGrant: GrantHandler {
             throw OAuthFailure(.unauthorizedClient, "Only a confidential client may use client_credentials.")
         }
         let requested = try GrantableScopes.parse(parameters["scope"])
+        let resource = try await ResourceIndicator.resolve(
+            parameters["resource"], in: client.workspaceID, settings: issuer.settings, store: store)
         let rights = try await rights(in: client.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forClient(requested: requested, client: client)
         let now = clock.now()
@@ -25,7 +27,7 @@ package struct ClientCredentialsGrant: GrantHandler {
             workspaceID: client.workspaceID, clientID: client.id, userID: nil, scopes: scopes, authTime: nil,
             createdAt: now)
         let (response, _) = try await issuer.issue(
-            under: grant, scopes: scopes, for: .client, client: client, refreshScopes: nil, at: now)
+            under: grant, scopes: scopes, for: .client, client: client, resource: resource, refreshScopes: nil, at: now)
         return response
     }
 }

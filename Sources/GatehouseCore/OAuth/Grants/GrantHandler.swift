@@ -8,7 +8,7 @@ package protocol GrantHandler: Sendable {
 }
 
 /// What the grant handlers read and write.
-package typealias GrantStore = TokenStore & UserStore & ScopeStore & ConsentStore
+package typealias GrantStore = TokenStore & UserStore & ScopeStore & ConsentStore & ResourceServerStore
 
 extension GrantHandler {
     /// What each role of `workspace` may hold now: through `cache` when the endpoint has one (every change to
@@ -16,6 +16,19 @@ extension GrantHandler {
     func rights(in workspace: WorkspaceID, store: any ScopeStore, cache: EpochCache?) async throws -> RoleRights {
         if let cache { return RoleRights(custom: try await cache.scopeDefinitions(in: workspace, from: store)) }
         return RoleRights(custom: try await store.scopeDefinitions(in: workspace))
+    }
+
+    /// The resource server a grant was authorized for, still registered; nil for Gatehouse's own API. One that
+    /// was removed since is `invalid_target`: no token is issued for it any more.
+    func resourceServer(_ identifier: ResourceIdentifier?, store: any ResourceServerStore) async throws
+        -> ResourceServer?
+    {
+        guard let identifier else { return nil }
+        guard let resource = try await store.resourceServer(identifier: identifier) else {
+            throw OAuthFailure(
+                .invalidTarget, "The resource '\(identifier)' this grant is for is no longer registered.")
+        }
+        return resource
     }
 }
 

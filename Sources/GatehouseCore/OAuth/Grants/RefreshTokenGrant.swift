@@ -26,6 +26,8 @@ package struct RefreshTokenGrant: GrantHandler {
             throw OAuthFailure.invalidGrant("The refresh token was already used; every token of its grant is revoked.")
         }
         guard now < token.expiresAt else { throw OAuthFailure.invalidGrant("The refresh token has expired.") }
+        try ResourceIndicator.check(parameters["resource"], against: grant.resource, settings: issuer.settings)
+        let resource = try await resourceServer(grant.resource, store: store)
         let requested = try GrantableScopes.parse(parameters["scope"])
         if let requested, !requested.isSubset(of: token.scopes) {
             throw OAuthFailure.invalidScope("A refresh may ask for the scopes first granted or fewer, not more.")
@@ -40,7 +42,7 @@ package struct RefreshTokenGrant: GrantHandler {
         let (response, records) = try await issuer.issue(
             under: grant, scopes: scopes,
             for: TokenSubject(user: user, authTime: grant.authTime, nonce: nil, amr: grant.amr),
-            client: client, refreshScopes: token.scopes, at: now)
+            client: client, resource: resource, refreshScopes: token.scopes, at: now)
         guard try await store.rotate(token, at: now, issuing: records) else {
             try await store.revokeGrant(id: grant.id, at: now)
             throw OAuthFailure.invalidGrant("The refresh token was already used; every token of its grant is revoked.")

@@ -204,6 +204,11 @@ struct ClientView: Encodable {
     let grantTypes: String
     let scopes: String
     let created: String
+    /// How it came to be, when an app registered itself: "registered by the app" (with or without an admin's
+    /// token); nil for an admin's client.
+    let registeredBy: String?
+    /// Whether it is deleted after 30 days without a token (it registered itself openly).
+    let selfRegisteredExpires: Bool
 
     init(_ client: ClientApplication) {
         clientID = client.id.value
@@ -227,6 +232,13 @@ struct ClientView: Encodable {
         grantTypes = client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")
         scopes = client.scopes.sorted().map(\.name).joined(separator: " ")
         created = PageFormat.date(client.createdAt)
+        registeredBy =
+            switch client.registeredBy {
+            case .admin: nil
+            case .app: "registered by the app"
+            case .appWithToken: "registered by the app, with a token"
+            }
+        selfRegisteredExpires = client.registeredBy == .app
     }
 }
 

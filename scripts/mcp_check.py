@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""An MCP server behind Gatehouse, and the official MCP Python SDK's client signing a user in to reach it.
+
+Two roles, one file:
+
+- `serve`: a small MCP server (the SDK's MCPServer over streamable HTTP) that trusts Gatehouse: it publishes
+  its protected resource metadata (RFC 9728) naming Gatehouse, and accepts only JWT access tokens that
+  Gatehouse signed (checked against the JWKS with joserfc), for its own URL as `aud` (RFC 8707), unexpired,
+  with its scope.
+- `check`: the SDK's `OAuthClientProvider` connects to it with no credentials. It discovers the server and
+  Gatehouse, registers itself (dynamically, RFC 7591), runs authorization code with PKCE and `resource`, and
+  calls a tool; a scripted browser (requests) signs the user in and consents, as scripts/e2e-oauth does.
+
+Every check prints 'ok' or 'FAIL'; the last line is 'N passed, N failed'.
+"""
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import requests
+
+from e2e_checks import check, summary
+from oauth_client_check import Browser
+
+
+# MARK: the MCP server
+
+
+def serve(args):
+    import uvicorn
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+    from mcp.server.auth.provider import AccessToken
+    from mcp.server.auth.settings import AuthSettings
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.context import Context
+
+    resource = f"http://127.0.0.1:{args.port}/mcp"
+
+    class GatehouseTokens:
+        """Verifies Gatehouse's access tokens locally: signature by the JWKS, issuer, audience, expiry."""
+
+        def __init__(self):
+            self.keys = None
+
+        async def verify_token(self, token):
+            if self.keys is None:
+                self.keys = KeySet.import_key_set(requests.get(args.issuer + "/oauth/jwks", timeout=5).json())
+            try:
+                claims = jwt.decode(token, self.keys, algorithms=["ES256", "RS256"]).claims
+            except (JoseError, ValueError):
+                return None
+            if claims.get("iss") != args.issuer or claims.get("aud") != resource or claims.get("exp", 0) <= time.time():
+                return None
+            return AccessToken(
+                token=token, client_id=claims["client_id"], scopes=claims.get("scope", "").split(),
+                expires_at=claims["exp"], resource=claims["aud"], subject=claims["sub"])
+
+    server = MCPServer(
+        name="gatehouse-e2e", token_verifier=GatehouseTokens(),
+        auth=AuthSettings(issuer_url=args.issuer, resource_server_url=resource, required_scopes=[args.scope]))
+
+    @server.tool()
+    def whoami(ctx: Context) -> str:
+        """Who the token acts for."""
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        return f"{token.subject} via {token.client_id} with {' '.join(token.scopes)}"
+
+    app = server.streamable_http_app(host="127.0.0.1")
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+# MARK: the client
+
+
+class Storage:
+    """The SDK's token storage, in memory."""
+
+    def __init__(self):
+        self.tokens = None
+        self.client_info = None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client_info
+
+    async def set_client_info(self, client_info):
+        self.client_info = client_info
+
+
+async def connect(args, redirect_uri, metadata_url=None):
+    """Connects the SDK's client to the MCP server, signing the user in when asked; returns what it saw."""
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+    seen = {"authorize": None, "callback": None}
+    browser = Browser(redirect_uri)
+
+    async def redirect_handler(url):
+        seen["authorize"] = url
+        kind, page = await asyncio.to_thread(browser.go, url)
+        for _ in range(4):
+            if kind == "callback":
+                break
+            if 'action="/login"' in page.text:
+                kind, page = await asyncio.to_thread(browser.sign_in, page, args.user, args.password)
+            elif 'action="/privacy-notice"' in page.text:
+                kind, page = await asyncio.to_thread(browser.accept_privacy_notice, page)
+            elif 'action="/oauth/authorize/decision"' in page.text:
+                seen["consent"] = page.text
+                kind, page = await asyncio.to_thread(browser.decide, page, "allow")
+            else:
+                raise AssertionError(f"unexpected page: {page.status_code} {page.text[:300]}")
+        seen["callback"] = page if kind == "callback" else None
+
+    async def callback_handler():
+        query = {k: v[0] for k, v in parse_qs(urlparse(seen["callback"]).query).items()}
+        return AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
+
+    storage = Storage()
+    provider = OAuthClientProvider(
+        server_url=args.mcp_url,
+        client_metadata=OAuthClientMetadata(
+            redirect_uris=[redirect_uri], client_name="MCP e2e client",
+            grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
+        storage=storage, redirect_handler=redirect_handler, callback_handler=callback_handler,
+        client_metadata_url=metadata_url)
+    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+        async with streamable_http_client(args.mcp_url, http_client=http) as streams:
+            read, write = streams[0], streams[1]
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("whoami", {})
+                seen["tool"] = " ".join(getattr(block, "text", "") for block in result.content)
+    seen["storage"] = storage
+    return seen
+
+
+def query_of(url):
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def run_checks(args):
+    redirect_uri = "http://127.0.0.1:33418/callback"
+
+    # No credentials: the server says where its metadata is, which names Gatehouse.
+    bare = requests.post(args.mcp_url, json={}, headers={"Accept": "application/json, text/event-stream"}, timeout=10)
+    challenge = bare.headers.get("WWW-Authenticate", "")
+    check("the MCP server refuses a request without a token, naming its resource metadata",
+          bare.status_code == 401 and "resource_metadata=" in challenge, f"{bare.status_code} {challenge}")
+
+    seen = asyncio.run(connect(args, redirect_uri))
+    info = seen["storage"].client_info
+    authorize = query_of(seen["authorize"] or "")
+    check("the SDK registered itself dynamically and got a public client (no secret, auth method none)",
+          info is not None and info.client_id.startswith("app-") and info.client_secret is None
+          and info.token_endpoint_auth_method == "none", repr(info))
+    check("the authorization request carries PKCE S256 and the MCP server as resource",
+          authorize.get("code_challenge_method") == "S256" and authorize.get("resource") == args.mcp_url,
+          repr(authorize))
+    check("the consent page names the app and the MCP server's API",
+          "MCP e2e client" in seen.get("consent", "") and "MCP e2e server" in seen.get("consent", ""),
+          seen.get("consent", "")[:400])
+    tokens = seen["storage"].tokens
+    check("the SDK holds an access token and a refresh token", tokens is not None and bool(tokens.refresh_token))
+    check("the tool ran as the user, through the registered client, with the resource's scope",
+          seen.get("tool", "").endswith(f"via {info.client_id} with {args.scope}") if info else False,
+          seen.get("tool"))
+
+    # The token is for the MCP server only: Gatehouse's own API refuses it.
+    me = requests.get(args.issuer + "/api/v1/me", headers={"Authorization": f"Bearer {tokens.access_token}"}, timeout=10)
+    check("Gatehouse's own API refuses the MCP server's token", me.status_code == 401, f"{me.status_code}")
+
+    # Refresh for the same resource, as the SDK does when the token runs out.
+    refreshed = requests.post(args.issuer + "/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": info.client_id,
+        "resource": args.mcp_url}, timeout=10)
+    check("the refresh token rotates for the same resource", refreshed.status_code == 200
+          and refreshed.json().get("refresh_token") not in (None, tokens.refresh_token), refreshed.text[:300])
+
+    # Registration management (RFC 7592), which the SDK does not use, with requests: read back, delete.
+    registered = requests.post(args.issuer + "/oauth/register", json={
+        "redirect_uris": [redirect_uri], "client_name": "Short-lived"}, timeout=10).json()
+    bearer = {"Authorization": f"Bearer {registered.get('registration_access_token')}"}
+    uri = registered.get("registration_client_uri", "")
+    read = requests.get(uri, headers=bearer, timeout=10)
+    check("a registration reads back with its registration access token",
+          read.status_code == 200 and read.json().get("client_id") == registered.get("client_id"), read.text[:300])
+    deleted = requests.delete(uri, headers=bearer, timeout=10)
+    gone = requests.get(uri, headers=bearer, timeout=10)
+    check("and is deleted with it", deleted.status_code == 204 and gone.status_code == 401,
+          f"{deleted.status_code} {gone.status_code}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["serve", "check"])
+    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--mcp-url")
+    parser.add_argument("--scope", default="mcp:tools")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    args = parser.parse_args()
+    if args.mode == "serve":
+        serve(args)
+        return
+    try:
+        run_checks(args)
+    except Exception as error:  # a crash is a failure, with its cause
+        import traceback
+
+        check("the MCP client connects through Gatehouse", False, "".join(traceback.format_exception(error))[-3000:])
+    summary()
+
+
+if __name__ == "__main__":
+    main()
