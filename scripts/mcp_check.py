@@ -7,18 +7,28 @@ Two roles, one file:
   its protected resource metadata (RFC 9728) naming Gatehouse, and accepts only JWT access tokens that
   Gatehouse signed (checked against the JWKS with joserfc), for its own URL as `aud` (RFC 8707), unexpired,
   with its scope.
+- `documents`: an https server on loopback, with a throwaway CA, serving client metadata documents
+  (draft-ietf-oauth-client-id-metadata-document): a good one, and the ones Gatehouse must refuse (naming another
+  client_id, redirecting, oversized, too slow).
 - `check`: the SDK's `OAuthClientProvider` connects to it with no credentials. It discovers the server and
-  Gatehouse, registers itself (dynamically, RFC 7591), runs authorization code with PKCE and `resource`, and
-  calls a tool; a scripted browser (requests) signs the user in and consents, as scripts/e2e-oauth does.
+  Gatehouse, registers itself (dynamically, RFC 7591) — or, with `--metadata-url`, names itself by its metadata
+  document —, runs authorization code with PKCE and `resource`, and calls a tool; a scripted browser (requests)
+  signs the user in and consents, as scripts/e2e-oauth does. Then the guards of the document fetch, refused.
 
 Every check prints 'ok' or 'FAIL'; the last line is 'N passed, N failed'.
 """
 
 import argparse
 import asyncio
-import re
+import datetime
+import ipaddress
+import json
+import os
+import ssl
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
@@ -75,6 +85,109 @@ def serve(args):
 
     app = server.streamable_http_app(host="127.0.0.1")
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+# MARK: the metadata documents
+
+
+def certificates(folder):
+    """A throwaway CA and a certificate for 127.0.0.1 and localhost signed by it: (ca.pem, cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse e2e metadata CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    paths = [os.path.join(folder, name) for name in ("ca.pem", "cert.pem", "key.pem")]
+    for path, data in zip(paths, [
+        ca.public_bytes(serialization.Encoding.PEM), cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption())]):
+        with open(path, "wb") as f:
+            f.write(data)
+    return paths
+
+
+def documents(args):
+    """Serves the metadata documents over https until killed; counts requests per path in hits.json."""
+    os.makedirs(args.folder, exist_ok=True)
+    ca, cert, key = certificates(args.folder)
+    base = f"https://127.0.0.1:{args.port}"
+    hits = {}
+    lock = threading.Lock()
+
+    def document(path, client_id=None, name="MCP e2e client (metadata document)"):
+        return json.dumps({
+            "client_id": client_id or base + path, "client_name": name, "client_uri": "https://example.com",
+            "redirect_uris": [args.callback], "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"], "token_endpoint_auth_method": "none"}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_):
+            pass
+
+        def do_GET(self):
+            with lock:
+                hits[self.path] = hits.get(self.path, 0) + 1
+                with open(os.path.join(args.folder, "hits.json"), "w") as f:
+                    json.dump(hits, f)
+            if self.path == "/client.json":
+                self.answer(200, document(self.path), {"Cache-Control": "max-age=300"})
+            elif self.path == "/other.json":
+                self.answer(200, document(self.path, client_id=base + "/client.json"))
+            elif self.path == "/redirect.json":
+                self.answer(302, b"", {"Location": base + "/client.json"})
+            elif self.path == "/big.json":
+                padding = "x" * 64 * 1024
+                self.answer(200, document(self.path, name="big " + padding[:150]) + b" " * 64 * 1024)
+            elif self.path == "/slow.json":
+                time.sleep(8)
+                self.answer(200, document(self.path))
+            else:
+                self.answer(404, b"{}")
+
+        def answer(self, status, body, headers=None):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    with open(os.path.join(args.folder, "ready"), "w") as f:
+        f.write("ready")
+    server.serve_forever()
 
 
 # MARK: the client
@@ -170,11 +283,32 @@ def run_checks(args):
     check("the SDK registered itself dynamically and got a public client (no secret, auth method none)",
           info is not None and info.client_id.startswith("app-") and info.client_secret is None
           and info.token_endpoint_auth_method == "none", repr(info))
+    run_flow_checks(args, seen, info, redirect_uri, name="MCP e2e client")
+
+    # Registration management (RFC 7592), which the SDK does not use, with requests: read back, delete.
+    registered = requests.post(args.issuer + "/oauth/register", json={
+        "redirect_uris": [redirect_uri], "client_name": "Short-lived"}, timeout=10).json()
+    bearer = {"Authorization": f"Bearer {registered.get('registration_access_token')}"}
+    uri = registered.get("registration_client_uri", "")
+    read = requests.get(uri, headers=bearer, timeout=10)
+    check("a registration reads back with its registration access token",
+          read.status_code == 200 and read.json().get("client_id") == registered.get("client_id"), read.text[:300])
+    deleted = requests.delete(uri, headers=bearer, timeout=10)
+    gone = requests.get(uri, headers=bearer, timeout=10)
+    check("and is deleted with it", deleted.status_code == 204 and gone.status_code == 401,
+          f"{deleted.status_code} {gone.status_code}")
+
+    if args.documents:
+        run_document_checks(args, redirect_uri)
+
+
+def run_flow_checks(args, seen, info, redirect_uri, name):
+    authorize = query_of(seen["authorize"] or "")
     check("the authorization request carries PKCE S256 and the MCP server as resource",
           authorize.get("code_challenge_method") == "S256" and authorize.get("resource") == args.mcp_url,
           repr(authorize))
     check("the consent page names the app and the MCP server's API",
-          "MCP e2e client" in seen.get("consent", "") and "MCP e2e server" in seen.get("consent", ""),
+          name in seen.get("consent", "") and "MCP e2e server" in seen.get("consent", ""),
           seen.get("consent", "")[:400])
     tokens = seen["storage"].tokens
     check("the SDK holds an access token and a refresh token", tokens is not None and bool(tokens.refresh_token))
@@ -193,23 +327,61 @@ def run_checks(args):
     check("the refresh token rotates for the same resource", refreshed.status_code == 200
           and refreshed.json().get("refresh_token") not in (None, tokens.refresh_token), refreshed.text[:300])
 
-    # Registration management (RFC 7592), which the SDK does not use, with requests: read back, delete.
-    registered = requests.post(args.issuer + "/oauth/register", json={
-        "redirect_uris": [redirect_uri], "client_name": "Short-lived"}, timeout=10).json()
-    bearer = {"Authorization": f"Bearer {registered.get('registration_access_token')}"}
-    uri = registered.get("registration_client_uri", "")
-    read = requests.get(uri, headers=bearer, timeout=10)
-    check("a registration reads back with its registration access token",
-          read.status_code == 200 and read.json().get("client_id") == registered.get("client_id"), read.text[:300])
-    deleted = requests.delete(uri, headers=bearer, timeout=10)
-    gone = requests.get(uri, headers=bearer, timeout=10)
-    check("and is deleted with it", deleted.status_code == 204 and gone.status_code == 401,
-          f"{deleted.status_code} {gone.status_code}")
+
+def hits(args):
+    try:
+        with open(os.path.join(args.documents, "hits.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def run_document_checks(args, redirect_uri):
+    """The SDK naming itself by its metadata document, then the fetch's guards."""
+    base = f"https://127.0.0.1:{args.documents_port}"
+    seen = asyncio.run(connect(args, redirect_uri, metadata_url=base + "/client.json"))
+    info = seen["storage"].client_info
+    authorize = query_of(seen["authorize"] or "")
+    check("with a metadata document, the SDK's client_id is its URL, and nothing was registered",
+          authorize.get("client_id") == base + "/client.json" and info is not None
+          and info.client_id == base + "/client.json", repr(authorize))
+    check("Gatehouse fetched the document once, over https from the allowed host", hits(args).get("/client.json") == 1,
+          repr(hits(args)))
+    run_flow_checks(args, seen, info, redirect_uri, name="127.0.0.1:" + str(args.documents_port))
+
+    # The guards: each request is an error page, never a redirect to the app.
+    def refused(client_id, reason, why):
+        answer = requests.get(args.issuer + "/oauth/authorize", params={
+            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"},
+            allow_redirects=False, timeout=20)
+        check(f"refused: {why}", answer.status_code == 400 and reason in answer.text and "Location" not in answer.headers,
+              f"{answer.status_code} {answer.text[-600:]}")
+
+    refused(base + "/other.json", "does not name its own URL", "a document naming another client_id")
+    refused(base + "/redirect.json", "does not follow redirects", "a redirect")
+    refused(base + "/big.json", "larger than", "an oversized document")
+    started = time.monotonic()
+    refused(base + "/slow.json", "did not arrive within", "a document slower than the timeout")
+    check("the slow document was given up within the timeout", time.monotonic() - started < 7.5,
+          f"{time.monotonic() - started:.1f} s")
+    before = dict(hits(args))
+    refused(f"https://localhost:{args.documents_port}/client.json", "private, loopback or reserved",
+            "a name that resolves to a loopback address (checked after DNS resolution)")
+    refused("https://10.0.0.1/client.json", "private, loopback or reserved", "a private address")
+    refused("https://169.254.169.254/latest/meta-data/client", "private, loopback or reserved",
+            "the link-local cloud metadata address")
+    refused("https://[::1]/client.json", "private, loopback or reserved", "the IPv6 loopback")
+    check("no refused address was connected to", hits(args) == before, f"{before} then {hits(args)}")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["serve", "check"])
+    parser.add_argument("mode", choices=["serve", "documents", "check"])
+    parser.add_argument("--folder")
+    parser.add_argument("--callback", default="http://127.0.0.1:33418/callback")
+    parser.add_argument("--documents", help="the documents server's folder, to run the metadata document checks")
+    parser.add_argument("--documents-port", type=int)
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--port", type=int)
     parser.add_argument("--mcp-url")
@@ -219,6 +391,9 @@ def main():
     args = parser.parse_args()
     if args.mode == "serve":
         serve(args)
+        return
+    if args.mode == "documents":
+        documents(args)
         return
     try:
         run_checks(args)

@@ -37,6 +37,8 @@ package struct ApplicationDependencies: Sendable {
     package var mailRetryDelays: [Duration]
     /// Takes the mail in place of the configured SMTP server (tests); nil uses `ServerConfiguration.smtp`.
     package var mail: (any MailSending)?
+    /// Fetches apps' client metadata documents; nil for the guarded HTTPS fetcher the configuration describes.
+    package var metadataDocuments: (any MetadataDocumentFetching)?
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
@@ -267,9 +269,15 @@ func addPageRoutes(
     let web = router.group()
         .add(middleware: PageErrorMiddleware(pages: pages))
         .add(middleware: RedirectInsteadMiddleware())
+    let fetcher =
+        dependencies.metadataDocuments
+        ?? MetadataDocumentFetcher(
+            allowedHosts: configuration.metadataDocumentHosts, trustRoots: configuration.metadataDocumentTrustRoots)
     AuthorizeController(
         authorization: Authorization(
-            store: store, clock: clock, settings: configuration.oauth, hints: services.idTokenHints),
+            store: store, clock: clock, settings: configuration.oauth, hints: services.idTokenHints,
+            documents: ClientMetadataDocuments(
+                store: store, fetcher: fetcher, clock: clock, openWorkspace: configuration.registrationWorkspace)),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages, mail: services.mail).addRoutes(to: web)

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import NIOSSL
 
 /// Everything `gatehouse serve` needs, parsed and checked before anything starts.
 package struct ServerConfiguration: Sendable {
@@ -19,6 +20,11 @@ package struct ServerConfiguration: Sendable {
     package var smtp: SMTPSettings?
     /// The workspace apps register in without an initial access token (when its policy is open).
     package var registrationWorkspace = WorkspaceSlug.firstRun
+    /// Hosts whose client metadata documents may be fetched although they have private or loopback addresses
+    /// (lowercased): for tests, and for an operator's own apps on their own network.
+    package var metadataDocumentHosts: Set<String> = []
+    /// Certificates trusted, besides the system's roots, when fetching client metadata documents.
+    package var metadataDocumentTrustRoots: [NIOSSLCertificate] = []
 
     /// Cookies are Secure (and `__Host-`) when the issuer is https.
     package var secureCookies: Bool { issuer.scheme == "https" }

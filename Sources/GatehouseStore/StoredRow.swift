@@ -135,6 +135,7 @@ extension StoredForm {
         client.tokenEndpointAuthMethod = try row.optionalText("token_endpoint_auth_method").flatMap(
             TokenEndpointAuthMethod.init(rawValue:))
         client.lastUsedAt = try row.optionalDate("last_used_at")
+        client.metadataExpiresAt = try row.optionalDate("metadata_expires_at")
         return client
     }
 

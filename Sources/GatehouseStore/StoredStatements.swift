@@ -256,7 +256,7 @@ extension StoredForm {
                 "registered_by": .text(client.registeredBy.rawValue),
                 "registration_token_digest": .text(client.registrationTokenDigest?.hex),
                 "token_endpoint_auth_method": .text(client.tokenEndpointAuthMethod?.rawValue),
-                "last_used_at": .date(client.lastUsedAt),
+                "last_used_at": .date(client.lastUsedAt), "metadata_expires_at": .date(client.metadataExpiresAt),
                 "created_at": .date(client.createdAt), "updated_at": .date(client.updatedAt),
             ])
     }
@@ -417,7 +417,8 @@ extension StoredForm {
                 "is_disabled": .flag(client.isDisabled),
                 "registration_token_digest": .text(client.registrationTokenDigest?.hex),
                 "token_endpoint_auth_method": .text(client.tokenEndpointAuthMethod?.rawValue),
-                "last_used_at": .date(client.lastUsedAt), "updated_at": .date(client.updatedAt),
+                "last_used_at": .date(client.lastUsedAt), "metadata_expires_at": .date(client.metadataExpiresAt),
+                "updated_at": .date(client.updatedAt),
             ],
             matching: ["client_id": .text(client.id.value), "workspace_id": .id(client.workspaceID.rawValue)],
             record: "client \(client.id)")

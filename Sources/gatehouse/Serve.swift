@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// `gatehouse serve`: runs the server until SIGTERM or SIGINT, then drains and stops.
 struct Serve: AsyncParsableCommand {
@@ -63,6 +64,19 @@ struct Serve: AsyncParsableCommand {
                 + "(env GATEHOUSE_REGISTRATION_WORKSPACE; default default).", valueName: "slug"))
     var registrationWorkspace: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A host whose client metadata documents may be fetched although its address is private or loopback; "
+                + "repeat for several (env GATEHOUSE_METADATA_DOCUMENT_HOSTS, comma-separated; default none).",
+            valueName: "host"))
+    var metadataDocumentHost: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A PEM file of CA certificates trusted, besides the system's, when fetching client metadata documents "
+                + "(env GATEHOUSE_METADATA_DOCUMENT_CA_FILE).", valueName: "file"))
+    var metadataDocumentCAFile: String?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -86,6 +100,20 @@ struct Serve: AsyncParsableCommand {
             configuration.smtp = try mail.settings()
             if let slug = registrationWorkspace ?? Environment.value("GATEHOUSE_REGISTRATION_WORKSPACE") {
                 configuration.registrationWorkspace = try WorkspaceSlug(slug)
+            }
+            let hosts =
+                metadataDocumentHost.isEmpty
+                ? (Environment.value("GATEHOUSE_METADATA_DOCUMENT_HOSTS") ?? "").split(separator: ",").map(String.init)
+                : metadataDocumentHost
+            configuration.metadataDocumentHosts = Set(
+                hosts.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+            if let file = metadataDocumentCAFile ?? Environment.value("GATEHOUSE_METADATA_DOCUMENT_CA_FILE") {
+                do {
+                    configuration.metadataDocumentTrustRoots = try NIOSSLCertificate.fromPEMFile(file)
+                } catch {
+                    throw DomainError.invalidInput(
+                        field: "metadata_document_ca_file", message: "Cannot read certificates from '\(file)'.")
+                }
             }
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)

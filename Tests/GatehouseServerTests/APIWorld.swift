@@ -129,6 +129,7 @@ struct APIResponse: Sendable {
 func withAPI(
     framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
     passwords: any PasswordHasher = Fixture.fastPasswords, mailbox: Mailbox? = nil,
+    metadataDocuments: (any MetadataDocumentFetching)? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ test: @escaping @Sendable (APIWorld) async throws -> Void
 ) async throws {
@@ -144,6 +145,7 @@ func withAPI(
         signingKeySecret: sharedSigningKeySecret, lastUse: lastUse,
         announce: { _ in }, backchannelRetryDelays: [.milliseconds(20), .milliseconds(20)])
     dependencies.mail = mailbox
+    dependencies.metadataDocuments = metadataDocuments
     let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
     try await app.test(framework) { client in
         try await test(APIWorld(client: client, store: store, clock: clock, peppers: peppers, lastUse: lastUse))

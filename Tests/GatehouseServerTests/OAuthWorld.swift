@@ -28,12 +28,13 @@ struct OAuthWorld: Sendable {
     static func run(
         framework: TestingSetup = .router, trustedProxies: [String] = [], keys: APIKeySettings? = nil,
         passwords: any PasswordHasher = Fixture.fastPasswords, mailbox: Mailbox? = nil,
+        metadataDocuments: (any MetadataDocumentFetching)? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ test: @escaping @Sendable (OAuthWorld) async throws -> Void
     ) async throws {
         try await withAPI(
             framework: framework, trustedProxies: trustedProxies, keys: keys, passwords: passwords, mailbox: mailbox,
-            configure: configure
+            metadataDocuments: metadataDocuments, configure: configure
         ) { api in
             let (workspace, owner) = try await api.workspace()
             var ann = try Fixture.user("ann@acme.test", in: workspace)

@@ -1,12 +1,29 @@
 import Foundation
 
-/// A client application's `client_id`: chosen by an admin, unique across the installation.
+/// A client application's `client_id`: chosen by an admin (or made up for an app that registered itself),
+/// unique across the installation; or the https URL of an app's client metadata document
+/// (draft-ietf-oauth-client-id-metadata-document), which names the app.
 package struct ClientID: Hashable, Sendable, Comparable, CustomStringConvertible {
     package let value: String
     package var description: String { value }
 
-    /// Parses `raw`: 3 to 64 lowercase letters, digits, `-`, `_` and `.`.
+    /// Whether it is the URL of a client metadata document rather than a registered name.
+    package var isMetadataDocument: Bool { value.hasPrefix("https://") }
+
+    package static let maximumURLLength = 2000
+
+    /// Parses `raw`: 3 to 64 lowercase letters, digits, `-`, `_` and `.`; or a metadata document's URL.
     package init(_ raw: String) throws(DomainError) {
+        if raw.hasPrefix("https://") {
+            guard Self.isDocumentURL(raw) else {
+                throw .invalidInput(
+                    field: "client_id",
+                    message: "A client_id that is a URL must be an https URL with a path, no fragment, query, user "
+                        + "name or dot segments, at most \(Self.maximumURLLength) characters.")
+            }
+            self.value = raw
+            return
+        }
         let allowed = raw.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
         }
@@ -17,6 +34,21 @@ package struct ClientID: Hashable, Sendable, Comparable, CustomStringConvertible
                     + (raw.isEmpty ? "." : ", and '\(raw.prefix(80))' is not."))
         }
         self.value = raw
+    }
+
+    /// The draft's rules for a client_id URL (§3): https, a host, a path that is not just `/`, no fragment, no
+    /// user name, no `.` or `..` segments; and, here, no query, printable ASCII only.
+    private static func isDocumentURL(_ raw: String) -> Bool {
+        guard raw.utf8.count <= maximumURLLength,
+            raw.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
+            !raw.contains("#"), !raw.contains("?"), !raw.contains("\\")
+        else { return false }
+        let afterScheme = raw.dropFirst("https://".count)
+        guard let slash = afterScheme.firstIndex(of: "/") else { return false }
+        let authority = afterScheme[..<slash]
+        let path = afterScheme[slash...]
+        guard !authority.isEmpty, !authority.contains("@"), path.count > 1 else { return false }
+        return !path.split(separator: "/", omittingEmptySubsequences: false).contains { $0 == "." || $0 == ".." }
     }
 
     package static func < (lhs: ClientID, rhs: ClientID) -> Bool { lhs.value < rhs.value }
@@ -67,6 +99,9 @@ package enum ClientRegistrant: String, Sendable {
     case app
     /// The app itself, with an initial access token an admin issued.
     case appWithToken = "app_with_token"
+    /// The app's client metadata document, fetched from the URL that is its client_id; kept as a copy, fetched
+    /// again when its cache time is up.
+    case metadataDocument = "metadata_document"
 }
 
 /// How a client authenticates at the token endpoint (RFC 7591 §2), as it registered it.
@@ -141,6 +176,8 @@ package struct ClientApplication: Equatable, Sendable {
     package var tokenEndpointAuthMethod: TokenEndpointAuthMethod?
     /// When a token was last issued to it, to the day; kept for clients that registered themselves.
     package var lastUsedAt: Date?
+    /// For a client described by its metadata document: until when the copy kept here may be used.
+    package var metadataExpiresAt: Date?
     package var createdAt: Date
     package var updatedAt: Date
 

@@ -131,6 +131,11 @@ package struct ClientApplications: Sendable {
         guard caller.canSee(workspace) else { throw DomainError.notFound("There is no such workspace.") }
         // A client's own tokens carry its client_id as `sub`, where a user's carry their id: a client_id shaped
         // like a user id could pass for one at a resource server (RFC 9700 §4.15).
+        guard !input.id.isMetadataDocument else {
+            throw DomainError.invalidInput(
+                field: "client_id",
+                message: "A client_id that is an https URL names an app's metadata document; choose a plain name.")
+        }
         guard UUID(uuidString: input.id.value) == nil else {
             throw DomainError.invalidInput(
                 field: "client_id",

@@ -52,8 +52,8 @@ package protocol InitialAccessTokenStore: Sendable {
     func initialAccessToken(id: InitialAccessTokenID) async throws -> InitialAccessToken?
     /// The workspace's tokens, newest first.
     func initialAccessTokens(in workspace: WorkspaceID) async throws -> [InitialAccessToken]
-    /// Clients that registered themselves openly (`ClientRegistrant.app`) with no token issued to them since
-    /// `cutoff`, nor registered since; at most `limit`, oldest first.
+    /// Clients that registered themselves openly (`ClientRegistrant.app`), or copies of metadata documents, with no
+    /// token issued to them since `cutoff`, nor registered since; at most `limit`, oldest first.
     func unusedSelfRegisteredClients(before cutoff: Date, limit: Int) async throws -> [ClientApplication]
     /// Moves the client's `last_used_at` to `time` (a token was issued to it).
     func recordClientUse(_ client: ClientID, at time: Date) async throws
@@ -360,7 +360,8 @@ package struct ClientRegistration: Sendable {
     /// openly: it is deleted after `unusedLifetime` without one.
     package func recordUse(of client: ClientApplication) async throws {
         let now = clock.now()
-        guard client.registeredBy == .app, (client.lastUsedAt ?? client.createdAt) < now.addingTimeInterval(-86_400)
+        guard [.app, .metadataDocument].contains(client.registeredBy),
+            (client.lastUsedAt ?? client.createdAt) < now.addingTimeInterval(-86_400)
         else { return }
         try await store.recordClientUse(client.id, at: now)
     }
@@ -376,6 +377,7 @@ package struct ClientRegistration: Sendable {
                 workspaceID: client.workspaceID, actor: AuditActor(user: nil, credential: "retention"),
                 action: "client.deleted", targetKind: "client", targetID: client.id.value, address: nil,
                 details: ["reason": "registered by the app, and unused for 30 days"], occurredAt: now)
+            // (A metadata document's copy is fetched again when the app comes back.)
             do {
                 try await store.apply(.deleteClient(client), recording: event)
             } catch is RecordNotFound {

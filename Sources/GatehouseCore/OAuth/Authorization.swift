@@ -59,17 +59,34 @@ package struct Authorization: Sendable {
     let clock: any WallClock
     let settings: OAuthSettings
     let hints: IDTokenHints
+    /// Apps named by the URL of their metadata document; nil refuses them.
+    let documents: ClientMetadataDocuments?
 
-    package init(store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings, hints: IDTokenHints) {
+    package init(
+        store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings, hints: IDTokenHints,
+        documents: ClientMetadataDocuments? = nil
+    ) {
         self.store = store
         self.clock = clock
         self.settings = settings
         self.hints = hints
+        self.documents = documents
     }
 
-    /// Checks the request's parameters; throws `AuthorizationRefusal`.
+    /// Checks the request's parameters; throws `AuthorizationRefusal`. A client_id that is a metadata document's
+    /// URL is fetched first, unless a fresh copy is kept.
     package func check(_ parameters: [String: String]) async throws -> AuthorizationRequest {
-        try await AuthorizationRequest.check(parameters, clients: store, settings: settings)
+        if let raw = parameters["client_id"], let id = try? ClientID(raw), id.isMetadataDocument {
+            guard let documents else {
+                throw AuthorizationRefusal.unsafe("This server does not accept apps named by a metadata document URL.")
+            }
+            do {
+                _ = try await documents.client(id)
+            } catch let refusal as MetadataDocumentRefusal {
+                throw AuthorizationRefusal.unsafe(refusal.reason)
+            }
+        }
+        return try await AuthorizationRequest.check(parameters, clients: store, settings: settings)
     }
 
     /// The next step for `request`, given who (if anyone) is signed in. When the user already allowed every

@@ -63,6 +63,9 @@ struct ServerMetadata: ResponseEncodable {
     let grantTypesSupported = GrantType.allCases.map(\.rawValue).sorted()
     let codeChallengeMethodsSupported = ["S256"]
     let tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
+    /// A client_id may be the https URL of the app's metadata document (draft-ietf-oauth-client-id-metadata-
+    /// document), where the registration workspace's policy is open.
+    let clientIdMetadataDocumentSupported = true
     let revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
     let introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     let authorizationResponseIssParameterSupported = true

@@ -98,6 +98,8 @@ struct AuthorizeController {
             clientLogo: request.client.logoURL, resourceName: request.resource?.name,
             resourceIdentifier: request.resource?.identifier.value,
             selfRegistered: request.client.registeredBy != .admin,
+            documentHost: request.client.id.isMetadataDocument
+                ? ClientMetadataDocuments.host(of: request.client.id) : nil,
             runsOnThisComputer: request.client.registeredBy != .admin
                 && request.client.redirectURIs.allSatisfy(\.isLoopback))
         var response = try pages.page("consent", values).notStored()
@@ -145,6 +147,8 @@ struct ConsentPage: Encodable {
     let resourceIdentifier: String?
     /// The app registered itself (RFC 7591): no admin looked at it.
     let selfRegistered: Bool
+    /// For an app named by its metadata document: the host serving it, which vouches for the app.
+    let documentHost: String?
     /// It registered itself and sends people back only to this computer: an app the person runs themselves.
     let runsOnThisComputer: Bool
 }

@@ -42,7 +42,7 @@ extension PostgresStore {
     package func unusedSelfRegisteredClients(before cutoff: Date, limit: Int) async throws -> [ClientApplication] {
         try await rows(
             """
-            SELECT * FROM clients WHERE registered_by = 'app' AND coalesce(last_used_at, created_at) < \(cutoff)
+            SELECT * FROM clients WHERE registered_by IN ('app', 'metadata_document') AND coalesce(last_used_at, created_at) < \(cutoff)
             ORDER BY coalesce(last_used_at, created_at) LIMIT \(limit)
             """
         ).map(StoredForm.client)

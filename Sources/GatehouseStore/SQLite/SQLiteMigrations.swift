@@ -464,11 +464,12 @@ enum SQLiteMigrations {
                 // Who registered a client, and what a client that registered itself holds (RFC 7591, RFC 7592).
                 """
                 ALTER TABLE clients ADD COLUMN registered_by TEXT NOT NULL DEFAULT 'admin'
-                    CHECK (registered_by IN ('admin', 'app', 'app_with_token'))
+                    CHECK (registered_by IN ('admin', 'app', 'app_with_token', 'metadata_document'))
                 """,
                 "ALTER TABLE clients ADD COLUMN registration_token_digest TEXT",
                 "ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT",
                 "ALTER TABLE clients ADD COLUMN last_used_at INTEGER",
+                "ALTER TABLE clients ADD COLUMN metadata_expires_at INTEGER",
                 "CREATE INDEX clients_by_registrant ON clients(registered_by, last_used_at)",
                 """
                 ALTER TABLE workspaces ADD COLUMN client_registration TEXT NOT NULL DEFAULT 'off'

@@ -51,7 +51,7 @@ extension SQLiteStore {
         try await read { db in
             try db.cachedRows(
                 sql: """
-                    SELECT * FROM clients WHERE registered_by = 'app' AND coalesce(last_used_at, created_at) < ?
+                    SELECT * FROM clients WHERE registered_by IN ('app', 'metadata_document') AND coalesce(last_used_at, created_at) < ?
                     ORDER BY coalesce(last_used_at, created_at) LIMIT ?
                     """,
                 arguments: [cutoff.microsecondsSince1970, limit], StoredForm.client)

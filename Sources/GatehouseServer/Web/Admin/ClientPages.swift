@@ -237,6 +237,7 @@ struct ClientView: Encodable {
             case .admin: nil
             case .app: "registered by the app"
             case .appWithToken: "registered by the app, with a token"
+            case .metadataDocument: "described by the app's metadata document"
             }
         selfRegisteredExpires = client.registeredBy == .app
     }
