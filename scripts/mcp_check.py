@@ -300,6 +300,8 @@ def run_checks(args):
 
     if args.documents:
         run_document_checks(args, redirect_uri)
+    if args.device_client:
+        run_device_checks(args)
 
 
 def run_flow_checks(args, seen, info, redirect_uri, name):
@@ -326,6 +328,60 @@ def run_flow_checks(args, seen, info, redirect_uri, name):
         "resource": args.mcp_url}, timeout=10)
     check("the refresh token rotates for the same resource", refreshed.status_code == 200
           and refreshed.json().get("refresh_token") not in (None, tokens.refresh_token), refreshed.text[:300])
+
+
+def run_device_checks(args):
+    """RFC 8628: a CLI polls the token endpoint while a scripted browser types its code and allows it."""
+    started = requests.post(args.issuer + "/oauth/device_authorization",
+                            data={"client_id": args.device_client, "scope": "openid profile"}, timeout=10)
+    body = started.json()
+    check("the device authorization endpoint hands out a device code and a user code to type",
+          started.status_code == 200 and len(body.get("user_code", "")) == 9 and body.get("interval") == 5,
+          started.text[:300])
+    answers, result = [], {}
+
+    def device():
+        interval = body["interval"]
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            polled = requests.post(args.issuer + "/oauth/token", data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": body["device_code"],
+                "client_id": args.device_client}, timeout=10)
+            error = polled.json().get("error")
+            answers.append(error or "tokens")
+            if error == "slow_down":
+                interval += 5
+            elif error != "authorization_pending":
+                result.update(polled.json())
+                return
+            time.sleep(interval)
+
+    poller = threading.Thread(target=device)
+    poller.start()
+    while not answers and poller.is_alive():
+        time.sleep(0.1)
+    browser = Browser("http://device.invalid/")
+    kind, page = browser.go(body["verification_uri_complete"])
+    if 'action="/login"' in page.text:
+        kind, page = browser.sign_in(page, args.user, args.password)
+    typed = browser.form(page, "/device")
+    check("the verification page comes with the code filled in", typed.get("csrf_token") and
+          f'value="{body["user_code"]}"' in page.text, page.text[:300])
+    kind, confirm = browser.go(urljoin(page.url, "/device"), "POST", dict(typed, user_code=body["user_code"]))
+    check("it asks the person to allow the device, naming the client", "Allow E2E CLI on your device?" in confirm.text,
+          confirm.text[:400])
+    decision = browser.form(confirm, "/device/decision")
+    decision["decision"] = "allow"
+    kind, done = browser.go(urljoin(confirm.url, "/device/decision"), "POST", decision)
+    check("the person allows it", "Device connected" in done.text, done.text[:300])
+    poller.join(100)
+    check("the polling device was told to wait until then, and got tokens after",
+          answers[:1] == ["authorization_pending"] and answers[-1] == "tokens" and "access_token" in result,
+          repr(answers) + repr(result)[:300])
+    me = requests.get(args.issuer + "/api/v1/me", headers={"Authorization": f"Bearer {result.get('access_token')}"},
+                      timeout=10)
+    check("the device acts as the person who allowed it", me.status_code == 200 and me.json().get("email") == args.user,
+          me.text[:300])
 
 
 def hits(args):
@@ -382,6 +438,7 @@ def main():
     parser.add_argument("--callback", default="http://127.0.0.1:33418/callback")
     parser.add_argument("--documents", help="the documents server's folder, to run the metadata document checks")
     parser.add_argument("--documents-port", type=int)
+    parser.add_argument("--device-client", help="a public client registered for the device grant")
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--port", type=int)
     parser.add_argument("--mcp-url")

@@ -237,6 +237,10 @@ func addOAuthRoutes(
     )
     .addRoutes(to: router)
     RegistrationController(registration: registration, issuer: configuration.oauth.issuer).addRoutes(to: router)
+    DeviceController(
+        device: DeviceAuthorization(store: store, clock: clock, settings: configuration.oauth), clients: clients,
+        issuer: configuration.oauth.issuer
+    ).addRoutes(to: router)
     RevocationController(
         clients: clients, revocation: Revocation(keys: services.signingKeys, store: store, clock: clock)
     )
@@ -297,6 +301,8 @@ func addPageRoutes(
     let keys = APIKeys(store: store, clock: clock, peppers: dependencies.peppers, settings: configuration.keys)
     AccountController(consents: Consents(store: store, clock: clock), keys: keys, pages: signedIn).addRoutes(to: web)
     AdminHome(pages: signedIn).addRoutes(to: web)
+    DevicePages(device: DeviceAuthorization(store: store, clock: clock, settings: configuration.oauth), pages: signedIn)
+        .addRoutes(to: web)
     ClientPages(clients: clients, pages: signedIn).addRoutes(to: web)
     KeyPages(keys: keys, clients: clients, users: users, pages: signedIn).addRoutes(to: web)
     UserPages(users: users, mail: services.mail, pages: signedIn).addRoutes(to: web)

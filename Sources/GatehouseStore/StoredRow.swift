@@ -214,6 +214,25 @@ extension StoredForm {
             lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
     }
 
+    static func deviceCode(_ row: some StoredRow) throws -> DeviceCode {
+        var approval: DeviceApproval?
+        if let user = try row.optionalID("approved_user_id") {
+            approval = DeviceApproval(
+                userID: UserID(user), scopes: try scopeSet(try row.text("approved_scopes")),
+                authTime: try row.date("auth_time"), amr: amr(try row.optionalText("amr")) ?? ["pwd"])
+        }
+        return DeviceCode(
+            deviceDigest: SecretDigest(storedHex: try row.text("device_digest")),
+            userCodeDigest: SecretDigest(storedHex: try row.text("user_code_digest")),
+            workspaceID: WorkspaceID(try row.id("workspace_id")), clientID: try ClientID(try row.text("client_id")),
+            requestedScopes: try row.optionalText("requested_scopes").map(scopeSet),
+            resource: try row.optionalText("resource").map(ResourceIdentifier.init(trusted:)),
+            createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"),
+            interval: Int(try row.integer("poll_interval")), lastPolledAt: try row.optionalDate("last_polled_at"),
+            approval: approval, deniedAt: try row.optionalDate("denied_at"),
+            consumedAt: try row.optionalDate("consumed_at"))
+    }
+
     static func resourceServer(_ row: some StoredRow) throws -> ResourceServer {
         ResourceServer(
             id: ResourceServerID(try row.id("id")), workspaceID: WorkspaceID(try row.id("workspace_id")),

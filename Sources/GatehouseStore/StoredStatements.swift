@@ -224,6 +224,22 @@ extension StoredForm {
             matching: ["id": .id(token.id.rawValue)], record: "initial access token \(token.id)")
     }
 
+    static func row(_ code: DeviceCode) -> StoredInsert {
+        StoredInsert(
+            table: "device_codes",
+            columns: [
+                "device_digest": .text(code.deviceDigest.hex), "user_code_digest": .text(code.userCodeDigest.hex),
+                "workspace_id": .id(code.workspaceID.rawValue), "client_id": .text(code.clientID.value),
+                "requested_scopes": .text(code.requestedScopes.map(scopeSet)), "resource": .text(code.resource?.value),
+                "created_at": .date(code.createdAt), "expires_at": .date(code.expiresAt),
+                "poll_interval": .integer(Int64(code.interval)), "last_polled_at": .date(code.lastPolledAt),
+                "approved_user_id": .id(code.approval?.userID.rawValue),
+                "approved_scopes": .text(code.approval.map { scopeSet($0.scopes) }),
+                "auth_time": .date(code.approval?.authTime), "amr": .text(amr(code.approval?.amr)),
+                "denied_at": .date(code.deniedAt), "consumed_at": .date(code.consumedAt),
+            ])
+    }
+
     static func row(_ event: AuditEvent) -> StoredInsert {
         StoredInsert(
             table: "audit_events",

@@ -28,7 +28,13 @@ struct DiscoveryTests {
             #expect(oauth.json["code_challenge_methods_supported"] as? [String] == ["S256"])
             #expect(
                 oauth.json["grant_types_supported"] as? [String]
-                    == ["authorization_code", "client_credentials", "refresh_token"])
+                    == [
+                        "authorization_code", "client_credentials", "refresh_token",
+                        "urn:ietf:params:oauth:grant-type:device_code",
+                    ])
+            #expect(oauth.string("registration_endpoint") == issuer + "/oauth/register")
+            #expect(oauth.string("device_authorization_endpoint") == issuer + "/oauth/device_authorization")
+            #expect(oauth.json["client_id_metadata_document_supported"] as? Bool == true)
             #expect(
                 oauth.json["token_endpoint_auth_methods_supported"] as? [String]
                     == ["client_secret_basic", "client_secret_post", "none"])

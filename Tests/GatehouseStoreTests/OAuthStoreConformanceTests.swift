@@ -85,6 +85,100 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func aDeviceCodeIsAnsweredOnceAndRedeemedOnce(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let device = OpaqueToken.generate()
+            let user = UserCode.generate()
+            let code = DeviceCode(
+                deviceDigest: device.digest, userCodeDigest: user.digest, workspaceID: seed.workspace.id,
+                clientID: seed.client.id, requestedScopes: [.openid, .profile],
+                resource: ResourceIdentifier(trusted: "https://okrs.example.com/api"), createdAt: Fixture.epoch,
+                expiresAt: Fixture.epoch.addingTimeInterval(600), interval: 5)
+            try await store.insert(code)
+            #expect(try await store.deviceCode(deviceDigest: device.digest) == code)
+            #expect(try await store.deviceCode(userCodeDigest: user.digest) == code)
+            let later = Fixture.epoch.addingTimeInterval(30)
+            try await store.recordPoll(deviceDigest: device.digest, at: later, interval: 10)
+            let approval = DeviceApproval(
+                userID: seed.user.id, scopes: [.openid], authTime: Fixture.epoch, amr: ["pwd", "otp"])
+            // Two answers at once: one is stored.
+            async let first = store.decide(userCodeDigest: user.digest, approval: approval, at: later)
+            async let second = store.decide(userCodeDigest: user.digest, approval: nil, at: later)
+            let answers = try await [first, second]
+            #expect(answers.filter { $0 }.count == 1)
+            let decided = try #require(try await store.deviceCode(deviceDigest: device.digest))
+            #expect(decided.lastPolledAt == later && decided.interval == 10)
+            #expect((decided.approval == approval) != (decided.deniedAt == later))
+            // Expired codes take no answer.
+            let other = UserCode.generate()
+            var stale = code
+            stale.deviceDigest = OpaqueToken.generate().digest
+            stale.userCodeDigest = other.digest
+            try await store.insert(stale)
+            #expect(try await !store.decide(userCodeDigest: other.digest, approval: approval, at: code.expiresAt))
+            // Redeemed once, with its tokens stored in the same step.
+            let tokens = Self.tokens(seed, grant: GrantID(), new: true)
+            #expect(try await store.redeem(deviceDigest: device.digest, at: later, issuing: tokens))
+            #expect(
+                try await !store.redeem(
+                    deviceDigest: device.digest, at: later, issuing: Self.tokens(seed, grant: GrantID(), new: true)))
+            #expect(try await store.grant(id: try #require(tokens.newGrant?.id)) != nil)
+            #expect(try await store.deviceCode(deviceDigest: device.digest)?.consumedAt == later)
+            // Deleting the client takes its device codes with it.
+            try await store.apply(
+                .deleteClient(seed.client), recording: ClientStoreConformanceTests.event("d", seed.client))
+            #expect(try await store.deviceCode(deviceDigest: device.digest) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.all) func aSingleUseInitialAccessTokenRegistersOneClient(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let token = InitialAccessToken(
+                workspaceID: seed.workspace.id, digest: OpaqueToken.generate().digest, label: "partner",
+                scopes: [.profile], singleUse: true, expiresAt: Fixture.epoch.addingTimeInterval(600),
+                createdBy: seed.user.id, createdAt: Fixture.epoch)
+            let event = AuditEvent(
+                workspaceID: seed.workspace.id, actor: .commandLine, action: "initial_access_token.issued",
+                targetKind: "initial_access_token", targetID: "\(token.id)", address: nil, occurredAt: Fixture.epoch)
+            try await store.apply(.issueInitialAccessToken(token), recording: event)
+            #expect(try await store.initialAccessToken(digest: token.digest) == token)
+            #expect(try await store.initialAccessTokens(in: seed.workspace.id) == [token])
+            func client(_ id: String) throws -> ClientApplication {
+                var (client, _) = try Fixture.client(id, in: seed.workspace, type: .public)
+                client.registeredBy = .appWithToken
+                client.registrationTokenDigest = OpaqueToken.generate().digest
+                client.tokenEndpointAuthMethod = TokenEndpointAuthMethod.none
+                return client
+            }
+            let (one, two) = (try client("app-one"), try client("app-two"))
+            // Two registrations at once: the token's one use goes to one of them; the other is refused.
+            let stored = await withTaskGroup(of: Bool.self) { group in
+                for candidate in [one, two] {
+                    group.addTask {
+                        do {
+                            try await store.apply(
+                                .registerClient(candidate, usingToken: token.id),
+                                recording: ClientStoreConformanceTests.event("r", candidate))
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(stored == 1)
+            let registered = [try await store.client(id: one.id), try await store.client(id: two.id)].compactMap { $0 }
+            #expect(registered.count == 1)
+            #expect(registered.first?.registeredBy == .appWithToken)
+            #expect(registered.first?.registrationTokenDigest != nil)
+            let used = try #require(try await store.initialAccessToken(id: token.id))
+            #expect(used.uses == 1 && !used.isUsable(at: Fixture.epoch))
+        }
+    }
+
     @Test(arguments: Backend.all) func signingKeysRotateRetiringTheCurrentOneOfTheirAlgorithm(_ backend: Backend)
         async throws
     {

@@ -74,12 +74,15 @@ package enum GrantType: String, CaseIterable, Sendable, Comparable {
     case authorizationCode = "authorization_code"
     case refreshToken = "refresh_token"
     case clientCredentials = "client_credentials"
+    /// The device authorization grant (RFC 8628), for CLIs and devices without a browser.
+    case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
     package init(parsing raw: String) throws(DomainError) {
-        guard let grant = GrantType(rawValue: raw) else {
+        guard let grant = GrantType(rawValue: raw) ?? (raw == "device_code" ? .deviceCode : nil) else {
             throw .invalidInput(
                 field: "grant_types",
-                message: "'\(raw)' is not a grant type; use authorization_code, refresh_token or client_credentials.")
+                message: "'\(raw)' is not a grant type; use authorization_code, refresh_token, client_credentials "
+                    + "or urn:ietf:params:oauth:grant-type:device_code.")
         }
         self = grant
     }

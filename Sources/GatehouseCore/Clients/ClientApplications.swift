@@ -312,9 +312,10 @@ package struct ClientApplications: Sendable {
                 field: "grant_types",
                 message: "client_credentials is only for confidential clients, which have a secret.")
         }
-        if grantTypes.contains(.refreshToken), !grantTypes.contains(.authorizationCode) {
+        if grantTypes.contains(.refreshToken), grantTypes.isDisjoint(with: [.authorizationCode, .deviceCode]) {
             throw .invalidInput(
-                field: "grant_types", message: "refresh_token needs authorization_code, the grant that issues them.")
+                field: "grant_types",
+                message: "refresh_token needs authorization_code or the device grant, the grants that issue them.")
         }
     }
 

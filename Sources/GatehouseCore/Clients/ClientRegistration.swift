@@ -275,8 +275,8 @@ package struct ClientRegistration: Sendable {
                 throw invalid("grant_types: client_credentials is only for a client with a secret.")
             }
         }
-        if grantTypes.contains(.refreshToken), !grantTypes.contains(.authorizationCode) {
-            throw invalid("grant_types: refresh_token needs authorization_code, the grant that issues them.")
+        if grantTypes.contains(.refreshToken), grantTypes.isDisjoint(with: [.authorizationCode, .deviceCode]) {
+            throw invalid("grant_types: refresh_token needs authorization_code or the device grant, which issue them.")
         }
         if let responseTypes = metadata.responseTypes, !responseTypes.allSatisfy({ $0 == "code" }) {
             throw invalid("response_types: only code is supported.")

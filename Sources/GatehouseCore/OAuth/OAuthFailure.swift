@@ -26,6 +26,10 @@ package enum OAuthErrorCode: String, Sendable {
     case invalidRedirectURI = "invalid_redirect_uri"
     case invalidClientMetadata = "invalid_client_metadata"
     case invalidSoftwareStatement = "invalid_software_statement"
+    /// The device authorization grant's answers to a polling device (RFC 8628 §3.5).
+    case authorizationPending = "authorization_pending"
+    case slowDown = "slow_down"
+    case expiredToken = "expired_token"
 }
 
 /// An OAuth request refused by the rules, in RFC 6749's words: a code for the client's code and a

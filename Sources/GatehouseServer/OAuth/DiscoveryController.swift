@@ -51,6 +51,8 @@ struct ServerMetadata: ResponseEncodable {
     let userinfoEndpoint: String
     /// Dynamic client registration (RFC 7591), under each workspace's policy.
     let registrationEndpoint: String
+    /// The device authorization grant (RFC 8628).
+    let deviceAuthorizationEndpoint: String
     /// RP-Initiated Logout 1.0 §2.1.
     let endSessionEndpoint: String
     /// Back-Channel Logout 1.0 §2.1: logout tokens name the user, never a session (`sid`).
@@ -92,6 +94,7 @@ struct ServerMetadata: ResponseEncodable {
         introspectionEndpoint = issuer + "/oauth/introspect"
         userinfoEndpoint = issuer + "/oauth/userinfo"
         registrationEndpoint = issuer + "/oauth/register"
+        deviceAuthorizationEndpoint = issuer + "/oauth/device_authorization"
         endSessionEndpoint = issuer + "/oauth/logout"
         jwksUri = issuer + "/oauth/jwks"
         scopesSupported = BuiltInScopes.holders.keys.map(\.name).sorted()

@@ -474,5 +474,32 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX initial_access_tokens_by_workspace ON initial_access_tokens(workspace_id, created_at)",
             ]),
+        Migration(
+            version: 18, name: "device_codes",
+            statements: [
+                // Device authorization requests (RFC 8628): digests of both codes, and the person's answer.
+                """
+                CREATE TABLE device_codes (
+                    device_digest text PRIMARY KEY,
+                    user_code_digest text NOT NULL UNIQUE,
+                    workspace_id uuid NOT NULL REFERENCES workspaces(id),
+                    client_id text NOT NULL REFERENCES clients(client_id),
+                    requested_scopes text,
+                    resource text,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    poll_interval integer NOT NULL,
+                    last_polled_at timestamptz,
+                    approved_user_id uuid REFERENCES users(id),
+                    approved_scopes text,
+                    auth_time timestamptz,
+                    amr text,
+                    decided_at timestamptz,
+                    denied_at timestamptz,
+                    consumed_at timestamptz
+                )
+                """,
+                "CREATE INDEX device_codes_by_client ON device_codes(client_id)",
+            ]),
     ]
 }

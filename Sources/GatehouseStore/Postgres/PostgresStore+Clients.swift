@@ -69,6 +69,7 @@ extension PostgresStore {
             "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE client_id = \(id))",
             "DELETE FROM oauth_grants WHERE client_id = \(id)",
             "DELETE FROM authorization_codes WHERE client_id = \(id)",
+            "DELETE FROM device_codes WHERE client_id = \(id)",
             "DELETE FROM consents WHERE client_id = \(id)",
             "DELETE FROM api_keys WHERE owner_client_id = \(id)",
         ]

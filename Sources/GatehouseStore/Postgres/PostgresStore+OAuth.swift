@@ -38,6 +38,54 @@ extension PostgresStore {
             """, thenStore: tokens)
     }
 
+    // MARK: Device codes
+
+    package func insert(_ code: DeviceCode) async throws {
+        _ = try await rows(StoredForm.row(code).postgresQuery)
+    }
+
+    package func deviceCode(deviceDigest: SecretDigest) async throws -> DeviceCode? {
+        try await rows("SELECT * FROM device_codes WHERE device_digest = \(deviceDigest.hex)").first.map(
+            StoredForm.deviceCode)
+    }
+
+    package func deviceCode(userCodeDigest: SecretDigest) async throws -> DeviceCode? {
+        try await rows("SELECT * FROM device_codes WHERE user_code_digest = \(userCodeDigest.hex)").first.map(
+            StoredForm.deviceCode)
+    }
+
+    package func decide(userCodeDigest: SecretDigest, approval: DeviceApproval?, at time: Date) async throws -> Bool {
+        let user = approval?.userID.rawValue
+        let scopes = approval.map { StoredForm.scopeSet($0.scopes) }
+        let authTime = approval?.authTime
+        let amr = StoredForm.amr(approval?.amr)
+        let denied: Date? = approval == nil ? time : nil
+        return try await !rows(
+            """
+            UPDATE device_codes SET approved_user_id = \(user), approved_scopes = \(scopes), auth_time = \(authTime),
+                amr = \(amr), denied_at = \(denied), decided_at = \(time)
+            WHERE user_code_digest = \(userCodeDigest.hex) AND decided_at IS NULL AND expires_at > \(time)
+            RETURNING device_digest
+            """
+        ).isEmpty
+    }
+
+    package func recordPoll(deviceDigest: SecretDigest, at time: Date, interval: Int) async throws {
+        _ = try await rows(
+            """
+            UPDATE device_codes SET last_polled_at = \(time), poll_interval = \(interval)
+            WHERE device_digest = \(deviceDigest.hex)
+            """)
+    }
+
+    package func redeem(deviceDigest: SecretDigest, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        try await markOnce(
+            """
+            UPDATE device_codes SET consumed_at = \(time)
+            WHERE device_digest = \(deviceDigest.hex) AND consumed_at IS NULL RETURNING device_digest
+            """, thenStore: tokens)
+    }
+
     package func store(_ tokens: IssuedTokens) async throws {
         try await transaction { connection in
             for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }

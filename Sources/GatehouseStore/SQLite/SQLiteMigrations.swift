@@ -494,5 +494,32 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX initial_access_tokens_by_workspace ON initial_access_tokens(workspace_id, created_at)",
             ]),
+        Migration(
+            version: 18, name: "device_codes",
+            statements: [
+                // Device authorization requests (RFC 8628): digests of both codes, and the person's answer.
+                """
+                CREATE TABLE device_codes (
+                    device_digest TEXT PRIMARY KEY NOT NULL,
+                    user_code_digest TEXT NOT NULL UNIQUE,
+                    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                    client_id TEXT NOT NULL REFERENCES clients(client_id),
+                    requested_scopes TEXT,
+                    resource TEXT,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    poll_interval INTEGER NOT NULL,
+                    last_polled_at INTEGER,
+                    approved_user_id TEXT REFERENCES users(id),
+                    approved_scopes TEXT,
+                    auth_time INTEGER,
+                    amr TEXT,
+                    decided_at INTEGER,
+                    denied_at INTEGER,
+                    consumed_at INTEGER
+                )
+                """,
+                "CREATE INDEX device_codes_by_client ON device_codes(client_id)",
+            ]),
     ]
 }

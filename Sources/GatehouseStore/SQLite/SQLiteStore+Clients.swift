@@ -87,6 +87,7 @@ extension SQLiteStore {
         try db.cachedExecute(sql: "DELETE FROM refresh_tokens WHERE grant_id IN (\(grants))", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM oauth_grants WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM authorization_codes WHERE client_id = ?", arguments: [id])
+        try db.cachedExecute(sql: "DELETE FROM device_codes WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM consents WHERE client_id = ?", arguments: [id])
         try db.cachedExecute(sql: "DELETE FROM api_keys WHERE owner_client_id = ?", arguments: [id])
     }

@@ -43,6 +43,60 @@ extension SQLiteStore {
             [time.microsecondsSince1970, code.digest.hex], thenStore: tokens)
     }
 
+    // MARK: Device codes
+
+    package func insert(_ code: DeviceCode) async throws {
+        try await write { db in try db.insert(StoredForm.row(code)) }
+    }
+
+    package func deviceCode(deviceDigest: SecretDigest) async throws -> DeviceCode? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM device_codes WHERE device_digest = ?", arguments: [deviceDigest.hex],
+                StoredForm.deviceCode)
+        }
+    }
+
+    package func deviceCode(userCodeDigest: SecretDigest) async throws -> DeviceCode? {
+        try await read { db in
+            try db.cachedRow(
+                sql: "SELECT * FROM device_codes WHERE user_code_digest = ?", arguments: [userCodeDigest.hex],
+                StoredForm.deviceCode)
+        }
+    }
+
+    package func decide(userCodeDigest: SecretDigest, approval: DeviceApproval?, at time: Date) async throws -> Bool {
+        try await write { db in
+            try db.cachedExecute(
+                sql: """
+                    UPDATE device_codes SET approved_user_id = ?, approved_scopes = ?, auth_time = ?, amr = ?,
+                        denied_at = ?, decided_at = ?
+                    WHERE user_code_digest = ? AND decided_at IS NULL AND expires_at > ?
+                    """,
+                arguments: [
+                    approval?.userID.description, approval.map { StoredForm.scopeSet($0.scopes) },
+                    approval?.authTime.microsecondsSince1970, StoredForm.amr(approval?.amr),
+                    approval == nil ? time.microsecondsSince1970 : nil, time.microsecondsSince1970,
+                    userCodeDigest.hex, time.microsecondsSince1970,
+                ])
+            return db.changesCount == 1
+        }
+    }
+
+    package func recordPoll(deviceDigest: SecretDigest, at time: Date, interval: Int) async throws {
+        try await write { db in
+            try db.cachedExecute(
+                sql: "UPDATE device_codes SET last_polled_at = ?, poll_interval = ? WHERE device_digest = ?",
+                arguments: [time.microsecondsSince1970, interval, deviceDigest.hex])
+        }
+    }
+
+    package func redeem(deviceDigest: SecretDigest, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
+        try await markOnce(
+            "UPDATE device_codes SET consumed_at = ? WHERE device_digest = ? AND consumed_at IS NULL",
+            [time.microsecondsSince1970, deviceDigest.hex], thenStore: tokens)
+    }
+
     package func store(_ tokens: IssuedTokens) async throws {
         try await write { db in try Self.insert(tokens, db) }
     }

@@ -41,11 +41,14 @@ package struct TokenEndpoint: Sendable {
     }
 
     /// The standard handlers over one store; with a cache, scope definitions are read through it.
-    package init(store: any GrantStore, issuer: TokenIssuer, clock: any WallClock, cache: EpochCache? = nil) {
+    package init(
+        store: any GrantStore & DeviceCodeStore, issuer: TokenIssuer, clock: any WallClock, cache: EpochCache? = nil
+    ) {
         self.init([
             AuthorizationCodeGrant(store: store, issuer: issuer, clock: clock, cache: cache),
             RefreshTokenGrant(store: store, issuer: issuer, clock: clock, cache: cache),
             ClientCredentialsGrant(store: store, issuer: issuer, clock: clock, cache: cache),
+            DeviceCodeGrant(store: store, issuer: issuer, clock: clock, cache: cache),
         ])
     }
 
