@@ -182,7 +182,8 @@ def run(admin, base, args, redirect_uri):
     admin.press("I accept")
     check("... then lands on API clients", admin.path() == "/admin/clients", admin.path())
     check("the navigation offers every section to a super admin",
-          admin.nav() == ["API clients", "Gatehouse API", "Users", "Scopes", "Audit log", "My account"], admin.nav())
+          admin.nav() == ["API clients", "Resource servers", "Gatehouse API", "Users", "Scopes", "Audit log", "My account"],
+          admin.nav())
 
     print("-- keyboard and focus")
     admin.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)

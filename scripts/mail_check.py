@@ -14,6 +14,7 @@ import datetime
 import email
 import email.policy
 import html
+import ipaddress
 import logging
 import os
 import re
@@ -58,11 +59,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def throwaway_certificates(folder):
-    """A CA, and a certificate for localhost signed by it; returns (ca.pem, cert.pem, key.pem)."""
+def throwaway_certificates(folder, names=("localhost",), addresses=()):
+    """A CA, and a certificate for the host names and IP addresses given (localhost by default) signed by it;
+    returns (ca.pem, cert.pem, key.pem)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse e2e mail CA")])
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse e2e CA")])
     ca = (
         x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
@@ -76,10 +78,13 @@ def throwaway_certificates(folder):
         .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, (list(names) + list(addresses))[0])]))
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName(name) for name in names]
+            + [x509.IPAddress(ipaddress.ip_address(address)) for address in addresses]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256()))

@@ -20,8 +20,6 @@ Every check prints 'ok' or 'FAIL'; the last line is 'N passed, N failed'.
 
 import argparse
 import asyncio
-import datetime
-import ipaddress
 import json
 import os
 import ssl
@@ -34,6 +32,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import requests
 
 from e2e_checks import check, summary
+from mail_check import throwaway_certificates
 from oauth_client_check import Browser
 
 
@@ -90,51 +89,10 @@ def serve(args):
 # MARK: the metadata documents
 
 
-def certificates(folder):
-    """A throwaway CA and a certificate for 127.0.0.1 and localhost signed by it: (ca.pem, cert.pem, key.pem)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse e2e metadata CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256()))
-    paths = [os.path.join(folder, name) for name in ("ca.pem", "cert.pem", "key.pem")]
-    for path, data in zip(paths, [
-        ca.public_bytes(serialization.Encoding.PEM), cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())]):
-        with open(path, "wb") as f:
-            f.write(data)
-    return paths
-
-
 def documents(args):
     """Serves the metadata documents over https until killed; counts requests per path in hits.json."""
     os.makedirs(args.folder, exist_ok=True)
-    ca, cert, key = certificates(args.folder)
+    ca, cert, key = throwaway_certificates(args.folder, names=("localhost",), addresses=("127.0.0.1",))
     base = f"https://127.0.0.1:{args.port}"
     hits = {}
     lock = threading.Lock()

@@ -74,6 +74,22 @@ struct ClientMetadataDocumentTests {
             #expect(claims["client_id"] as? String == Self.url)
             let stored = try #require(try await world.api.store.client(id: try ClientID(Self.url)))
             #expect(stored.registeredBy == .metadataDocument && stored.type == .public)
+            // Admins find it like any client, its URL as one path segment.
+            let (_, key) = try await world.api.key(for: world.owner)
+            let encoded = try #require(
+                Self.url.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
+            )
+            let shown = try await world.api.call(.get, "/api/v1/clients/\(encoded)", key: key)
+            #expect(shown.status == .ok, "\(shown.text)")
+            #expect(shown.string("registered_by") == "metadata_document")
+            var owner = world.owner
+            owner.passwordHash = await Fixture.fastPasswords.hash(try Password(OAuthWorld.password))
+            try await world.api.store.update(owner)
+            let admin = try await world.signedIn(owner.email.value)
+            let list = try await admin.get("/admin/clients")
+            #expect(list.text.contains(#"href="/admin/clients/\#(encoded)""#))
+            #expect(list.text.contains("described by the app"), "\(list.text)")
+            #expect(try await admin.get("/admin/clients/\(encoded)").status == .ok)
             // Within its cache time, the copy is used: one fetch for the whole flow.
             #expect(documents.fetches == 1)
             world.api.clock.advance(by: 601)

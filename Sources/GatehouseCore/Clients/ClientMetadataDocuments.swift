@@ -138,7 +138,7 @@ package struct ClientMetadataDocuments: Sendable {
             }
         }
         let redirects = try (strings("redirect_uris") ?? []).map { raw in
-            guard let uri = try? RedirectURI(raw), uri.isLoopback || raw.lowercased().hasPrefix("https://") else {
+            guard let uri = try? RedirectURI(raw), uri.isWebOrLoopback else {
                 throw MetadataDocumentRefusal(
                     "The client metadata document's redirect URI '\(raw.prefix(200))' must be https, or http on "
                         + "127.0.0.1, [::1] or localhost.")

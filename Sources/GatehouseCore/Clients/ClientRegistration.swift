@@ -328,7 +328,7 @@ package struct ClientRegistration: Sendable {
             } catch {
                 throw RegistrationRefusal.invalidRedirectURI(error.message)
             }
-            guard uri.isLoopback || raw.lowercased().hasPrefix("https://") else {
+            guard uri.isWebOrLoopback else {
                 throw RegistrationRefusal.invalidRedirectURI(
                     "The redirect URI '\(raw.prefix(200))' must be https, or http on 127.0.0.1, [::1] or localhost.")
             }

@@ -81,6 +81,10 @@ package struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
         return parsed
     }
 
+    /// Whether an app that registers itself may use it: https, or http on a loopback address. Not a private-use
+    /// scheme, which any app on a device can claim, so only an admin may vouch for one.
+    package var isWebOrLoopback: Bool { isLoopback || value.lowercased().hasPrefix("https://") }
+
     /// Whether a redirect URI sent in an authorization request is this one: the exact string, except that a
     /// loopback URI may name any port.
     package func matches(_ requested: String) -> Bool {

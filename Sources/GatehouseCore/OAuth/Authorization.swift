@@ -46,6 +46,31 @@ package enum AuthorizationStep: Equatable, Sendable {
 package struct DescribedScope: Equatable, Sendable {
     package var scope: Scope
     package var description: String
+
+    /// `scopes` as a person is asked to allow them, in name order: each with its description, built-in or one of
+    /// the workspace's `custom` scopes.
+    package static func describing(_ scopes: Set<Scope>, custom: [ScopeDefinition]) -> [DescribedScope] {
+        scopes.sorted().map { scope in
+            DescribedScope(
+                scope: scope,
+                description: BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? "")
+        }
+    }
+}
+
+extension ConsentStore {
+    /// Remembers that `user` allowed `client` `scopes` now, keeping what they allowed before as long as the client
+    /// is still the one they allowed it to (rights model: consent covers a client as it was when given).
+    package func remember(_ scopes: Set<Scope>, of user: User, for client: ClientApplication, at time: Date)
+        async throws
+    {
+        let previous = try await consent(of: user.id, for: client.id)
+        let kept = previous.map { $0.covers(client, asking: []) ? $0.scopes : [] } ?? []
+        try await save(
+            Consent(
+                userID: user.id, clientID: client.id, workspaceID: client.workspaceID, scopes: kept.union(scopes),
+                terms: ConsentTerms(of: client), grantedAt: time))
+    }
 }
 
 /// What the authorization endpoint reads and writes.
@@ -141,12 +166,7 @@ package struct Authorization: Sendable {
 
     /// `scopes` as the consent page lists them: each with its description, built-in or the workspace's own.
     private func described(_ scopes: Set<Scope>, in workspace: WorkspaceID) async throws -> [DescribedScope] {
-        let custom = try await store.scopeDefinitions(in: workspace)
-        return scopes.sorted().map { scope in
-            DescribedScope(
-                scope: scope,
-                description: BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description ?? "")
-        }
+        DescribedScope.describing(scopes, custom: try await store.scopeDefinitions(in: workspace))
     }
 
     /// The user allowed the consent page: remember it and issue the code. The request is checked again,
@@ -167,13 +187,7 @@ package struct Authorization: Sendable {
         } catch let failure as OAuthFailure {
             return AuthorizationRedirect(error: failure, for: request, issuer: settings.issuer)
         }
-        // Scopes allowed before are kept only while the client is still the one they were allowed to.
-        let previous = try await store.consent(of: signedIn.user.id, for: request.client.id)
-        let kept = previous.map { $0.covers(request.client, asking: []) ? $0.scopes : [] } ?? []
-        try await store.save(
-            Consent(
-                userID: signedIn.user.id, clientID: request.client.id, workspaceID: request.client.workspaceID,
-                scopes: kept.union(scopes), terms: ConsentTerms(of: request.client), grantedAt: clock.now()))
+        try await store.remember(scopes, of: signedIn.user, for: request.client, at: clock.now())
         return try await issueCode(request, scopes: scopes, for: signedIn)
     }
 

@@ -193,28 +193,18 @@ package struct DeviceAuthorization: Sendable {
         } catch {
             throw DeviceCodeRefusal.nothingToGrant
         }
-        let custom = try await store.scopeDefinitions(in: code.workspaceID)
+        var resource: ResourceServer?
+        if let identifier = code.resource { resource = try await store.resourceServer(identifier: identifier) }
         return PendingDevice(
-            code: code, userCode: userCode, client: client,
-            resource: try await code.resource.asyncMap { try await store.resourceServer(identifier: $0) },
-            scopes: scopes.sorted().map { scope in
-                DescribedScope(
-                    scope: scope,
-                    description: BuiltInScopes.descriptions[scope] ?? custom.first { $0.scope == scope }?.description
-                        ?? "")
-            })
+            code: code, userCode: userCode, client: client, resource: resource,
+            scopes: DescribedScope.describing(scopes, custom: rights.custom))
     }
 
     /// The person allowed it: their consent is remembered, and the device's next poll gets tokens.
     package func approve(_ typed: String, by signedIn: SignedInUser, address: String?) async throws {
         let pending = try await pending(typed, for: signedIn, address: address)
         let scopes = Set(pending.scopes.map(\.scope))
-        let previous = try await store.consent(of: signedIn.user.id, for: pending.client.id)
-        let kept = previous.map { $0.covers(pending.client, asking: []) ? $0.scopes : [] } ?? []
-        try await store.save(
-            Consent(
-                userID: signedIn.user.id, clientID: pending.client.id, workspaceID: pending.client.workspaceID,
-                scopes: kept.union(scopes), terms: ConsentTerms(of: pending.client), grantedAt: clock.now()))
+        try await store.remember(scopes, of: signedIn.user, for: pending.client, at: clock.now())
         let approval = DeviceApproval(
             userID: signedIn.user.id, scopes: scopes, authTime: signedIn.authTime, amr: signedIn.amr)
         guard try await store.decide(userCodeDigest: pending.userCode.digest, approval: approval, at: clock.now())
@@ -290,12 +280,5 @@ package struct DeviceCodeGrant: GrantHandler {
             throw OAuthFailure.invalidGrant("The device code was already used.")
         }
         return response
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

@@ -111,10 +111,20 @@ struct ClientCursor {
     var text: String { Data(clientID.value.utf8).base64URLEncodedString() }
 }
 
+extension ClientID {
+    /// The client_id as one path segment: unchanged for a plain name, percent-encoded for a URL.
+    var pathSegment: String {
+        var unreserved = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: "\u{0}"..."\u{7F}"))
+        unreserved.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
+}
+
 extension Parameters {
     /// The `{client_id}` path segment; one that cannot be a client id names nothing, so it is 404.
     func clientID() throws -> ClientID {
-        guard let text = get("client_id"), let id = try? ClientID(text) else {
+        // A metadata document's URL comes percent-encoded as one segment.
+        guard let text = get("client_id"), let id = try? ClientID(text.removingPercentEncoding ?? text) else {
             throw APIError.notFound("There is no client application with that client_id.")
         }
         return id

@@ -167,7 +167,8 @@ struct ClientPages {
             for: page, in: .clients)
     }
 
-    static func path(_ client: ClientApplication) -> String { "/admin/clients/\(client.id.value)" }
+    /// The client's page; a client_id that is a metadata document's URL is percent-encoded into one segment.
+    static func path(_ client: ClientApplication) -> String { "/admin/clients/" + client.id.pathSegment }
 
     static func duration(_ seconds: TimeInterval) -> String {
         let whole = Int(seconds)
