@@ -309,7 +309,7 @@ func addPageRoutes(
     ScopePages(catalog: ScopeCatalog(store: store, clock: clock), pages: signedIn).addRoutes(to: web)
     RegistrationPages(
         administration: RegistrationAdministration(store: store, clock: clock), pages: signedIn,
-        registrationEndpoint: configuration.oauth.issuer + "/oauth/register"
+        registrationEndpoint: configuration.oauth.issuer + "/oauth/register", clock: clock
     ).addRoutes(to: web)
     ResourcePages(
         resources: ResourceServers(store: store, clock: clock, settings: configuration.oauth), pages: signedIn

@@ -73,7 +73,7 @@ struct RegistrationCommand: AsyncParsableCommand {
                     let workspace = try await directory(store).workspace(slug)
                     return try await store.initialAccessTokens(in: workspace.id)
                 }
-                let now = Date()
+                let now = SystemClock().now()
                 print(
                     Table(
                         ["ID", "LABEL", "SCOPES", "USES", "STATE", "EXPIRES"],
@@ -81,8 +81,7 @@ struct RegistrationCommand: AsyncParsableCommand {
                             [
                                 "\($0.id)", $0.label, $0.scopes.map(\.name).sorted().joined(separator: " "),
                                 "\($0.uses)",
-                                $0.revokedAt != nil
-                                    ? "revoked" : $0.isUsable(at: now) ? "usable" : "used up or expired",
+                                $0.state(at: now).rawValue,
                                 $0.expiresAt.map { $0.formatted(.iso8601) } ?? "never",
                             ]
                         }))

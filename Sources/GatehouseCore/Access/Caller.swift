@@ -42,6 +42,11 @@ package struct Caller: Sendable {
         principal.map { $0.workspaceID == workspace } ?? true
     }
 
+    /// Of `scopes`, those the caller holds (all of them for the operator).
+    package func held(of scopes: Set<Scope>) -> Set<Scope> {
+        principal.map { scopes.intersection($0.scopes) } ?? scopes
+    }
+
     /// Whether the caller holds every scope in `scopes`, so may hand them to someone else.
     package func holds(_ scopes: Set<Scope>) -> Bool {
         principal.map { scopes.isSubset(of: $0.scopes) } ?? true

@@ -16,6 +16,11 @@ package struct Rights: Sendable {
         RoleRights(custom: try await store.scopeDefinitions(in: workspace)).scopes(of: role)
     }
 
+    /// `RoleRights.nonAdministrative` of `workspace`, read now.
+    package static func nonAdministrative(in workspace: WorkspaceID, store: any ScopeStore) async throws -> Set<Scope> {
+        RoleRights(custom: try await store.scopeDefinitions(in: workspace)).nonAdministrative
+    }
+
     /// What `key` could use now: its scopes, bounded by what its holder holds (a user key by its owner's role,
     /// a service key by every scope of the workspace). A key whose owner is gone can use nothing.
     package func of(_ key: APIKey) async throws -> Set<Scope> {

@@ -30,6 +30,10 @@ package struct RoleRights: Sendable {
         return BuiltInScopes.scopes(of: role).union(own)
     }
 
+    /// Every scope of the workspace that is not one of Gatehouse's administrative scopes: the most a client gets by
+    /// default, and all an app that registers itself may ever get.
+    package var nonAdministrative: Set<Scope> { scopes(of: .superAdmin).subtracting(BuiltInScopes.administrative) }
+
     /// Whether the scope exists here at all.
     package func isDefined(_ scope: Scope) -> Bool {
         BuiltInScopes.holders[scope] != nil || custom.contains { $0.scope == scope }

@@ -150,7 +150,8 @@ package struct ClientApplications: Sendable {
         }
         let rights = RoleRights(custom: try await store.scopeDefinitions(in: workspace))
         let scopes =
-            try input.scopes.map { try checked($0, rights: rights, by: caller) } ?? defaultScopes(rights, caller)
+            try input.scopes.map { try checked($0, rights: rights, by: caller) }
+            ?? caller.held(of: rights.nonAdministrative)
         let secret = input.type == .confidential ? ClientSecret.generate() : nil
         let now = clock.now()
         let client = ClientApplication(
@@ -332,13 +333,6 @@ package struct ClientApplications: Sendable {
                 "You cannot give a client scopes you do not hold yourself (\(missing.joined(separator: ", "))).")
         }
         return scopes
-    }
-
-    /// Every scope of the workspace that is not one of Gatehouse's administrative scopes, limited to those the
-    /// caller holds.
-    private func defaultScopes(_ rights: RoleRights, _ caller: Caller) -> Set<Scope> {
-        let all = rights.scopes(of: .superAdmin).subtracting(BuiltInScopes.administrative)
-        return caller.principal.map { all.intersection($0.scopes) } ?? all
     }
 
     private static func checked(_ uris: [RedirectURI], field: String = "redirect_uris") throws(DomainError)

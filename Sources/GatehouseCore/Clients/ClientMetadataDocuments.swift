@@ -149,8 +149,7 @@ package struct ClientMetadataDocuments: Sendable {
             throw MetadataDocumentRefusal(
                 "The client metadata document must name 1 to \(ClientApplications.maximumRedirectURIs) redirect_uris.")
         }
-        let allowed = try await Rights.of(.superAdmin, in: workspace, store: store)
-            .subtracting(BuiltInScopes.administrative)
+        let allowed = try await Rights.nonAdministrative(in: workspace, store: store)
         let scopes =
             try string("scope").map { raw in
                 Set(raw.split(separator: " ").compactMap { try? Scope(String($0)) }).intersection(allowed)

@@ -41,9 +41,20 @@ package struct InitialAccessToken: Equatable, Sendable {
     }
 
     /// Whether it still lets an app register at `now`.
-    package func isUsable(at now: Date) -> Bool {
-        revokedAt == nil && !(singleUse && uses > 0) && expiresAt.map { now < $0 } ?? true
+    package func isUsable(at now: Date) -> Bool { state(at: now) == .usable }
+
+    /// Where it stands at `now`.
+    package func state(at now: Date) -> InitialAccessTokenState {
+        if revokedAt != nil { return .revoked }
+        if singleUse && uses > 0 { return .used }
+        if let expiresAt, now >= expiresAt { return .expired }
+        return .usable
     }
+}
+
+/// Where an initial access token stands: only a usable one lets an app register.
+package enum InitialAccessTokenState: String, Sendable {
+    case usable, used, expired, revoked
 }
 
 /// Reads initial access tokens; they are written through `AuditStore.apply`.
@@ -229,8 +240,7 @@ package struct ClientRegistration: Sendable {
         } catch SignInRefusal.throttled(let retryAfter) {
             throw RegistrationRefusal.throttled(retryAfter: retryAfter)
         }
-        let scopes = try await Rights.of(.superAdmin, in: workspace.id, store: store)
-            .subtracting(BuiltInScopes.administrative)
+        let scopes = try await Rights.nonAdministrative(in: workspace.id, store: store)
         return RegistrationGrant(workspaceID: workspace.id, token: nil, registrant: .app, scopes: scopes)
     }
 
@@ -405,8 +415,7 @@ package struct ClientRegistration: Sendable {
         let grant = RegistrationGrant(
             workspaceID: existing.workspaceID, token: nil, registrant: existing.registeredBy,
             scopes: existing.registeredBy == .app
-                ? try await Rights.of(.superAdmin, in: existing.workspaceID, store: store)
-                    .subtracting(BuiltInScopes.administrative)
+                ? try await Rights.nonAdministrative(in: existing.workspaceID, store: store)
                 : existing.scopes)
         var metadata = metadata
         if existing.registeredBy == .appWithToken {
@@ -521,8 +530,7 @@ package struct RegistrationAdministration: Sendable {
             try Rights.require(caller, toHold: scopes, toDo: "You cannot issue a token for scopes you do not hold")
             chosen = scopes
         } else {
-            let all = rights.scopes(of: .superAdmin).subtracting(BuiltInScopes.administrative)
-            chosen = caller.principal.map { all.intersection($0.scopes) } ?? all
+            chosen = caller.held(of: rights.nonAdministrative)
         }
         let lifetime = lifetime ?? Self.defaultTokenLifetime
         guard Self.tokenLifetimes.contains(lifetime) else {

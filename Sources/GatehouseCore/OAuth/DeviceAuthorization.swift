@@ -257,25 +257,12 @@ package struct DeviceCodeGrant: GrantHandler {
         guard let approval = code.approval else {
             throw OAuthFailure(.authorizationPending, "The user has not answered yet.")
         }
-        guard let user = try await UserStanding.usable(approval.userID, in: code.workspaceID, store: store) else {
-            throw OAuthFailure.invalidGrant("The user who allowed this device can no longer sign in.")
-        }
-        guard let consent = try await store.consent(of: user.id, for: client.id),
-            consent.covers(client, asking: approval.scopes)
-        else { throw OAuthFailure.invalidGrant("The user's consent for this application was withdrawn.") }
-        let rights = try await rights(in: code.workspaceID, store: store, cache: cache)
-        let scopes = try GrantableScopes(rights: rights).forUser(
-            requested: approval.scopes, client: client, role: user.role)
-        let resource = try await resourceServer(code.resource, store: store)
-        let grant = TokenGrant(
-            workspaceID: code.workspaceID, clientID: client.id, userID: user.id, scopes: scopes,
-            authTime: approval.authTime, amr: approval.amr, resource: code.resource, createdAt: now)
-        let (response, issued) = try await issuer.issue(
-            under: grant, scopes: scopes,
-            for: TokenSubject(user: user, authTime: approval.authTime, nonce: nil, amr: approval.amr), client: client,
-            resource: resource, refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
-        var records = issued
-        records.newGrant = grant
+        let (response, records) = try await tokens(
+            for: PersonalAuthorization(
+                workspaceID: code.workspaceID, userID: approval.userID, scopes: approval.scopes,
+                authTime: approval.authTime, amr: approval.amr, resource: code.resource),
+            client: client, userGone: "The user who allowed this device can no longer sign in.", store: store,
+            issuer: issuer, cache: cache, at: now)
         guard try await store.redeem(deviceDigest: code.deviceDigest, at: now, issuing: records) else {
             throw OAuthFailure.invalidGrant("The device code was already used.")
         }

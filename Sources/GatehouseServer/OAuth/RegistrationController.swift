@@ -12,7 +12,7 @@ struct RegistrationController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/register") { request, context in
             try await answering {
-                let metadata = try await Self.metadata(of: request, context: context)
+                let (metadata, _) = try await Self.parsed(request, context: context)
                 let registered = try await registration.register(
                     metadata, initialAccessToken: try Self.bearer(request), address: context.remoteAddress)
                 return try RegistrationResponse(registered, issuer: issuer)
@@ -31,13 +31,12 @@ struct RegistrationController {
             try await answering {
                 let id = context.parameters.get("client_id") ?? ""
                 let token = try Self.bearer(request)
-                var (metadata, object) = try await Self.parsed(request, context: context)
+                let (metadata, object) = try await Self.parsed(request, context: context)
                 // RFC 7592 §2.2: the body names the client, and may repeat its secret, which must be its own.
                 if object["client_id"] as? String != id {
                     _ = try await registration.read(id, registrationToken: token)
                     throw RegistrationRefusal.invalidClientMetadata("client_id must be the client's own client_id.")
                 }
-                metadata.softwareStatement = object["software_statement"] as? String
                 let client = try await registration.update(
                     id, metadata, registrationToken: token, address: context.remoteAddress)
                 return try RegistrationResponse(RegisteredClient(client: client), issuer: issuer)
@@ -93,12 +92,6 @@ struct RegistrationController {
         return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
 
-    static func metadata(of request: Request, context: AppRequestContext) async throws -> ClientMetadata {
-        var (metadata, object) = try await parsed(request, context: context)
-        metadata.softwareStatement = object["software_statement"] as? String
-        return metadata
-    }
-
     /// The JSON object of the body as client metadata (RFC 7591 §2), and the object itself. Fields Gatehouse
     /// does not know are ignored, as §2 asks; a known field of the wrong type is `invalid_client_metadata`.
     static func parsed(_ request: Request, context: AppRequestContext) async throws -> (ClientMetadata, [String: Any]) {
@@ -125,7 +118,7 @@ struct RegistrationController {
             tokenEndpointAuthMethod: try string("token_endpoint_auth_method"),
             grantTypes: try strings("grant_types"), responseTypes: try strings("response_types"),
             clientName: try string("client_name"), clientURI: try string("client_uri"), logoURI: try string("logo_uri"),
-            scope: try string("scope"))
+            scope: try string("scope"), softwareStatement: try string("software_statement"))
         return (metadata, object)
     }
 }

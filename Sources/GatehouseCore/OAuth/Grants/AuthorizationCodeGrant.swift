@@ -27,26 +27,12 @@ package struct AuthorizationCodeGrant: GrantHandler {
         try Self.checkRedirectURI(parameters["redirect_uri"], against: code)
         try Self.checkVerifier(parameters["code_verifier"], against: code)
         try ResourceIndicator.check(parameters["resource"], against: code.resource, settings: issuer.settings)
-        let resource = try await resourceServer(code.resource, store: store)
-        guard let user = try await UserStanding.usable(code.userID, in: code.workspaceID, store: store) else {
-            throw OAuthFailure.invalidGrant("The user of this authorization code can no longer sign in.")
-        }
-        // A code stands on the user's consent: withdrawn (or outgrown by the client) since, the code is dead too.
-        guard let consent = try await store.consent(of: user.id, for: client.id),
-            consent.covers(client, asking: code.scopes)
-        else { throw OAuthFailure.invalidGrant("The user's consent for this application was withdrawn.") }
-        // The role may have changed since the consent; the token follows the user as they are now.
-        let rights = try await rights(in: code.workspaceID, store: store, cache: cache)
-        let scopes = try GrantableScopes(rights: rights).forUser(
-            requested: code.scopes, client: client, role: user.role)
-        let grant = TokenGrant(
-            id: code.grantID, workspaceID: code.workspaceID, clientID: client.id, userID: user.id, scopes: scopes,
-            authTime: code.authTime, amr: code.amr, resource: code.resource, createdAt: now)
-        var (response, records) = try await issuer.issue(
-            under: grant, scopes: scopes,
-            for: TokenSubject(user: user, authTime: code.authTime, nonce: code.nonce, amr: code.amr), client: client,
-            resource: resource, refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
-        records.newGrant = grant
+        let (response, records) = try await tokens(
+            for: PersonalAuthorization(
+                grantID: code.grantID, workspaceID: code.workspaceID, userID: code.userID, scopes: code.scopes,
+                authTime: code.authTime, amr: code.amr, nonce: code.nonce, resource: code.resource),
+            client: client, userGone: "The user of this authorization code can no longer sign in.", store: store,
+            issuer: issuer, cache: cache, at: now)
         guard try await store.redeem(code, at: now, issuing: records) else {
             // Another request redeemed it in the meantime: that is a replay too.
             try await store.revokeGrant(id: code.grantID, at: now)

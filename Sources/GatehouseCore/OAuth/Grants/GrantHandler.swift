@@ -18,6 +18,38 @@ extension GrantHandler {
         return RoleRights(custom: try await store.scopeDefinitions(in: workspace))
     }
 
+    /// Tokens for what a person allowed `client`, by an authorization code or on a device: it stands on their
+    /// consent (withdrawn, or outgrown by the client since, it is dead), and their role bounds it as it is now.
+    /// Returns the answer and the records to store, the new grant among them; `userGone` says why a user who can
+    /// no longer sign in gets nothing.
+    func tokens(
+        for authorization: PersonalAuthorization, client: ClientApplication, userGone: String,
+        store: any GrantStore, issuer: TokenIssuer, cache: EpochCache?, at now: Date
+    ) async throws -> (TokenResponse, IssuedTokens) {
+        let resource = try await resourceServer(authorization.resource, store: store)
+        guard
+            let user = try await UserStanding.usable(authorization.userID, in: authorization.workspaceID, store: store)
+        else { throw OAuthFailure.invalidGrant(userGone) }
+        guard let consent = try await store.consent(of: user.id, for: client.id),
+            consent.covers(client, asking: authorization.scopes)
+        else { throw OAuthFailure.invalidGrant("The user's consent for this application was withdrawn.") }
+        let rights = try await rights(in: authorization.workspaceID, store: store, cache: cache)
+        let scopes = try GrantableScopes(rights: rights).forUser(
+            requested: authorization.scopes, client: client, role: user.role)
+        let grant = TokenGrant(
+            id: authorization.grantID, workspaceID: authorization.workspaceID, clientID: client.id, userID: user.id,
+            scopes: scopes, authTime: authorization.authTime, amr: authorization.amr,
+            resource: authorization.resource, createdAt: now)
+        var (response, records) = try await issuer.issue(
+            under: grant, scopes: scopes,
+            for: TokenSubject(
+                user: user, authTime: authorization.authTime, nonce: authorization.nonce, amr: authorization.amr),
+            client: client, resource: resource,
+            refreshScopes: client.grantTypes.contains(.refreshToken) ? scopes : nil, at: now)
+        records.newGrant = grant
+        return (response, records)
+    }
+
     /// The resource server a grant was authorized for, still registered; nil for Gatehouse's own API. One that
     /// was removed since is `invalid_target`: no token is issued for it any more.
     func resourceServer(_ identifier: ResourceIdentifier?, store: any ResourceServerStore) async throws
@@ -66,6 +98,18 @@ package struct TokenEndpoint: Sendable {
         }
         return try await handler.exchange(parameters, client: client)
     }
+}
+
+/// What a person allowed a client, ready to become tokens: an authorization code's, or a device's approval.
+struct PersonalAuthorization {
+    var grantID = GrantID()
+    var workspaceID: WorkspaceID
+    var userID: UserID
+    var scopes: Set<Scope>
+    var authTime: Date
+    var amr: [String]?
+    var nonce: String?
+    var resource: ResourceIdentifier?
 }
 
 /// Why a user cannot hold tokens right now, if they cannot: the same checks the Bearer path makes.

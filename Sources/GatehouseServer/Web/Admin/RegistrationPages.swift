@@ -9,6 +9,7 @@ struct RegistrationPages {
     let administration: RegistrationAdministration
     let pages: SignedInPages
     let registrationEndpoint: String
+    let clock: any WallClock
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.get("admin/registration") { request, context in
@@ -68,7 +69,7 @@ struct RegistrationPages {
     ) async throws -> Response {
         let policy = try await administration.policy(in: page.user.workspaceID, by: page.caller)
         let tokens = try await administration.tokens(in: page.user.workspaceID, by: page.caller)
-        let now = Date()
+        let now = clock.now()
         let values = RegistrationPage(
             endpoint: registrationEndpoint,
             policies: ClientRegistrationPolicy.allCases.map { .init(value: $0.rawValue, checked: $0 == policy) },
@@ -79,10 +80,7 @@ struct RegistrationPages {
                 .init(
                     id: "\(token.id)", label: token.label,
                     scopes: token.scopes.map(\.name).sorted().joined(separator: " "),
-                    state: token.revokedAt != nil
-                        ? "revoked"
-                        : token.isUsable(at: now) ? "usable" : token.singleUse && token.uses > 0 ? "used" : "expired",
-                    usable: token.isUsable(at: now), uses: token.uses,
+                    state: token.state(at: now).rawValue, usable: token.isUsable(at: now), uses: token.uses,
                     expires: token.expiresAt.map(PageFormat.date) ?? "never", created: PageFormat.date(token.createdAt))
             },
             label: form?["label"], scopes: form?["scopes"])
