@@ -136,7 +136,10 @@ package func buildApplication(
         StoreService(store: dependencies.store), LastUseService(recorder: lastUse, logger: logger),
         CredentialEpochService(store: dependencies.store, cache: services.credentials.cache),
         services.logoutNotices,
-        RegisteredClientSweeper(
+        RetentionService(
+            retention: Retention(
+                store: dependencies.store, clock: dependencies.clock, settings: configuration.oauth,
+                auditRetention: configuration.auditRetention),
             registration: ClientRegistration(
                 store: dependencies.store, clock: dependencies.clock,
                 openWorkspace: configuration.registrationWorkspace), logger: logger),

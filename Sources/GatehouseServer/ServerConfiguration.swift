@@ -25,6 +25,8 @@ package struct ServerConfiguration: Sendable {
     package var metadataDocumentHosts: Set<String> = []
     /// Certificates trusted, besides the system's roots, when fetching client metadata documents.
     package var metadataDocumentTrustRoots: [NIOSSLCertificate] = []
+    /// How long audit events are kept before retention deletes them: a year by default.
+    package var auditRetention: TimeInterval = Retention.defaultAuditRetention
 
     /// Cookies are Secure (and `__Host-`) when the issuer is https.
     package var secureCookies: Bool { issuer.scheme == "https" }

@@ -77,6 +77,12 @@ struct Serve: AsyncParsableCommand {
                 + "(env GATEHOUSE_METADATA_DOCUMENT_CA_FILE).", valueName: "file"))
     var metadataDocumentCAFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Days audit events are kept before they are deleted, 1 to 3650 (env GATEHOUSE_AUDIT_RETENTION_DAYS; "
+                + "default 365).", valueName: "days"))
+    var auditRetentionDays: Int?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -115,6 +121,7 @@ struct Serve: AsyncParsableCommand {
                         field: "metadata_document_ca_file", message: "Cannot read certificates from '\(file)'.")
                 }
             }
+            configuration.auditRetention = try auditRetention()
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
@@ -162,6 +169,17 @@ struct Serve: AsyncParsableCommand {
                         message: "'\(text.prefix(40))' is not a signing algorithm; use ES256 or RS256.")
                 }
             } ?? .es256)
+    }
+
+    private func auditRetention() throws -> TimeInterval {
+        guard let text = auditRetentionDays.map(String.init) ?? Environment.value("GATEHOUSE_AUDIT_RETENTION_DAYS")
+        else { return Retention.defaultAuditRetention }
+        guard let days = Int(text), Retention.auditRetentions.contains(TimeInterval(days) * 86_400) else {
+            throw DomainError.invalidInput(
+                field: "audit_retention_days",
+                message: "The audit retention '\(text.prefix(20))' is not a number of days from 1 to 3650.")
+        }
+        return TimeInterval(days) * 86_400
     }
 
     private func bcryptCost() throws -> UInt8 {

@@ -3,7 +3,7 @@
 /// `GatehouseStore` provides SQLite and PostgreSQL implementations; one conformance suite runs on both.
 package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, SignInAttemptStore,
     KeyVerificationStore, OAuthStore, PasswordLinkStore, SecondFactorStore, ResourceServerStore,
-    InitialAccessTokenStore, DeviceCodeStore, ReadinessProbe
+    InitialAccessTokenStore, DeviceCodeStore, RetentionStore, ReadinessProbe
 {
     /// Applies every migration not yet recorded, in order, and returns the versions it applied.
     /// Safe to call on every start and from several processes at once.

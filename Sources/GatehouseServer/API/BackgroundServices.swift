@@ -45,12 +45,14 @@ struct CredentialEpochService: Service {
     }
 }
 
-/// Deletes, every hour, the clients that registered themselves openly and have gone 30 days without a token
-/// (`ClientRegistration.deleteUnusedClients`), a batch at a time.
-struct RegisteredClientSweeper: Service {
+/// Deletes what outlived its use (`Retention`) every ten minutes, a batch at a time, and the clients that
+/// registered themselves openly and have gone 30 days without a token (`ClientRegistration.deleteUnusedClients`).
+/// On PostgreSQL instances take turns through an advisory lock; whoever finds it taken skips that round.
+struct RetentionService: Service {
+    let retention: Retention
     let registration: ClientRegistration
     let logger: Logger
-    var interval: Duration = .seconds(3600)
+    var interval: Duration = .seconds(600)
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -58,11 +60,19 @@ struct RegisteredClientSweeper: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
             do {
+                let deleted = try await retention.sweep(shouldStop: { Task.isShuttingDownGracefully })
+                if let deleted, deleted.values.contains(where: { $0 > 0 }) {
+                    logger.info(
+                        "deleted expired rows",
+                        metadata: Logger.Metadata(
+                            uniqueKeysWithValues: deleted.filter { $0.value > 0 }.map {
+                                ($0.key.rawValue, "\($0.value)")
+                            }))
+                }
                 // A full batch may mean more are waiting: go on at once.
                 while try await registration.deleteUnusedClients() == 100, !Task.isShuttingDownGracefully {}
             } catch {
-                logger.warning(
-                    "could not delete unused registered clients; will retry", metadata: ["error": "\(error)"])
+                logger.warning("could not delete expired rows; will retry", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -521,5 +521,11 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX device_codes_by_client ON device_codes(client_id)",
             ]),
+        Migration(
+            version: 19, name: "retention",
+            statements: [
+                // Retention deletes the events older than the period kept, oldest first.
+                "CREATE INDEX audit_events_by_time ON audit_events(occurred_at)"
+            ]),
     ]
 }
