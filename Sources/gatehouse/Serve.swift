@@ -83,6 +83,13 @@ struct Serve: AsyncParsableCommand {
                 + "default 365).", valueName: "days"))
     var auditRetentionDays: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds after a rotation in which a client that lost the answer may present the same refresh token again "
+                + "for a fresh pair, 0 to 300; 0 revokes the grant at once, as RFC 9700 says "
+                + "(env GATEHOUSE_REFRESH_REUSE_GRACE; default 0).", valueName: "seconds"))
+    var refreshReuseGrace: Int?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -122,6 +129,7 @@ struct Serve: AsyncParsableCommand {
                 }
             }
             configuration.auditRetention = try auditRetention()
+            configuration.oauth.refreshReuseGrace = try reuseGrace()
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
@@ -180,6 +188,17 @@ struct Serve: AsyncParsableCommand {
                 message: "The audit retention '\(text.prefix(20))' is not a number of days from 1 to 3650.")
         }
         return TimeInterval(days) * 86_400
+    }
+
+    private func reuseGrace() throws -> TimeInterval {
+        guard let text = refreshReuseGrace.map(String.init) ?? Environment.value("GATEHOUSE_REFRESH_REUSE_GRACE")
+        else { return 0 }
+        guard let seconds = Int(text), OAuthSettings.refreshReuseGraces.contains(TimeInterval(seconds)) else {
+            throw DomainError.invalidInput(
+                field: "refresh_reuse_grace",
+                message: "The refresh reuse grace '\(text.prefix(20))' is not a number of seconds from 0 to 300.")
+        }
+        return TimeInterval(seconds)
     }
 
     private func bcryptCost() throws -> UInt8 {

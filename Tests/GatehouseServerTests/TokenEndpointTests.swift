@@ -173,6 +173,47 @@ struct TokenEndpointTests {
         }
     }
 
+    @Test func withAReuseGraceARetriedRotationGetsAFreshPairAndTheLostOneIsRetired() async throws {
+        try await OAuthWorld.run(configure: { $0.oauth.refreshReuseGrace = 60 }) { world in
+            let original = try #require(try await world.tokens().string("refresh_token"))
+            // The client rotates, loses the answer, and presents the same token again 10 seconds later.
+            let lost = try await world.refresh(original)
+            #expect(lost.status == .ok)
+            let lostRefresh = try #require(lost.string("refresh_token"))
+            world.api.clock.advance(by: 10)
+            let retry = try await world.refresh(original)
+            #expect(retry.status == .ok)
+            let retried = try #require(retry.string("refresh_token"))
+            #expect(![original, lostRefresh].contains(retried))
+            #expect(try await world.isActive(try #require(retry.string("access_token"))))
+            // The pair it gets goes on rotating.
+            let next = try await world.refresh(retried)
+            #expect(next.status == .ok)
+            let current = try #require(next.string("refresh_token"))
+            // The answer it lost was retired: shown again past the grace, it is a stolen copy, and the grant goes.
+            world.api.clock.advance(by: 61)
+            let stolen = try await world.refresh(lostRefresh)
+            #expect(stolen.json["error"] as? String == "invalid_grant")
+            #expect(stolen.string("error_description")?.contains("every token of its grant is revoked") == true)
+            #expect(try await world.refresh(current).json["error"] as? String == "invalid_grant")
+        }
+    }
+
+    @Test func pastTheReuseGraceAPresentedAgainTokenRevokesTheFamily() async throws {
+        try await OAuthWorld.run(configure: { $0.oauth.refreshReuseGrace = 60 }) { world in
+            let first = try await world.tokens()
+            let original = try #require(first.string("refresh_token"))
+            let rotated = try await world.refresh(original)
+            let next = try #require(rotated.string("refresh_token"))
+            world.api.clock.advance(by: 61)
+            let reuse = try await world.refresh(original)
+            #expect(reuse.json["error"] as? String == "invalid_grant")
+            #expect(reuse.string("error_description")?.contains("every token of its grant is revoked") == true)
+            #expect(try await world.refresh(next).json["error"] as? String == "invalid_grant")
+            #expect(try await world.isActive(try #require(rotated.string("access_token"))) == false)
+        }
+    }
+
     @Test func aRefreshMayNarrowTheScopeButNeverWidenIt() async throws {
         try await OAuthWorld.run { world in
             let first = try await world.tokens(scope: "openid profile")

@@ -261,6 +261,39 @@ struct OAuthStoreConformanceTests {
         }
     }
 
+    @Test(arguments: Backend.all) func aRetryWithinTheGraceRetiresTheUnansweredSuccessorAndStoresAFreshPair(
+        _ backend: Backend
+    ) async throws {
+        try await backend.withStore { store async throws in
+            let seed = try await Self.seeded(store)
+            let grant = GrantID()
+            let first = Self.tokens(seed, grant: grant, new: true)
+            try await store.store(first)
+            let refresh = try #require(first.refreshToken)
+            let lost = Self.tokens(seed, grant: grant, new: false)
+            let rotatedAt = Fixture.epoch.addingTimeInterval(10)
+            #expect(try await store.rotate(refresh, at: rotatedAt, issuing: lost))
+            let retry = Self.tokens(seed, grant: grant, new: false)
+            let retriedAt = rotatedAt.addingTimeInterval(5)
+            // Used before the grace began: no.
+            #expect(
+                try await !store.reissue(
+                    after: refresh, usedSince: rotatedAt.addingTimeInterval(1), at: retriedAt, issuing: retry))
+            #expect(try await store.refreshToken(digest: try #require(retry.refreshToken).digest) == nil)
+            // Within it: the successor is retired and the fresh one stored.
+            #expect(try await store.reissue(after: refresh, usedSince: rotatedAt, at: retriedAt, issuing: retry))
+            let lostToken = try #require(lost.refreshToken)
+            #expect(try await store.refreshToken(digest: lostToken.digest)?.token.usedAt == retriedAt)
+            #expect(try await store.refreshToken(digest: try #require(retry.refreshToken).digest)?.token.usedAt == nil)
+            #expect(try await store.refreshToken(digest: refresh.digest)?.token.usedAt == rotatedAt)
+            // A revoked grant is reissued nothing.
+            try await store.revokeGrant(id: grant, at: retriedAt)
+            let after = Self.tokens(seed, grant: grant, new: false)
+            #expect(try await !store.reissue(after: refresh, usedSince: rotatedAt, at: retriedAt, issuing: after))
+            #expect(try await store.refreshToken(digest: try #require(after.refreshToken).digest) == nil)
+        }
+    }
+
     @Test(arguments: Backend.all) func anAccessTokenIsRevokedByItsIDAloneAndOnlyOnce(_ backend: Backend) async throws {
         try await backend.withStore { store async throws in
             let seed = try await Self.seeded(store)

@@ -21,6 +21,13 @@ package struct OAuthSettings: Sendable {
     /// resource servers whose JWT library takes nothing else. Tokens of either algorithm are accepted, so
     /// changing it strands no token.
     package var accessTokenAlgorithm: SigningAlgorithm = .es256
+    /// How long after a rotation the refresh token it used may be presented again, by a client that lost the
+    /// answer, for a fresh pair instead of the revocation of its grant: 0, RFC 9700's strict reuse detection, by
+    /// default.
+    package var refreshReuseGrace: TimeInterval = 0
+
+    /// The grace periods an operator may set: up to five minutes, the time a retry takes, not a second life.
+    package static let refreshReuseGraces: ClosedRange<TimeInterval> = 0...300
 
     /// The introspection limits an operator may set.
     package static let introspectionLimits: ClosedRange<Int> = 1...10_000_000

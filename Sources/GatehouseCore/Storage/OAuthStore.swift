@@ -25,6 +25,11 @@ package protocol TokenStore: Sendable {
     /// Marks `token` used and stores `tokens` in one transaction, when it is still unused. Returns false,
     /// storing nothing, when it was already used: a reuse.
     func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool
+    /// A client's retry of a rotation whose answer it lost: when `token` was used at `usedSince` or later and its
+    /// grant is not revoked, retires every refresh token of the grant still unused (the answer it never got) and
+    /// stores `tokens`, in one transaction. Returns false, storing nothing, otherwise.
+    func reissue(after token: RefreshToken, usedSince: Date, at time: Date, issuing tokens: IssuedTokens)
+        async throws -> Bool
     /// Puts the access token `id` (its `jti`), issued to `client`, on the revocation list until it expires;
     /// revoking it again changes nothing.
     func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws

@@ -114,6 +114,27 @@ extension PostgresStore {
             """, thenStore: tokens)
     }
 
+    package func reissue(after token: RefreshToken, usedSince: Date, at time: Date, issuing tokens: IssuedTokens)
+        async throws -> Bool
+    {
+        var reissued = false
+        try await transaction { connection in
+            // Locks the presented token's row, so two retries of it take turns.
+            let standing = """
+                SELECT 1 FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+                WHERE t.digest = \(token.digest.hex) AND t.used_at >= \(usedSince) AND g.revoked_at IS NULL
+                FOR UPDATE OF t
+                """ as PostgresQuery
+            guard try await Self.count(standing, on: connection, logger: logger) == 1 else { return }
+            try await connection.query(
+                "UPDATE refresh_tokens SET used_at = \(time) WHERE grant_id = \(token.grantID.rawValue) AND used_at IS NULL",
+                logger: logger)
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
+            reissued = true
+        }
+        return reissued
+    }
+
     /// Runs `update`, which returns its row only if it changed it while unused, and stores `tokens` when it
     /// did, in one transaction; so of two concurrent uses exactly one succeeds.
     private func markOnce(_ update: PostgresQuery, thenStore tokens: IssuedTokens) async throws -> Bool {

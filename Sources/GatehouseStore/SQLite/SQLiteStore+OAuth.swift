@@ -128,6 +128,25 @@ extension SQLiteStore {
             [time.microsecondsSince1970, token.digest.hex], thenStore: tokens)
     }
 
+    package func reissue(after token: RefreshToken, usedSince: Date, at time: Date, issuing tokens: IssuedTokens)
+        async throws -> Bool
+    {
+        try await write { db in
+            guard
+                try db.cachedRow(
+                    sql: """
+                        SELECT 1 FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+                        WHERE t.digest = ? AND t.used_at >= ? AND g.revoked_at IS NULL
+                        """, arguments: [token.digest.hex, usedSince.microsecondsSince1970], { _ in true }) ?? false
+            else { return false }
+            try db.cachedExecute(
+                sql: "UPDATE refresh_tokens SET used_at = ? WHERE grant_id = ? AND used_at IS NULL",
+                arguments: [time.microsecondsSince1970, token.grantID.description])
+            try Self.insert(tokens, db)
+            return true
+        }
+    }
+
     /// Runs `update`, which changes its row only while it is unused, and stores `tokens` when it did, in one
     /// transaction; so of two concurrent uses exactly one succeeds.
     private func markOnce(_ update: String, _ arguments: StatementArguments, thenStore tokens: IssuedTokens)
