@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGTERM and SIGINT, which stop `gatehouse serve` gracefully.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 // Back-channel logout: Gatehouse POSTs logout tokens to apps.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

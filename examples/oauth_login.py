@@ -50,24 +50,31 @@ def claims(jwt):
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def wait_for_redirect(port):
-    """Serves one request on 127.0.0.1:port — the browser coming back — and returns its query parameters."""
-    received = {}
+class RedirectListener(http.server.HTTPServer):
+    """Listens on 127.0.0.1 for the browser coming back; `port` 0 lets the system choose a free one, which a
+    loopback redirect URI may name (RFC 8252 §7.3)."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            received.update(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.end_headers()
-            self.wfile.write("Signed in. You can close this tab.\n".encode())
+    def __init__(self, port):
+        self.received = {}
+        listener = self
 
-        def log_message(self, *args):
-            pass
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                listener.received.update(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.end_headers()
+                self.wfile.write("Signed in. You can close this tab.\n".encode())
 
-    with http.server.HTTPServer(("127.0.0.1", port), Handler) as server:
-        server.handle_request()
-    return received
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", port), Handler)
+
+    def wait(self):
+        """Serves the one request of the redirect and returns its query parameters."""
+        self.handle_request()
+        return self.received
 
 
 def main():
@@ -75,7 +82,8 @@ def main():
     parser.add_argument("--issuer", default="http://127.0.0.1:8080")
     parser.add_argument("--client-id", required=True)
     parser.add_argument("--scope", default="openid profile email")
-    parser.add_argument("--port", type=int, default=53682, help="the loopback port to receive the redirect on")
+    parser.add_argument("--port", type=int, default=0,
+                        help="the loopback port to receive the redirect on (default: one the system picks)")
     parser.add_argument("--no-browser", action="store_true", help="print the URL instead of opening it")
     args = parser.parse_args()
 
@@ -87,7 +95,8 @@ def main():
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     # A loopback redirect URI may name any port (RFC 8252 §7.3); the client registers it without one.
-    redirect_uri = f"http://127.0.0.1:{args.port}/callback"
+    listener = RedirectListener(args.port)
+    redirect_uri = f"http://127.0.0.1:{listener.server_address[1]}/callback"
     url = metadata["authorization_endpoint"] + "?" + urllib.parse.urlencode({
         "response_type": "code", "client_id": args.client_id, "redirect_uri": redirect_uri, "scope": args.scope,
         "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"})
@@ -96,7 +105,8 @@ def main():
         webbrowser.open(url)
 
     # 3. The browser comes back with the code (or an error), the same state, and the issuer (RFC 9207).
-    answer = wait_for_redirect(args.port)
+    with listener:
+        answer = listener.wait()
     if answer.get("state") != state:
         sys.exit("the state does not match: not our request")
     if answer.get("iss") != metadata["issuer"]:

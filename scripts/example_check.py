@@ -9,9 +9,10 @@ Prints `N passed, N failed` last.
 
 import argparse
 import os
-import socket
+import re
 import subprocess
 import sys
+import urllib.parse
 
 import requests
 
@@ -27,18 +28,19 @@ def main():
     for name in ("--issuer", "--client", "--user", "--password"):
         parser.add_argument(name, required=True)
     args = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # No --port: the example's default lets the system choose one (RFC 8252 §7.3), named in its redirect URI.
     example = subprocess.Popen(
         [sys.executable, os.path.join(root, "examples", "oauth_login.py"), "--issuer", args.issuer,
-         "--client-id", args.client, "--port", str(port), "--no-browser"],
+         "--client-id", args.client, "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first = example.stdout.readline()
         check("the example prints the authorization URL", first.startswith("Sign in at: "), first)
         url = first.removeprefix("Sign in at: ").strip()
-        browser = Browser(f"http://127.0.0.1:{port}/callback")
+        redirect_uri = urllib.parse.parse_qs(urllib.parse.urlparse(url).query).get("redirect_uri", [""])[0]
+        check("... with a loopback redirect URI on a port the system chose",
+              re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*/callback", redirect_uri) is not None, redirect_uri)
+        browser = Browser(redirect_uri)
         kind, page = browser.go(url)
         if kind == "page" and "/login" in page.url:
             kind, page = browser.sign_in(page, args.user, args.password)

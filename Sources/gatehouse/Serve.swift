@@ -25,7 +25,10 @@ struct Serve: AsyncParsableCommand {
         help: "The public base URL, e.g. https://auth.example.com (env GATEHOUSE_ISSUER; default from host and port).")
     var issuer: String?
 
-    @Option(help: "The folder of *.mustache templates (env GATEHOUSE_TEMPLATES; default ./Templates).")
+    @Option(
+        help: ArgumentHelp(
+            "The folder of *.mustache templates (env GATEHOUSE_TEMPLATES; default PREFIX/share/gatehouse/Templates "
+                + "beside an installed binary in PREFIX/bin, else ./Templates).", valueName: "folder"))
     var templates: String?
 
     @Option(
@@ -90,6 +93,12 @@ struct Serve: AsyncParsableCommand {
                 + "(env GATEHOUSE_REFRESH_REUSE_GRACE; default 0).", valueName: "seconds"))
     var refreshReuseGrace: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "How log lines are written to standard error: text, or json (one object a line, with request_id) "
+                + "(env GATEHOUSE_LOG_FORMAT; default text).", valueName: "format"))
+    var logFormat: String?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -103,10 +112,16 @@ struct Serve: AsyncParsableCommand {
         // writes wait without blocking. The hook is installed once, before the server makes any task.
         let onEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         try await reportingFailures {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
-                return handler
+            let level = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+            switch try chosenLogFormat() {
+            case .json:
+                LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+            case .text:
+                LoggingSystem.bootstrap { label in
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
             }
             let logger = Logger(label: "gatehouse")
             var configuration = try serverConfiguration()
@@ -144,7 +159,7 @@ struct Serve: AsyncParsableCommand {
             logger.debug("tasks run on the event loops: \(onEventLoops)")
             let app = try await buildApplication(configuration, dependencies, logger: logger)
             do {
-                try await app.runService()
+                try await runUntilSignalled(app, logger: logger)
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 throw AddressInUse(host: configuration.host, port: configuration.port)
             }
@@ -163,7 +178,8 @@ struct Serve: AsyncParsableCommand {
             host: host ?? Environment.value("GATEHOUSE_HOST") ?? ServerConfiguration.defaultHost,
             port: port ?? ServerConfiguration.defaultPort,
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
-            templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? "Templates",
+            templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? installedTemplates()
+                ?? "Templates",
             keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
             accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies(),
             introspectionsPerMinute: try introspectionLimit(),
@@ -179,6 +195,19 @@ struct Serve: AsyncParsableCommand {
             } ?? .es256)
     }
 
+    /// `PREFIX/share/gatehouse/Templates` when this binary is `PREFIX/bin/gatehouse` and that folder exists, as
+    /// `scripts/install` lays them out; nil otherwise (a binary run from the build folder finds ./Templates).
+    private func installedTemplates() -> String? {
+        guard let binary = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
+        let folder = binary.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/gatehouse/Templates")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            return nil
+        }
+        return folder.path
+    }
+
     private func auditRetention() throws -> TimeInterval {
         guard let text = auditRetentionDays.map(String.init) ?? Environment.value("GATEHOUSE_AUDIT_RETENTION_DAYS")
         else { return Retention.defaultAuditRetention }
@@ -188,6 +217,17 @@ struct Serve: AsyncParsableCommand {
                 message: "The audit retention '\(text.prefix(20))' is not a number of days from 1 to 3650.")
         }
         return TimeInterval(days) * 86_400
+    }
+
+    private enum LogFormat: String { case text, json }
+
+    private func chosenLogFormat() throws -> LogFormat {
+        let text = logFormat ?? Environment.value("GATEHOUSE_LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: text) else {
+            throw DomainError.invalidInput(
+                field: "log_format", message: "The log format '\(text.prefix(20))' is not text or json.")
+        }
+        return format
     }
 
     private func reuseGrace() throws -> TimeInterval {

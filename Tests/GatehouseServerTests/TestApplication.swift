@@ -5,6 +5,7 @@ import GatehouseStore
 import GatehouseTestSupport
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Synchronization
 
 /// The repository's Templates/ folder, wherever the tests run from.
@@ -29,7 +30,7 @@ final class Console: Sendable {
 /// the store's background work itself, so `store` must not be running already.
 func withApplication(
     on store: any GatehouseStorage, firstRun: FirstRunSettings? = nil, console: Console = Console(),
-    framework: TestingSetup = .router,
+    framework: TestingSetup = .router, logger: Logger = TestBackend.quietLogger,
     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let configuration = try ServerConfiguration(port: 0, templatesDirectory: templatesDirectory)
@@ -37,17 +38,19 @@ func withApplication(
         store: store, clock: ManualClock(), passwords: Fixture.fastPasswords, firstRun: firstRun,
         peppers: try Fixture.peppers(),
         signingKeySecret: sharedSigningKeySecret, announce: { console.write($0) })
-    let app = try await buildApplication(configuration, dependencies, logger: TestBackend.quietLogger)
+    let app = try await buildApplication(configuration, dependencies, logger: logger)
     try await app.test(framework) { client in try await test(client) }
 }
 
 /// Runs `test` against the real application on a fresh store of the backend under test.
 func withApplication(
     firstRun: FirstRunSettings? = nil, console: Console = Console(), framework: TestingSetup = .router,
+    logger: Logger = TestBackend.quietLogger,
     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await withApplication(
-        on: try TestBackend.openStore(), firstRun: firstRun, console: console, framework: framework, test)
+        on: try TestBackend.openStore(), firstRun: firstRun, console: console, framework: framework, logger: logger,
+        test)
 }
 
 /// The JSON error body every Gatehouse endpoint returns.

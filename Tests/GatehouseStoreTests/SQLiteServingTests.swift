@@ -43,6 +43,19 @@ struct SQLiteServingTests {
         #expect(throws: Never.self) { _ = try SQLiteStore(path: path, serving: true) }
     }
 
+    @Test func aServerThatStopsDeletesItsLockAndTheNextOneServes() async throws {
+        let path = Self.freshPath()
+        let store = try SQLiteStore(path: path, serving: true)
+        #expect(FileManager.default.fileExists(atPath: path + "-serve.lock"))
+        let running = Task { await store.run() }
+        running.cancel()
+        await running.value
+        #expect(!FileManager.default.fileExists(atPath: path + "-serve.lock"))
+        // The store object is still alive, yet it serves no more: another process may.
+        #expect(throws: Never.self) { _ = try SQLiteStore(path: path, serving: true) }
+        withExtendedLifetime(store) {}
+    }
+
     @Test func theEpochReadForEachRequestSeesAnotherConnectionsChangeAtOnce() async throws {
         let path = Self.freshPath()
         let server = try SQLiteStore(path: path, serving: true)

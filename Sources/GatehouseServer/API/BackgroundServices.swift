@@ -1,6 +1,8 @@
 import GatehouseCore
+import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Writes the keys' last-use times every few seconds, and everything still pending at shutdown.
 struct LastUseService: Service {
@@ -75,5 +77,26 @@ struct RetentionService: Service {
                 logger.warning("could not delete expired rows; will retry", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then drains it; says in the log when a stop begins and when it is done,
+/// so an operator sees the signal was heard.
+package func runUntilSignalled(_ app: some ApplicationProtocol & Service, logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [app, ShutdownNotice(logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    try await group.run()
+    logger.info("stopped")
+}
+
+/// Logs the start of a graceful shutdown. The last of its group, so the first to hear of it.
+private struct ShutdownNotice: Service {
+    let logger: Logger
+
+    func run() async throws {
+        try await gracefulShutdown()
+        logger.info("stopping: no new connections; finishing the requests in flight")
     }
 }

@@ -45,7 +45,8 @@ package struct PageRenderer: Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TemplateProblem(
-                "the templates folder \(directory) does not exist (run from the project folder or pass --templates)")
+                "the templates folder \(directory) does not exist (install with scripts/install, run from the project folder, or pass --templates)"
+            )
         }
         do {
             library = try await MustacheLibrary(directory: directory)

@@ -121,6 +121,8 @@ package final class SQLiteStore: GatehouseStorage {
         checkpointer?.start()
         await Self.waitUntilCancelled()
         checkpointer?.stop()
+        // The last service to stop: nothing serves the file any more.
+        servingLock?.release()
     }
 
     /// One process serves an SQLite file; changes the command line makes still show as a newer epoch at the next
