@@ -39,6 +39,8 @@ package struct ApplicationDependencies: Sendable {
     package var mail: (any MailSending)?
     /// Fetches apps' client metadata documents; nil for the guarded HTTPS fetcher the configuration describes.
     package var metadataDocuments: (any MetadataDocumentFetching)?
+    /// Where metrics are counted; nil makes one when the configuration asks for metrics (tests pass one to read).
+    package var metrics: GatehouseMetrics?
 
     package init(
         store: any GatehouseStorage, clock: any WallClock = SystemClock(),
@@ -83,6 +85,8 @@ struct SharedServices: Sendable {
     let mail: AccountMail
     /// The SMTP outbox to run as a service, when that is what `mail` sends through.
     let outbox: MailOutbox?
+    /// Where metrics are counted, when the operator asked for them.
+    let metrics: GatehouseMetrics?
 
     init(
         _ configuration: ServerConfiguration, _ dependencies: ApplicationDependencies, lastUse: LastUseRecorder,
@@ -114,6 +118,7 @@ struct SharedServices: Sendable {
                     clock: clock, logger: Logger(label: "gatehouse.mail"))
             } else { nil }
         mail = AccountMail(pages: pages, issuer: configuration.issuer, outbox: dependencies.mail ?? outbox)
+        metrics = dependencies.metrics ?? (configuration.metricsEnabled ? GatehouseMetrics() : nil)
     }
 }
 
@@ -145,6 +150,12 @@ package func buildApplication(
                 openWorkspace: configuration.registrationWorkspace), logger: logger),
     ]
     if let outbox = services.outbox { background.append(outbox) }
+    if let metrics = services.metrics, let listener = configuration.metricsListener {
+        background.append(
+            metricsApplication(
+                host: listener.host, port: listener.port, metrics: metrics, store: dependencies.store,
+                cache: services.credentials.cache, logger: Logger(label: "gatehouse.metrics")))
+    }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -175,6 +186,9 @@ func buildRouter(
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    if let metrics = services.metrics {
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+    }
     if !configuration.trustedProxies.isEmpty {
         router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     }
@@ -186,6 +200,11 @@ func buildRouter(
     router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
     router.add(middleware: BodyLimitMiddleware(limit: AppRequestContext.maximumBodySize))
     HealthController(store: dependencies.store).addRoutes(to: router)
+    if let metrics = services.metrics, let token = configuration.metricsToken {
+        MetricsController(
+            metrics: metrics, store: dependencies.store, cache: services.credentials.cache, token: token
+        ).addRoutes(to: router)
+    }
     HomeController(pages: pages, issuer: configuration.issuer).addRoutes(to: router)
     addAPIRoutes(to: router, configuration, dependencies, services: services)
     addOAuthRoutes(to: router, configuration, dependencies, services: services)
@@ -203,10 +222,11 @@ func addAPIRoutes(
     let store = dependencies.store
     let clock = dependencies.clock
     let api = router.group("api/v1")
-        .add(middleware: BearerAuthenticator(credentials: services.credentials))
+        .add(middleware: BearerAuthenticator(credentials: services.credentials, metrics: services.metrics))
         .add(
             middleware: RateLimitMiddleware(
-                limiter: RateLimiter(store: store, clock: clock), credentials: services.credentials))
+                limiter: RateLimiter(store: store, clock: clock), credentials: services.credentials,
+                metrics: services.metrics))
     DirectoryController(
         users: UserAdministration(store: store, clock: clock, passwords: dependencies.passwords), mail: services.mail
     ).addRoutes(to: api)
@@ -236,7 +256,7 @@ func addOAuthRoutes(
         store: store, clock: clock, openWorkspace: configuration.registrationWorkspace)
     TokenController(
         clients: clients, endpoint: TokenEndpoint(store: store, issuer: issuer, clock: clock, cache: cache),
-        registration: registration
+        registration: registration, metrics: services.metrics
     )
     .addRoutes(to: router)
     RegistrationController(registration: registration, issuer: configuration.oauth.issuer).addRoutes(to: router)
@@ -252,7 +272,8 @@ func addOAuthRoutes(
         clients: clients,
         introspection: Introspection(
             keys: services.apiKeys, accessTokens: services.accessTokens, store: store, clock: clock, cache: cache),
-        limiter: RateLimiter(store: store, clock: clock), perMinute: configuration.oauth.introspectionsPerMinute
+        limiter: RateLimiter(store: store, clock: clock), perMinute: configuration.oauth.introspectionsPerMinute,
+        metrics: services.metrics
     ).addRoutes(to: router)
     UserInfoController(tokens: services.accessTokens).addRoutes(to: router)
     DiscoveryController(issuer: configuration.oauth.issuer, keys: services.signingKeys).addRoutes(to: router)
@@ -287,7 +308,8 @@ func addPageRoutes(
                 store: store, fetcher: fetcher, clock: clock, openWorkspace: configuration.registrationWorkspace)),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
-    SignInController(sessions: sessions, pages: pages, mail: services.mail).addRoutes(to: web)
+    SignInController(sessions: sessions, pages: pages, mail: services.mail, metrics: services.metrics)
+        .addRoutes(to: web)
     PasswordLinkController(
         links: PasswordLinks(store: store, clock: clock, passwords: dependencies.passwords), mail: services.mail,
         cookies: sessions.cookies, pages: pages, logger: Logger(label: "gatehouse.mail")

@@ -25,6 +25,13 @@ package struct ServerConfiguration: Sendable {
     package var metadataDocumentHosts: Set<String> = []
     /// Certificates trusted, besides the system's roots, when fetching client metadata documents.
     package var metadataDocumentTrustRoots: [NIOSSLCertificate] = []
+    /// Where `/metrics` is served on a listener of its own (`--metrics-address`); nil for none.
+    package var metricsListener: (host: String, port: Int)?
+    /// The digest of the bearer token that opens `/metrics` on the main listener (`--metrics-token-file`); nil
+    /// leaves it closed there.
+    package var metricsToken: SecretDigest?
+    /// Whether anything asks for metrics; when not, nothing is counted.
+    package var metricsEnabled: Bool { metricsListener != nil || metricsToken != nil }
     /// How long audit events are kept before retention deletes them: a year by default.
     package var auditRetention: TimeInterval = Retention.defaultAuditRetention
 

@@ -99,6 +99,19 @@ struct Serve: AsyncParsableCommand {
                 + "(env GATEHOUSE_LOG_FORMAT; default text).", valueName: "format"))
     var logFormat: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at /metrics on a listener of its own, e.g. 127.0.0.1:9464 "
+                + "(env GATEHOUSE_METRICS_ADDRESS; default none).", valueName: "host:port"))
+    var metricsAddress: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the bearer token that opens /metrics on the main listener, 32 characters or more "
+                + "(env GATEHOUSE_METRICS_TOKEN_FILE, or the token itself in GATEHOUSE_METRICS_TOKEN; default none).",
+            valueName: "file"))
+    var metricsTokenFile: String?
+
     @OptionGroup var keys: KeyOptions
 
     @OptionGroup var mail: MailOptions
@@ -145,6 +158,8 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.auditRetention = try auditRetention()
             configuration.oauth.refreshReuseGrace = try reuseGrace()
+            configuration.metricsListener = try metricsListener()
+            configuration.metricsToken = try metricsToken()
             let location = try database.location()
             let store = try StoreFactory.open(location, logger: Logger(label: "gatehouse.store"), serving: true)
             let dependencies = ApplicationDependencies(
@@ -217,6 +232,37 @@ struct Serve: AsyncParsableCommand {
                 message: "The audit retention '\(text.prefix(20))' is not a number of days from 1 to 3650.")
         }
         return TimeInterval(days) * 86_400
+    }
+
+    private func metricsListener() throws -> (host: String, port: Int)? {
+        guard let text = metricsAddress ?? Environment.value("GATEHOUSE_METRICS_ADDRESS") else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon != text.startIndex
+        else {
+            throw DomainError.invalidInput(
+                field: "metrics_address", message: "The metrics address '\(text.prefix(60))' is not host:port.")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host, port)
+    }
+
+    private func metricsToken() throws -> SecretDigest? {
+        let token: String
+        if let file = metricsTokenFile ?? Environment.value("GATEHOUSE_METRICS_TOKEN_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw DomainError.invalidInput(field: "metrics_token_file", message: "Cannot read '\(file)'.")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let text = Environment.value("GATEHOUSE_METRICS_TOKEN") {
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            return nil
+        }
+        guard token.count >= 32 else {
+            throw DomainError.invalidInput(
+                field: "metrics_token", message: "The metrics token must be 32 characters or more.")
+        }
+        return SecretDigest(of: token)
     }
 
     private enum LogFormat: String { case text, json }

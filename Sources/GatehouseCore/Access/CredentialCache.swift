@@ -41,6 +41,9 @@ package final class CredentialCache: Sendable {
         var entries: [Key: Entry] = [:]
         /// The newest epoch seen; nil before the first and after `reset()`, when nothing is served.
         var epoch: Int64?
+        /// Lookups served from here, and those that had to go to the store, since start.
+        var hits = 0
+        var misses = 0
     }
 
     // A lock, not an actor: a hit is a dictionary lookup, far cheaper than hopping to an actor and back.
@@ -95,14 +98,22 @@ package final class CredentialCache: Sendable {
 
     private func entry(_ key: Key, at now: Date?) -> (value: Value, epoch: Int64)? {
         state.withLock { state in
-            guard let entry = state.entries[key], entry.epoch == state.epoch else { return nil }
-            if let expiry = entry.expiresAt, let now, now >= expiry {
-                state.entries[key] = nil
+            guard let entry = state.entries[key], entry.epoch == state.epoch else {
+                state.misses += 1
                 return nil
             }
+            if let expiry = entry.expiresAt, let now, now >= expiry {
+                state.entries[key] = nil
+                state.misses += 1
+                return nil
+            }
+            state.hits += 1
             return (entry.value, entry.epoch)
         }
     }
+
+    /// Lookups served from the cache, and lookups that found nothing current, since start.
+    package var lookups: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
 
     private func keep(_ value: Value, as key: Key, readAt epoch: Int64, expiresAt: Date?) {
         state.withLock { state in

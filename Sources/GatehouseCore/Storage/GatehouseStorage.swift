@@ -14,6 +14,22 @@ package protocol GatehouseStorage: DirectoryStore, AccessStore, RateLimitStore, 
     /// missed (before listening starts, and after a lost connection), until the task is cancelled. A backend
     /// that only one process serves (SQLite) has nothing to tell and just waits.
     func watchCredentialEpoch(_ signal: @escaping @Sendable (CredentialEpochSignal) async -> Void) async
+    /// How busy the backend is right now, for the operator's metrics.
+    var load: StoreLoad { get }
+}
+
+/// How busy a store is: the operations holding or waiting for a connection, and how many connections it has.
+package struct StoreLoad: Equatable, Sendable {
+    /// `sqlite` or `postgres`.
+    package var backend: String
+    package var inFlight: Int
+    package var connections: Int
+
+    package init(backend: String, inFlight: Int, connections: Int) {
+        self.backend = backend
+        self.inFlight = inFlight
+        self.connections = connections
+    }
 }
 
 /// What a store says about the credential epoch as it happens.

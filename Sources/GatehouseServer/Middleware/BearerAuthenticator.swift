@@ -10,22 +10,39 @@ import Hummingbird
 package struct BearerAuthenticator: RouterMiddleware {
     package typealias Context = AppRequestContext
     let credentials: CachedCredentials
+    let metrics: GatehouseMetrics?
 
-    package init(credentials: CachedCredentials) { self.credentials = credentials }
+    package init(credentials: CachedCredentials, metrics: GatehouseMetrics? = nil) {
+        self.credentials = credentials
+        self.metrics = metrics
+    }
 
     package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
-        guard let bearer = Self.bearerCredential(header) else { throw CredentialRefusal.invalid }
-        guard let (principal, epoch) = try await credentials.principal(for: bearer) else {
-            throw CredentialRefusal.invalid
+        guard let header = request.headers[.authorization] else {
+            metrics?.credentialRefused("missing")
+            throw APIError.unauthorized
         }
+        let (bearer, principal, epoch) = try await authenticate(header)
         var context = context
         context.principal = principal
         context.credentialEpoch = epoch
         context.bearerCredential = bearer
         return try await next(request, context)
+    }
+
+    /// The credential, the principal it stands for and the epoch it was read at; a refusal is counted.
+    private func authenticate(_ header: String) async throws -> (String, Principal, Int64) {
+        do {
+            guard let bearer = Self.bearerCredential(header),
+                let (principal, epoch) = try await credentials.principal(for: bearer)
+            else { throw CredentialRefusal.invalid }
+            return (bearer, principal, epoch)
+        } catch let refusal as CredentialRefusal {
+            metrics?.credentialRefused(refusal.metricLabel)
+            throw refusal
+        }
     }
 
     /// The credential of a `Bearer` authorization, whose scheme is case-insensitive (RFC 9110 §11.1), with the
@@ -44,5 +61,18 @@ package struct BearerAuthenticator: RouterMiddleware {
             let last = bytes[start...].lastIndex(where: { !isBlank($0) })
         else { return nil }
         return String(header[start...last])
+    }
+}
+
+extension CredentialRefusal {
+    /// Why, as the `reason` label of `gatehouse_credential_refusals_total`.
+    var metricLabel: String {
+        switch self {
+        case .invalid: "invalid"
+        case .userDeactivated: "user_deactivated"
+        case .privacyNoticeNotAccepted: "privacy_notice_not_accepted"
+        case .clientDisabled: "client_disabled"
+        case .makerDeactivated: "maker_deactivated"
+        }
     }
 }

@@ -12,10 +12,12 @@ package struct RateLimitMiddleware: RouterMiddleware {
     package typealias Context = AppRequestContext
     let limiter: RateLimiter
     let credentials: CachedCredentials
+    let metrics: GatehouseMetrics?
 
-    package init(limiter: RateLimiter, credentials: CachedCredentials) {
+    package init(limiter: RateLimiter, credentials: CachedCredentials, metrics: GatehouseMetrics? = nil) {
         self.limiter = limiter
         self.credentials = credentials
+        self.metrics = metrics
     }
 
     package func handle(
@@ -36,6 +38,7 @@ package struct RateLimitMiddleware: RouterMiddleware {
         }
         let fields = Self.fields(decision)
         guard decision.allowed else {
+            metrics?.rateLimited("api")
             var error = APIError(
                 .tooManyRequests, code: "rate_limit_exceeded",
                 message: "This \(principal.credential.noun) may make \(decision.limit) requests a minute; "

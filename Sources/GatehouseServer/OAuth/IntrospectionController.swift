@@ -12,12 +12,14 @@ struct IntrospectionController {
     let introspection: Introspection
     let limiter: RateLimiter
     let perMinute: Int
+    var metrics: GatehouseMetrics? = nil
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("oauth/introspect") { request, context in
             let (client, token) = try await clients.tokenRequest(request, context: context)
             let decision = try await limiter.admit(bucket: "introspect:\(client.id)", limit: perMinute)
             guard decision.allowed else {
+                metrics?.rateLimited("introspection")
                 throw OAuthError(
                     status: .tooManyRequests, code: .temporarilyUnavailable,
                     description: "This client may introspect \(perMinute) times a minute; "

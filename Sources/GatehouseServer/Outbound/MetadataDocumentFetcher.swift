@@ -112,11 +112,16 @@ struct MetadataDocumentFetcher: MetadataDocumentFetching {
 /// registries).
 enum PublicAddress {
     static func isPublic(_ address: SocketAddress) -> Bool {
+        // The address's bytes are read at their place in the C structure, in network order: after the family and
+        // the port in `sockaddr_in` (4 bytes), after those and the flow label in `sockaddr_in6` (8 bytes), on
+        // Linux and on Darwin alike. (Naming the fields makes the build depend on which C module the compiler
+        // took `struct sockaddr_in` from.)
         switch address {
         case .v4(let v4):
-            return isPublic(v4: UInt32(bigEndian: v4.address.sin_addr.s_addr))
+            let bytes = withUnsafeBytes(of: v4.address) { Array($0[4..<8]) }
+            return isPublic(v4: bytes.reduce(0) { $0 << 8 | UInt32($1) })
         case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
             return isPublic(v6: bytes)
         default:
             return false

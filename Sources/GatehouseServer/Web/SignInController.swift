@@ -49,6 +49,7 @@ struct SignInController {
     let pages: PageRenderer
     /// Tells people of a sign-in from a browser new to them, when mail is configured.
     let mail: AccountMail
+    var metrics: GatehouseMetrics? = nil
 
     static let defaultDestination = "/account"
 
@@ -126,6 +127,7 @@ struct SignInController {
             response.setCookie(sessions.cookies.newCSRFCookie())
             return response
         } catch let refusal as SignInRefusal {
+            metrics?.signInFailed(refusal.metricLabel)
             switch refusal {
             case .wrongCredentials:
                 return try signInPage(
@@ -174,10 +176,12 @@ struct SignInController {
             response.setCookie(sessions.cookies.newCSRFCookie())
             return response
         } catch SecondFactorRefusal.wrongCode {
+            metrics?.signInFailed("wrong_second_factor")
             return try secondFactorPage(
                 request, returnTo: returnTo, error: "That code is not right, or it was used already.",
                 status: .unauthorized)
         } catch SecondFactorRefusal.throttled(let wait) {
+            metrics?.signInFailed("throttled")
             var response = try secondFactorPage(
                 request, returnTo: returnTo,
                 error: "Too many wrong codes. Try again in \(max(1, wait / 60)) minutes.", status: .tooManyRequests)
@@ -234,4 +238,15 @@ struct SignInPage: Encodable {
     let email: String
     let returnTo: String?
     let error: String?
+}
+
+extension SignInRefusal {
+    /// Why, as the `reason` label of `gatehouse_sign_in_failures_total`.
+    var metricLabel: String {
+        switch self {
+        case .wrongCredentials: "invalid_credentials"
+        case .deactivated: "deactivated"
+        case .throttled: "throttled"
+        }
+    }
 }

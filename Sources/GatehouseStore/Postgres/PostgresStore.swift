@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 import _ConnectionPoolModule
 
 /// The scale-out backend: several stateless Gatehouse instances share one PostgreSQL database.
@@ -14,11 +15,15 @@ package final class PostgresStore: GatehouseStorage {
     let location: PostgresLocation
     let client: PostgresClient
     let logger: Logger
+    let maximumConnections: Int
+    /// Queries and transactions holding or waiting for a pooled connection.
+    private let inFlight = Atomic<Int>(0)
 
     /// Prepares a connection pool; nothing connects until `run()` is running and a query is made.
     package init(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) {
         self.location = location
         self.logger = logger
+        self.maximumConnections = maximumConnections
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: Self.clientTLS(location.tls))
@@ -86,8 +91,14 @@ package final class PostgresStore: GatehouseStorage {
     // MARK: Queries
 
     /// Runs `query` on a pooled connection and returns its rows, with uniqueness failures translated.
+    package var load: StoreLoad {
+        StoreLoad(backend: "postgres", inFlight: inFlight.load(ordering: .relaxed), connections: maximumConnections)
+    }
+
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await translatingErrors {
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        return try await translatingErrors {
             var result: [PostgresRandomAccessRow] = []
             for try await row in try await client.query(query, logger: logger) {
                 result.append(row.makeRandomAccess())
@@ -100,6 +111,8 @@ package final class PostgresStore: GatehouseStorage {
     /// serialization failure is run again, up to three times in all: changes that alter credentials all raise the
     /// one credential-epoch row, so two of them touching the same rows in another order can deadlock.
     func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         var attempt = 1
         while true {
             do {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GatehouseCore
+import Synchronization
 
 /// The embedded default: one SQLite file in WAL mode, foreign keys on, every multi-row change in one
 /// transaction. One server process serves a file; request counts live in that process's memory.
@@ -15,6 +16,8 @@ package final class SQLiteStore: GatehouseStorage {
     private let servingLock: ServingLock?
     /// While serving, checkpoints run on a thread of their own instead of inside a commit.
     private let checkpointer: Checkpointer?
+    /// Reads running and writes queued or running.
+    private let inFlight = Atomic<Int>(0)
 
     /// Opens (creating if needed) the database at `path`, creating its folder too. With `serving`, also claims
     /// the file for this process: a second server on it would count requests apart, so it refuses to start.
@@ -140,7 +143,16 @@ package final class SQLiteStore: GatehouseStorage {
     /// Runs `body` in a write transaction (shared with the writes waiting beside it, each in a savepoint: see
     /// `GroupCommit`), turning uniqueness failures into `UniqueViolation`.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await writes.write(body)
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        return try await writes.write(body)
+    }
+
+    /// One writer, and readers as many as the pool allows.
+    package var load: StoreLoad {
+        StoreLoad(
+            backend: "sqlite", inFlight: inFlight.load(ordering: .relaxed),
+            connections: 1 + pool.configuration.maximumReaderCount)
     }
 
     private static func translated(_ error: any Error) -> any Error {
@@ -160,7 +172,9 @@ package final class SQLiteStore: GatehouseStorage {
     /// release, read-only mode on and off): most of a read's cost. A read of several statements that must
     /// agree would need a transaction of its own.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try readHere(body)
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        return try readHere(body)
     }
 
     /// Not async, so it is GRDB's blocking `unsafeRead` that is called.
