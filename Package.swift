@@ -130,6 +130,10 @@ let package = Package(
                 // To write rows as an older version did, beside the stores' own statements.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // A server that takes connections and never answers, standing for a hung PostgreSQL.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

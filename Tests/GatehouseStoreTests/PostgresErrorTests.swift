@@ -1,3 +1,8 @@
+import Foundation
+import GatehouseCore
+import Logging
+import NIOCore
+import NIOPosix
 import Testing
 
 @testable import GatehouseStore
@@ -13,5 +18,26 @@ struct PostgresErrorTests {
             #expect(!PostgresStore.isUnavailable(state), "\(state)")
         }
         #expect(!PostgresStore.isUnavailable(nil))
+    }
+
+    /// A server that takes connections and never answers: PostgreSQL hung, or cut off behind a firewall that
+    /// drops packets. The pool waits for it; a request must not.
+    @Test func aDatabaseThatNeverAnswersIsUnavailableWithinTheLeaseTimeout() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let silent = try await ServerBootstrap(group: group)
+            .childChannelInitializer { _ in group.any().makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        let port = try #require(silent.localAddress?.port)
+        let location = try PostgresLocation(url: "postgres://gatehouse@127.0.0.1:\(port)/gatehouse?sslmode=disable")
+        let store = PostgresStore(location, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await store.whileRunning(migrate: false) { store in
+            for _ in 0..<2 {
+                let started = ContinuousClock.now
+                await #expect(throws: StoreUnavailable.self) { _ = try await store.credentialEpoch() }
+                let waited = ContinuousClock.now - started
+                #expect(waited >= PostgresStore.leaseTimeout && waited < .seconds(2), "\(waited)")
+            }
+        }
     }
 }

@@ -43,6 +43,13 @@ struct SQLiteServingTests {
         #expect(throws: Never.self) { _ = try SQLiteStore(path: path, serving: true) }
     }
 
+    @Test func thereIsAReaderConnectionForEveryThreadThatRunsTasks() throws {
+        let store = try SQLiteStore(path: Self.freshPath(), serving: true)
+        // The writer, and readers for every event loop (one a core) with some to spare.
+        #expect(store.load.connections - 1 == SQLiteStore.readerCount)
+        #expect(SQLiteStore.readerCount > ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     @Test func aServerThatStopsDeletesItsLockAndTheNextOneServes() async throws {
         let path = Self.freshPath()
         let store = try SQLiteStore(path: path, serving: true)

@@ -55,8 +55,13 @@ extension APIError {
         .internalServerError, code: "server_error",
         message: "Something went wrong on our side. The request id in X-Request-ID helps us find it.")
 
+    /// The database is out of reach; clients may try again in a few seconds (`Retry-After`).
     package static let unavailable = APIError(
-        .serviceUnavailable, code: "unavailable", message: "The service cannot reach its database right now.")
+        .serviceUnavailable, code: "unavailable", message: "The service cannot reach its database right now.",
+        headers: [.retryAfter: "\(retryAfterUnavailable)"])
+
+    /// Seconds a client is asked to wait when the database is out of reach.
+    package static let retryAfterUnavailable = 5
 
     /// Maps any error to the wire shape. Unknown errors become a bare 500 and are logged with their cause.
     package init(from error: any Error, logger: Logger) {

@@ -67,12 +67,14 @@ struct PageErrorMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("page failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             let unavailable = error is StoreUnavailable
-            return try pages.page(
+            var response = try pages.page(
                 "error",
                 ErrorPage(
                     title: unavailable ? "Gatehouse is unavailable" : "Something went wrong",
                     message: "Please try again in a moment."),
                 status: unavailable ? .serviceUnavailable : .internalServerError)
+            if unavailable { response.headers[.retryAfter] = "\(APIError.retryAfterUnavailable)" }
+            return response
         }
     }
 }

@@ -133,12 +133,12 @@ extension PostgresStore {
             for step in change.steps(at: event.occurredAt) {
                 let (queries, record) = Self.queries(step)
                 for (index, query) in queries.enumerated() {
-                    let changed = try await Self.count(query, on: connection, logger: logger)
+                    let changed = try await Self.count(query, on: connection, logger: self.logger)
                     // An update or deletion names its record in its last query, so that changing nothing is noticed.
                     if let record, index == queries.count - 1, changed != 1 { throw RecordNotFound(record) }
                 }
             }
-            try await connection.query(StoredForm.row(event).postgresQuery, logger: logger)
+            try await connection.query(StoredForm.row(event).postgresQuery, logger: self.logger)
         }
     }
 

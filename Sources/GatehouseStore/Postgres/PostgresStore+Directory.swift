@@ -5,8 +5,8 @@ import PostgresNIO
 extension PostgresStore {
     package func insert(_ workspace: Workspace, firstUser: User) async throws {
         try await transaction { connection in
-            try await connection.query(StoredForm.row(workspace).postgresQuery, logger: logger)
-            try await connection.query(StoredForm.row(firstUser).postgresQuery, logger: logger)
+            try await connection.query(StoredForm.row(workspace).postgresQuery, logger: self.logger)
+            try await connection.query(StoredForm.row(firstUser).postgresQuery, logger: self.logger)
         }
     }
 

@@ -15,8 +15,8 @@ extension PostgresStore {
                 """
                 UPDATE signing_keys SET retired_at = \(key.createdAt)
                 WHERE retired_at IS NULL AND algorithm = \(key.algorithm.rawValue)
-                """, logger: logger)
-            try await connection.query(StoredForm.row(key).postgresQuery, logger: logger)
+                """, logger: self.logger)
+            try await connection.query(StoredForm.row(key).postgresQuery, logger: self.logger)
         }
     }
 
@@ -88,7 +88,7 @@ extension PostgresStore {
 
     package func store(_ tokens: IssuedTokens) async throws {
         try await transaction { connection in
-            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: self.logger) }
         }
     }
 
@@ -117,7 +117,6 @@ extension PostgresStore {
     package func reissue(after token: RefreshToken, usedSince: Date, at time: Date, issuing tokens: IssuedTokens)
         async throws -> Bool
     {
-        var reissued = false
         try await transaction { connection in
             // Locks the presented token's row, so two retries of it take turns.
             let standing = """
@@ -125,26 +124,23 @@ extension PostgresStore {
                 WHERE t.digest = \(token.digest.hex) AND t.used_at >= \(usedSince) AND g.revoked_at IS NULL
                 FOR UPDATE OF t
                 """ as PostgresQuery
-            guard try await Self.count(standing, on: connection, logger: logger) == 1 else { return }
+            guard try await Self.count(standing, on: connection, logger: self.logger) == 1 else { return false }
             try await connection.query(
                 "UPDATE refresh_tokens SET used_at = \(time) WHERE grant_id = \(token.grantID.rawValue) AND used_at IS NULL",
-                logger: logger)
-            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
-            reissued = true
+                logger: self.logger)
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: self.logger) }
+            return true
         }
-        return reissued
     }
 
     /// Runs `update`, which returns its row only if it changed it while unused, and stores `tokens` when it
     /// did, in one transaction; so of two concurrent uses exactly one succeeds.
     private func markOnce(_ update: PostgresQuery, thenStore tokens: IssuedTokens) async throws -> Bool {
-        var marked = false
         try await transaction { connection in
-            guard try await Self.count(update, on: connection, logger: logger) == 1 else { return }
-            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: logger) }
-            marked = true
+            guard try await Self.count(update, on: connection, logger: self.logger) == 1 else { return false }
+            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: self.logger) }
+            return true
         }
-        return marked
     }
 
     package func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
@@ -166,8 +162,8 @@ extension PostgresStore {
 
     package func revokeGrants(of user: UserID, client: ClientID?, at time: Date) async throws {
         try await transaction { connection in
-            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: logger)
-            try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: logger)
+            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: self.logger)
+            try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: self.logger)
         }
     }
 
@@ -188,18 +184,17 @@ extension PostgresStore {
     }
 
     package func withdraw(consentOf user: UserID, for client: ClientID, at time: Date) async throws -> Bool {
-        var withdrawn = false
         try await transaction { connection in
             let deleted = try await Self.count(
                 """
                 DELETE FROM consents WHERE user_id = \(user.rawValue) AND client_id = \(client.value) RETURNING user_id
-                """, on: connection, logger: logger)
-            guard deleted == 1 else { return }
-            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: logger)
-            try await connection.query(Self.revokeGrantsQuery(of: user, client: client, at: time), logger: logger)
-            withdrawn = true
+                """, on: connection, logger: self.logger)
+            guard deleted == 1 else { return false }
+            try await connection.query(Self.deleteCodesQuery(of: user, client: client), logger: self.logger)
+            try await connection.query(
+                Self.revokeGrantsQuery(of: user, client: client, at: time), logger: self.logger)
+            return true
         }
-        return withdrawn
     }
 
     // MARK: Sessions

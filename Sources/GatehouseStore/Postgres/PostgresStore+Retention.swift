@@ -6,23 +6,18 @@ extension PostgresStore {
     /// One transaction, under a transaction-level advisory lock keyed by the schema: while one instance deletes,
     /// another finds the lock taken and returns nil at once instead of queueing behind it.
     package func deleteExpired(before cutoffs: RetentionCutoffs, limit: Int) async throws -> [RetainedKind: Int]? {
-        var deleted: [RetainedKind: Int]?
         try await transaction { connection in
             let locked = try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(hashtext('gatehouse_retention_' || current_schema())) AS locked",
-                logger: logger
+                logger: self.logger
             ).collect().first?.makeRandomAccess()["locked"].decode(Bool.self)
-            guard locked == true else {
-                deleted = nil
-                return
-            }
+            guard locked == true else { return nil }
             var counts: [RetainedKind: Int] = [:]
             for (kind, query) in Self.retentionDeletes(cutoffs, limit: limit) {
-                counts[kind, default: 0] += try await Self.count(query, on: connection, logger: logger)
+                counts[kind, default: 0] += try await Self.count(query, on: connection, logger: self.logger)
             }
-            deleted = counts
+            return counts
         }
-        return deleted
     }
 
     package func retainedRows() async throws -> [RetainedKind: Int] {

@@ -99,28 +99,34 @@ package final class PostgresStore: GatehouseStorage {
         inFlight.add(1, ordering: .relaxed)
         defer { inFlight.subtract(1, ordering: .relaxed) }
         return try await translatingErrors {
-            var result: [PostgresRandomAccessRow] = []
-            for try await row in try await client.query(query, logger: logger) {
-                result.append(row.makeRandomAccess())
+            try await withLeasedConnection { connection in
+                var result: [PostgresRandomAccessRow] = []
+                for try await row in try await connection.query(query, logger: self.logger) {
+                    result.append(row.makeRandomAccess())
+                }
+                return result
             }
-            return result
         }
     }
 
     /// Runs `body` in one transaction on one connection. A transaction PostgreSQL ends as a deadlock or a
     /// serialization failure is run again, up to three times in all: changes that alter credentials all raise the
     /// one credential-epoch row, so two of them touching the same rows in another order can deadlock.
-    func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
         inFlight.add(1, ordering: .relaxed)
         defer { inFlight.subtract(1, ordering: .relaxed) }
         var attempt = 1
         while true {
             do {
                 return try await translatingErrors {
-                    do {
-                        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-                    } catch let error as PostgresTransactionError {
-                        throw error.closureError ?? error.commitError ?? error.beginError ?? error
+                    try await withLeasedConnection { connection in
+                        do {
+                            return try await connection.withTransaction(logger: self.logger) { try await body($0) }
+                        } catch let error as PostgresTransactionError {
+                            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+                        }
                     }
                 }
             } catch let error as PSQLError
@@ -128,6 +134,45 @@ package final class PostgresStore: GatehouseStorage {
             {
                 attempt += 1
             }
+        }
+    }
+
+    /// How long a query may wait for a connection from the pool before the request is answered 503: when
+    /// PostgreSQL is down or cut off, the pool keeps trying to connect and a request would wait for it.
+    static let leaseTimeout: Duration = .milliseconds(1500)
+
+    /// Runs `work` on a pooled connection, or throws `StoreUnavailable` when none is handed out within
+    /// `leaseTimeout`. Once it has its connection, `work` runs as long as it takes: a statement is never cut off
+    /// halfway, so a write is never left in doubt by the timeout.
+    private func withLeasedConnection<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
+        let leased = LeaseFlag()
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask {
+                .done(
+                    try await self.client.withConnection { connection in
+                        leased.value.store(true, ordering: .releasing)
+                        return try await work(connection)
+                    })
+            }
+            group.addTask {
+                try? await Task.sleep(for: Self.leaseTimeout)
+                return .waited
+            }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .waited where !leased.value.load(ordering: .acquiring):
+                    group.cancelAll()
+                    throw StoreUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
+                case .waited:
+                    continue
+                }
+            }
+            throw StoreUnavailable("no PostgreSQL connection")
         }
     }
 
@@ -262,4 +307,15 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
         guard let first = try await group.next() else { throw DeadlineExceeded() }
         return first
     }
+}
+
+/// What came first while waiting for a pooled connection: the work's result, or the lease timeout.
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case waited
+}
+
+/// Set once a connection has been handed out, read by the lease timeout.
+private final class LeaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }

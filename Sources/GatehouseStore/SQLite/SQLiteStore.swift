@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GatehouseCore
+import NIOCore
 import Synchronization
 
 /// The embedded default: one SQLite file in WAL mode, foreign keys on, every multi-row change in one
@@ -49,6 +50,7 @@ package final class SQLiteStore: GatehouseStorage {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         configuration.label = "gatehouse"
+        configuration.maximumReaderCount = Self.readerCount
         checkpointer = serving ? Checkpointer(path: path) : nil
         if serving {
             // A commit checkpoints only past 16 MB of WAL, by then mostly copied by the checkpointer; the file is
@@ -66,6 +68,12 @@ package final class SQLiteStore: GatehouseStorage {
                 "cannot open the SQLite database at \(path): \(error.message ?? "\(error.resultCode)")")
         }
     }
+
+    /// Reads run on the thread that asks, which is an event loop's while serving (see `read`): with a reader
+    /// connection for every thread that can run a task, and some to spare for the others, a read never waits for a
+    /// connection while holding its loop, which would stall every other connection the loop serves. (GRDB's
+    /// default is five, fewer than the loops of a bigger machine.)
+    package static var readerCount: Int { System.coreCount + 4 }
 
     /// Opens the pool. Processes opening one new file at once race to switch it to WAL, which needs the file to
     /// themselves, and SQLite answers the loser SQLITE_BUSY without waiting: it tries again, for up to a second.
