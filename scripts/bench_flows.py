@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The parts of scripts/bench that need a browser's steps rather than one request: making refresh-token
-families for the refresh benchmark, and timing whole authorization-code flows (consent remembered, session
-kept: authorize, then token) at a number of concurrent connections.
+families for the refresh benchmark, and a signed-in session whose consent is remembered, for wrk's
+authorization-code flow (scripts/bench). `flows` times whole flows from Python, for comparison: Python is the
+bottleneck there (about 370 flows a second on these machines).
 
 Usage: bench_flows.py families --base URL --client ID --secret S --user EMAIL --password PW --count N
+       bench_flows.py cookie --base URL --client ID --secret S --user EMAIL --password PW
        bench_flows.py flows --base URL --client ID --secret S --user EMAIL --password PW --connections C
                       --seconds D
 """
@@ -21,7 +23,7 @@ import requests
 
 from oauth_client_check import Browser, query
 
-REDIRECT = "http://127.0.0.1:53682/callback"
+REDIRECT = "http://127.0.0.1/callback"
 
 
 def signed_in(args):
@@ -58,6 +60,13 @@ def families(args):
         print(exchange(browser.session, args, code_value, verifier)["refresh_token"])
 
 
+def cookie(args):
+    """A Cookie header for a signed-in browser that has consented to the client once."""
+    browser = signed_in(args)
+    code(browser, args)
+    print("; ".join(f"{name}={value}" for name, value in browser.session.cookies.items()))
+
+
 def flows(args):
     # Sign in (bcrypt, deliberately slow) and consent once per connection before the clock starts.
     browsers = [signed_in(args) for _ in range(args.connections)]
@@ -92,7 +101,7 @@ def flows(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["families", "flows"])
+    parser.add_argument("what", choices=["families", "cookie", "flows"])
     for name in ["--base", "--client", "--secret", "--user", "--password"]:
         parser.add_argument(name, required=True)
     parser.add_argument("--count", type=int, default=1)
@@ -100,7 +109,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5)
     args = parser.parse_args()
     args.base = args.base.rstrip("/")
-    families(args) if args.what == "families" else flows(args)
+    {"families": families, "cookie": cookie, "flows": flows}[args.what](args)
     return 0
 
 

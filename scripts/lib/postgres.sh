@@ -44,8 +44,12 @@ start_throwaway_postgres() {
   # connection): 400 connections ran out once with 222 of them; 1000 leaves room.
   as_cluster_owner "$bin/initdb" -D "$PG_TMP/data" -A trust -U gatehouse --no-sync >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log" >&2; return 1; }
+  # Tests need no durability: fsync, synchronous commit and full-page writes are off, which flatters writes.
+  # PG_DURABLE=1 keeps PostgreSQL's defaults (all on), as a deployment runs it: what scripts/bench measures.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   as_cluster_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=1000 $durability" \
     start >/dev/null || { cat "$PG_TMP/server.log" >&2; return 1; }
   PG_PORT=$port
   GATEHOUSE_PG_URL="postgres://gatehouse@127.0.0.1:$port/postgres?sslmode=disable"
