@@ -19,7 +19,7 @@ struct ConcurrentReadTests {
             let (_, key) = try await api.key(for: owner, rateLimit: 100_000)
             // Four times as many readers as SQLite has connections, each listing the users (a read every time).
             let readers = 4 * SQLiteStore.readerCount
-            let deadline = ContinuousClock.now + .seconds(2)
+            let deadline = ContinuousClock.now + .seconds(4)
             async let reads: [HTTPResponse.Status] = withThrowingTaskGroup(of: [HTTPResponse.Status].self) { group in
                 for _ in 0..<readers {
                     group.addTask {
@@ -45,8 +45,10 @@ struct ConcurrentReadTests {
             let statuses = try await reads
             #expect(statuses.count > readers)
             #expect(statuses.allSatisfy { $0 == .ok })
-            #expect(answered >= 10)
-            #expect(slowest < .milliseconds(500), "the slowest /healthz took \(slowest)")
+            // A loop held by a read waiting for a connection would hold /healthz until the reads end, four
+            // seconds; the figure itself depends on the rest of the suite sharing these two cores.
+            #expect(answered >= 3)
+            #expect(slowest < .seconds(2), "the slowest /healthz took \(slowest)")
         }
     }
 }
