@@ -144,35 +144,39 @@ package final class PostgresStore: GatehouseStorage {
     /// Runs `work` on a pooled connection, or throws `StoreUnavailable` when none is handed out within
     /// `leaseTimeout`. Once it has its connection, `work` runs as long as it takes: a statement is never cut off
     /// halfway, so a write is never left in doubt by the timeout.
+    ///
+    /// The wait is raced in tasks of its own rather than a task group: a group would not return before the lease
+    /// request it cancels has ended, and the pool may be in the middle of a connection attempt that takes
+    /// seconds to fail (a server that accepts connections and never answers).
     private func withLeasedConnection<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T)
         async throws -> T
     {
         let leased = LeaseFlag()
-        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
-            group.addTask {
-                .done(
-                    try await self.client.withConnection { connection in
-                        leased.value.store(true, ordering: .releasing)
-                        return try await work(connection)
-                    })
+        let client = client
+        let attempt = Task {
+            try await client.withConnection { connection in
+                leased.value.store(true, ordering: .releasing)
+                return try await work(connection)
             }
-            group.addTask {
-                try? await Task.sleep(for: Self.leaseTimeout)
-                return .waited
-            }
-            while let outcome = try await group.next() {
-                switch outcome {
-                case .done(let value):
-                    group.cancelAll()
-                    return value
-                case .waited where !leased.value.load(ordering: .acquiring):
-                    group.cancelAll()
-                    throw StoreUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
-                case .waited:
-                    continue
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let answer = AnswerOnce(continuation)
+                let timer = Task {
+                    try? await Task.sleep(for: Self.leaseTimeout)
+                    guard !Task.isCancelled, !leased.value.load(ordering: .acquiring) else { return }
+                    attempt.cancel()
+                    answer.resume(
+                        with: .failure(StoreUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)")))
+                }
+                Task {
+                    let result = await attempt.result
+                    timer.cancel()
+                    answer.resume(with: result)
                 }
             }
-            throw StoreUnavailable("no PostgreSQL connection")
+        } onCancel: {
+            attempt.cancel()
         }
     }
 
@@ -309,13 +313,21 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
     }
 }
 
-/// What came first while waiting for a pooled connection: the work's result, or the lease timeout.
-private enum LeaseOutcome<T: Sendable>: Sendable {
-    case done(T)
-    case waited
-}
-
 /// Set once a connection has been handed out, read by the lease timeout.
 private final class LeaseFlag: Sendable {
     let value = Atomic<Bool>(false)
+}
+
+/// Resumes a continuation with the first answer given, and ignores the rest.
+private final class AnswerOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { continuation in
+            continuation?.resume(with: result)
+            continuation = nil
+        }
+    }
 }
