@@ -34,11 +34,13 @@ struct PostgresErrorTests {
         try await store.whileRunning(migrate: false) { store in
             for _ in 0..<2 {
                 let started = ContinuousClock.now
-                await #expect(throws: StoreUnavailable.self) { _ = try await store.credentialEpoch() }
+                let error = await #expect(throws: StoreUnavailable.self) { _ = try await store.credentialEpoch() }
                 let waited = ContinuousClock.now - started
-                // Given up after the lease timeout, not left waiting for the pool. (Under the whole suite's load
-                // a task is scheduled late; the 2-second figure is checked on the real binary, e2e-foundation.)
-                #expect(waited >= PostgresStore.leaseTimeout && waited < .seconds(10), "\(waited)")
+                // Given up for the lease timeout: the pool itself would wait for the server for ever. (How long
+                // after the timeout the answer comes depends on how busy these two cores are with the rest of the
+                // suite; the 2-second figure is checked on the real binary, in e2e-foundation.)
+                #expect("\(error.map { "\($0)" } ?? "")".contains("no PostgreSQL connection within"))
+                #expect(waited >= PostgresStore.leaseTimeout, "\(waited)")
             }
         }
     }
