@@ -142,12 +142,8 @@ struct Serve: AsyncParsableCommand {
             if let slug = registrationWorkspace ?? Environment.value("GATEHOUSE_REGISTRATION_WORKSPACE") {
                 configuration.registrationWorkspace = try WorkspaceSlug(slug)
             }
-            let hosts =
-                metadataDocumentHost.isEmpty
-                ? (Environment.value("GATEHOUSE_METADATA_DOCUMENT_HOSTS") ?? "").split(separator: ",").map(String.init)
-                : metadataDocumentHost
             configuration.metadataDocumentHosts = Set(
-                hosts.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+                list(metadataDocumentHost, "GATEHOUSE_METADATA_DOCUMENT_HOSTS").map { $0.lowercased() })
             if let file = metadataDocumentCAFile ?? Environment.value("GATEHOUSE_METADATA_DOCUMENT_CA_FILE") {
                 do {
                     configuration.metadataDocumentTrustRoots = try NIOSSLCertificate.fromPEMFile(file)
@@ -182,22 +178,24 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func serverConfiguration() throws -> ServerConfiguration {
-        let portText = port.map(String.init) ?? Environment.value("GATEHOUSE_PORT")
-        let port = try portText.map { text in
-            guard let value = Int(text) else {
-                throw DomainError.invalidInput(field: "port", message: "The port '\(text)' is not a number.")
-            }
-            return value
-        }
-        return try ServerConfiguration(
+        try ServerConfiguration(
             host: host ?? Environment.value("GATEHOUSE_HOST") ?? ServerConfiguration.defaultHost,
-            port: port ?? ServerConfiguration.defaultPort,
+            port: try number(port, "GATEHOUSE_PORT", field: "port", what: "port") ?? ServerConfiguration.defaultPort,
             issuer: try (issuer ?? Environment.value("GATEHOUSE_ISSUER")).map(ServerConfiguration.parseIssuer),
             templatesDirectory: templates ?? Environment.value("GATEHOUSE_TEMPLATES") ?? installedTemplates()
                 ?? "Templates",
-            keys: try APIKeySettings(prefix: try keys.prefix(), defaultRateLimitPerMinute: try defaultRateLimit()),
-            accessTokenLifetime: TimeInterval(try tokenLifetime()), trustedProxies: trustedProxies(),
-            introspectionsPerMinute: try introspectionLimit(),
+            keys: try APIKeySettings(
+                prefix: try keys.prefix(),
+                defaultRateLimitPerMinute: try number(
+                    rateLimit, "GATEHOUSE_RATE_LIMIT_PER_MINUTE", field: "rate_limit", what: "rate limit") ?? 60),
+            accessTokenLifetime: TimeInterval(
+                try number(
+                    accessTokenLifetime, "GATEHOUSE_ACCESS_TOKEN_LIFETIME", field: "access_token_lifetime",
+                    what: "access token lifetime") ?? 900),
+            trustedProxies: list(trustedProxy, "GATEHOUSE_TRUSTED_PROXIES"),
+            introspectionsPerMinute: try number(
+                introspectionRateLimit, "GATEHOUSE_INTROSPECTION_RATE_LIMIT", field: "introspection_rate_limit",
+                what: "introspection rate limit"),
             accessTokenAlgorithm: try (accessTokenAlgorithm ?? Environment.value("GATEHOUSE_ACCESS_TOKEN_ALG")).map {
                 text throws(DomainError) in
                 do {
@@ -224,14 +222,13 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func auditRetention() throws -> TimeInterval {
-        guard let text = auditRetentionDays.map(String.init) ?? Environment.value("GATEHOUSE_AUDIT_RETENTION_DAYS")
-        else { return Retention.defaultAuditRetention }
-        guard let days = Int(text), Retention.auditRetentions.contains(TimeInterval(days) * 86_400) else {
-            throw DomainError.invalidInput(
-                field: "audit_retention_days",
-                message: "The audit retention '\(text.prefix(20))' is not a number of days from 1 to 3650.")
-        }
-        return TimeInterval(days) * 86_400
+        let days =
+            Int(Retention.auditRetentions.lowerBound / 86_400)...Int(Retention.auditRetentions.upperBound / 86_400)
+        return try number(
+            auditRetentionDays, "GATEHOUSE_AUDIT_RETENTION_DAYS", field: "audit_retention_days",
+            what: "audit retention",
+            expected: "a number of days from \(days.lowerBound) to \(days.upperBound)", valid: days
+        ).map { TimeInterval($0) * 86_400 } ?? Retention.defaultAuditRetention
     }
 
     private func metricsListener() throws -> (host: String, port: Int)? {
@@ -277,65 +274,44 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func reuseGrace() throws -> TimeInterval {
-        guard let text = refreshReuseGrace.map(String.init) ?? Environment.value("GATEHOUSE_REFRESH_REUSE_GRACE")
-        else { return 0 }
-        guard let seconds = Int(text), OAuthSettings.refreshReuseGraces.contains(TimeInterval(seconds)) else {
-            throw DomainError.invalidInput(
-                field: "refresh_reuse_grace",
-                message: "The refresh reuse grace '\(text.prefix(20))' is not a number of seconds from 0 to 300.")
-        }
-        return TimeInterval(seconds)
+        let graces = OAuthSettings.refreshReuseGraces
+        let seconds = Int(graces.lowerBound)...Int(graces.upperBound)
+        return TimeInterval(
+            try number(
+                refreshReuseGrace, "GATEHOUSE_REFRESH_REUSE_GRACE", field: "refresh_reuse_grace",
+                what: "refresh reuse grace",
+                expected: "a number of seconds from \(seconds.lowerBound) to \(seconds.upperBound)", valid: seconds)
+                ?? 0)
     }
 
     private func bcryptCost() throws -> UInt8 {
-        guard let text = passwordCost.map(String.init) ?? Environment.value("GATEHOUSE_PASSWORD_COST") else {
-            return 12
-        }
-        guard let value = UInt8(text), BcryptPasswordHasher.costs.contains(value) else {
+        let costs = Int(BcryptPasswordHasher.costs.lowerBound)...Int(BcryptPasswordHasher.costs.upperBound)
+        let cost = try number(
+            passwordCost, "GATEHOUSE_PASSWORD_COST", field: "password_cost", what: "password cost",
+            expected: "a number from \(costs.lowerBound) to \(costs.upperBound)", valid: costs)
+        return cost.map(UInt8.init) ?? 12
+    }
+
+    /// The whole number `flag` gives, or else the environment variable `variable`; nil when neither is set. Text
+    /// that is not a number, or not within `valid`, stops the start with one line naming `field`:
+    /// "The <what> '<text>' is not <expected>." (the text cut to 20 characters).
+    private func number(
+        _ flag: Int?, _ variable: String, field: String, what: String, expected: String = "a number",
+        valid: ClosedRange<Int>? = nil
+    ) throws -> Int? {
+        guard let text = flag.map(String.init) ?? Environment.value(variable) else { return nil }
+        guard let value = Int(text), valid?.contains(value) ?? true else {
             throw DomainError.invalidInput(
-                field: "password_cost", message: "The password cost '\(text.prefix(20))' is not a number from 10 to 16."
-            )
+                field: field, message: "The \(what) '\(text.prefix(20))' is not \(expected).")
         }
         return value
     }
 
-    private func introspectionLimit() throws -> Int? {
-        guard
-            let text = introspectionRateLimit.map(String.init)
-                ?? Environment.value("GATEHOUSE_INTROSPECTION_RATE_LIMIT")
-        else { return nil }
-        guard let value = Int(text) else {
-            throw DomainError.invalidInput(
-                field: "introspection_rate_limit", message: "The introspection rate limit '\(text)' is not a number.")
-        }
-        return value
-    }
-
-    private func trustedProxies() -> [String] {
-        if !trustedProxy.isEmpty { return trustedProxy }
-        return (Environment.value("GATEHOUSE_TRUSTED_PROXIES") ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty }
-    }
-
-    private func tokenLifetime() throws -> Int {
-        guard let text = accessTokenLifetime.map(String.init) ?? Environment.value("GATEHOUSE_ACCESS_TOKEN_LIFETIME")
-        else { return 900 }
-        guard let value = Int(text) else {
-            throw DomainError.invalidInput(
-                field: "access_token_lifetime", message: "The access token lifetime '\(text)' is not a number.")
-        }
-        return value
-    }
-
-    private func defaultRateLimit() throws -> Int {
-        guard let text = rateLimit.map(String.init) ?? Environment.value("GATEHOUSE_RATE_LIMIT_PER_MINUTE") else {
-            return 60
-        }
-        guard let value = Int(text) else {
-            throw DomainError.invalidInput(field: "rate_limit", message: "The rate limit '\(text)' is not a number.")
-        }
-        return value
+    /// The values of a repeatable `flags`, or else the comma-separated environment variable `variable`,
+    /// trimmed, empty ones dropped.
+    private func list(_ flags: [String], _ variable: String) -> [String] {
+        let values = flags.isEmpty ? (Environment.value(variable) ?? "").split(separator: ",").map(String.init) : flags
+        return values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private func firstRunSettings() throws -> FirstRunSettings {

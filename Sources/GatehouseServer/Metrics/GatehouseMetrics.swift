@@ -13,7 +13,7 @@ import Synchronization
 /// only for the first `clientLabelLimit` clients seen (apps that register themselves could otherwise grow the
 /// series without end); the rest are `other`.
 package final class GatehouseMetrics: Sendable {
-    package let registry: PrometheusCollectorRegistry
+    private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let counters = Mutex<[CounterKey: CoreMetrics.Counter]>([:])
     private let timers = Mutex<[[String]: CoreMetrics.Timer]>([:])
@@ -58,8 +58,7 @@ package final class GatehouseMetrics: Sendable {
             timers[key] = timer
             return timer
         }
-        timer.recordNanoseconds(
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        timer.recordMilliseconds(duration.milliseconds)
     }
 
     /// Tokens the token endpoint issued, by grant type and client.

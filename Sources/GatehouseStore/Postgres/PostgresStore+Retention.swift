@@ -38,35 +38,24 @@ extension PostgresStore {
         let ended = cutoffs.grantsEndedBefore
         let registrationEnded = cutoffs.registrationTokensEndedBefore
         let windowStart = StoredForm.windowStart(cutoffs.windowsStartedBefore)
+        /// Deletes, by its key columns, at most `limit` rows of `table` whose `column` is before `cutoff`.
+        func before(_ table: String, key: [String], _ column: String, _ cutoff: some PostgresNonThrowingEncodable)
+            -> PostgresQuery
+        {
+            var binds = PostgresBindings(capacity: 2)
+            binds.append(cutoff)
+            binds.append(limit)
+            let columns = key.joined(separator: ", ")
+            return PostgresQuery(
+                unsafeSQL: "DELETE FROM \(table) WHERE (\(columns)) IN (SELECT \(columns) FROM \(table) "
+                    + "WHERE \(column) < $1 LIMIT $2) RETURNING 1",
+                binds: binds)
+        }
         return [
-            (
-                .authorizationCodes,
-                """
-                DELETE FROM authorization_codes WHERE digest IN
-                    (SELECT digest FROM authorization_codes WHERE expires_at < \(now) LIMIT \(limit)) RETURNING 1
-                """
-            ),
-            (
-                .deviceCodes,
-                """
-                DELETE FROM device_codes WHERE device_digest IN
-                    (SELECT device_digest FROM device_codes WHERE expires_at < \(now) LIMIT \(limit)) RETURNING 1
-                """
-            ),
-            (
-                .passwordLinks,
-                """
-                DELETE FROM password_links WHERE digest IN
-                    (SELECT digest FROM password_links WHERE expires_at < \(now) LIMIT \(limit)) RETURNING 1
-                """
-            ),
-            (
-                .revokedAccessTokens,
-                """
-                DELETE FROM revoked_access_tokens WHERE jti IN
-                    (SELECT jti FROM revoked_access_tokens WHERE expires_at < \(now) LIMIT \(limit)) RETURNING 1
-                """
-            ),
+            (.authorizationCodes, before("authorization_codes", key: ["digest"], "expires_at", now)),
+            (.deviceCodes, before("device_codes", key: ["device_digest"], "expires_at", now)),
+            (.passwordLinks, before("password_links", key: ["digest"], "expires_at", now)),
+            (.revokedAccessTokens, before("revoked_access_tokens", key: ["jti"], "expires_at", now)),
             (
                 .webSessions,
                 """
@@ -98,19 +87,11 @@ extension PostgresStore {
             ),
             (
                 .throttleWindows,
-                """
-                DELETE FROM rate_limit_windows WHERE (bucket, window_start) IN
-                    (SELECT bucket, window_start FROM rate_limit_windows WHERE window_start < \(windowStart)
-                     LIMIT \(limit)) RETURNING 1
-                """
+                before("rate_limit_windows", key: ["bucket", "window_start"], "window_start", windowStart)
             ),
             (
                 .throttleWindows,
-                """
-                DELETE FROM sign_in_attempts WHERE (bucket, window_start) IN
-                    (SELECT bucket, window_start FROM sign_in_attempts WHERE window_start < \(windowStart)
-                     LIMIT \(limit)) RETURNING 1
-                """
+                before("sign_in_attempts", key: ["bucket", "window_start"], "window_start", windowStart)
             ),
             (
                 .initialAccessTokens,
