@@ -10,15 +10,22 @@ final class MemoryRateLimitStore: RateLimitStore {
     /// What a change to a credential does in a real store.
     func raiseEpoch() { epoch.withLock { $0 += 1 } }
 
-    func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
-        counts.withLock { counts in
+    /// How many leases were asked for: the store round trips a real store would make.
+    let leases = Mutex(0)
+
+    func leaseRequests(bucket: String, windowStart: Date, limit: Int) async throws -> RequestLease {
+        leases.withLock { $0 += 1 }
+        return counts.withLock { counts in
             let key = "\(bucket)@\(windowStart.timeIntervalSince1970)"
-            counts[key, default: 0] += 1
-            return CountedRequest(count: counts[key] ?? 0, credentialEpoch: epoch.withLock { $0 })
+            let granted = RateLimiter.leaseSize(left: limit - counts[key, default: 0])
+            counts[key, default: 0] += granted
+            return RequestLease(granted: granted, count: counts[key] ?? 0)
         }
     }
 
     func credentialEpoch() async throws -> Int64 { epoch.withLock { $0 } }
+
+    var pushedEpochIsCurrent: Bool { false }
 }
 
 /// Serves one key and its owner (a user or a client), and counts every read, to prove which checks need none.

@@ -10,11 +10,19 @@ struct CredentialCacheTests {
     /// A rate-limit store whose credential epoch the test moves, as another instance's change would.
     final class EpochStore: RateLimitStore {
         let epoch = Mutex<Int64>(7)
+        /// Whether the store vouches for the epochs pushed to the cache, as PostgreSQL does under a live lease.
+        let pushing = Mutex(false)
+        /// How often the epoch was read.
+        let reads = Mutex(0)
 
-        func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
-            CountedRequest(count: 1, credentialEpoch: epoch.withLock { $0 })
+        func leaseRequests(bucket: String, windowStart: Date, limit: Int) async throws -> RequestLease {
+            RequestLease(granted: 1, count: 1)
         }
-        func credentialEpoch() async throws -> Int64 { epoch.withLock { $0 } }
+        func credentialEpoch() async throws -> Int64 {
+            reads.withLock { $0 += 1 }
+            return epoch.withLock { $0 }
+        }
+        var pushedEpochIsCurrent: Bool { pushing.withLock { $0 } }
         func raise() { epoch.withLock { $0 += 1 } }
     }
 
@@ -50,11 +58,33 @@ struct CredentialCacheTests {
         demoted.role = .user
         setup.keys.store.setUser(demoted)
         setup.epochs.raise()
-        // Until an instance sees the new epoch it cannot know; the count of the next request brings it.
+        // Until an instance sees the new epoch it cannot know; the next request's epoch check brings it.
         setup.cache.observe(try await setup.epochs.credentialEpoch())
         let after = try #require(try await setup.credentials.principal(for: setup.key))
         #expect(after.principal.role == .user && after.epoch == 8)
         #expect(!after.principal.scopes.contains(.usersRead))
+    }
+
+    @Test func theEpochIsReadUnlessTheStoreVouchesForWhatWasPushed() async throws {
+        let setup = try Setup()
+        #expect(try await setup.cache.currentEpoch(in: setup.epochs) == 7)
+        #expect(try await setup.cache.currentEpoch(in: setup.epochs) == 7)
+        #expect(setup.epochs.reads.withLock { $0 } == 2, "without the store's word, every request reads")
+        setup.epochs.pushing.withLock { $0 = true }
+        _ = try await setup.credentials.principal(for: setup.key)
+        let reads = setup.epochs.reads.withLock { $0 }
+        #expect(try await setup.cache.currentEpoch(in: setup.epochs) == 7)
+        #expect(try await setup.credentials.principal(for: setup.key) != nil)
+        #expect(setup.epochs.reads.withLock { $0 } == reads, "under the store's word, a hit reads nothing")
+        // A pushed rise is the epoch from then on, and what was read before it is gone.
+        setup.epochs.raise()
+        setup.cache.observe(8)
+        #expect(try await setup.cache.currentEpoch(in: setup.epochs) == 8)
+        #expect(setup.cache.count == 0)
+        // After a reset (a listener that came back), nothing is known: the epoch is read again.
+        setup.cache.reset()
+        #expect(try await setup.cache.currentEpoch(in: setup.epochs) == 8)
+        #expect(setup.epochs.reads.withLock { $0 } == reads + 1)
     }
 
     @Test func aReadOlderThanTheNewestEpochSeenIsNotKept() async throws {

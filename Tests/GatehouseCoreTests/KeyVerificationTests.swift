@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseTestSupport
+import Synchronization
 import Testing
 
 @Suite("Verifying API keys")
@@ -101,7 +102,7 @@ struct RateLimitTests {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))  // 20 s into a minute
         let limiter = RateLimiter(store: MemoryRateLimitStore(), clock: clock)
         let first = try await limiter.admit(bucket: "k", limit: 3)
-        #expect(first == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 40, count: 1))
+        #expect(first == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 40))
         _ = try await limiter.admit(bucket: "k", limit: 3)
         #expect(try await limiter.admit(bucket: "k", limit: 3).remaining == 0)
         let refused = try await limiter.admit(bucket: "k", limit: 3)
@@ -111,7 +112,7 @@ struct RateLimitTests {
         clock.advance(by: 0.5)
         #expect(
             try await limiter.admit(bucket: "k", limit: 3)
-                == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 60, count: 1))
+                == RateLimitDecision(allowed: true, limit: 3, remaining: 2, resetAfter: 60))
     }
 
     @Test func bucketsAreCountedApart() async throws {
@@ -119,6 +120,76 @@ struct RateLimitTests {
         _ = try await limiter.admit(bucket: "a", limit: 1)
         #expect(try await limiter.admit(bucket: "b", limit: 1).allowed)
         #expect(try await !limiter.admit(bucket: "a", limit: 1).allowed)
+    }
+
+    @Test func aBusyKeyCostsAStoreWritePerLeaseNotPerRequest() async throws {
+        let store = MemoryRateLimitStore()
+        let limiter = RateLimiter(store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
+        let first = try await limiter.admit(bucket: "k", limit: 1_000)
+        // A tenth of the window leased: 99 held here, 900 left for everyone.
+        #expect(first == RateLimitDecision(allowed: true, limit: 1_000, remaining: 999, resetAfter: 40))
+        for _ in 1..<200 { #expect(try await limiter.admit(bucket: "k", limit: 1_000).allowed) }
+        // 100, then 90, then 81 of what was left.
+        #expect(store.leases.withLock { $0 } == 3)
+        #expect(try await limiter.admit(bucket: "k", limit: 1_000).remaining == 1_000 - 201)
+    }
+
+    @Test func concurrentRequestsWaitForTheOneLeaseOnItsWay() async throws {
+        let store = MemoryRateLimitStore()
+        let limiter = RateLimiter(store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
+        let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { try await limiter.admit(bucket: "k", limit: 1_000).allowed } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(allowed == 50)
+        #expect(store.leases.withLock { $0 } == 1, "one lease of 100 serves all 50")
+    }
+
+    @Test func twoInstancesNeverAdmitMoreThanTheLimitAndAtLeastAllButOneLease() async throws {
+        let store = MemoryRateLimitStore()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))
+        let a = RateLimiter(store: store, clock: clock)
+        let b = RateLimiter(store: store, clock: clock)
+        // A takes one request and keeps the rest of its lease (6 of 60); then all the load goes to B.
+        #expect(try await a.admit(bucket: "k", limit: 60).allowed)
+        var admittedByB = 0
+        for _ in 0..<100 where try await b.admit(bucket: "k", limit: 60).allowed { admittedByB += 1 }
+        // The stated bound: under by at most what the other instance holds unused.
+        #expect(1 + admittedByB == 55)
+        // What A holds is still A's to admit, and nothing past the limit is.
+        var admittedByA = 1
+        for _ in 0..<100 where try await a.admit(bucket: "k", limit: 60).allowed { admittedByA += 1 }
+        #expect(admittedByA + admittedByB == 60)
+
+        // Load spread over both, in any order: exactly the limit when both keep asking.
+        var admitted = 0
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let limiter = Bool.random(using: &generator) ? a : b
+            if try await limiter.admit(bucket: "spread", limit: 60).allowed { admitted += 1 }
+        }
+        let drained = try await [a, b].asyncReduce(0) { total, limiter in
+            var more = 0
+            for _ in 0..<10 where try await limiter.admit(bucket: "spread", limit: 60).allowed { more += 1 }
+            return total + more
+        }
+        #expect(admitted + drained == 60)
+    }
+
+    @Test func anExhaustedWindowIsRefusedFromMemoryUntilItEndsOrTheLimitChanges() async throws {
+        let store = MemoryRateLimitStore()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))
+        let limiter = RateLimiter(store: store, clock: clock)
+        for _ in 0..<3 { #expect(try await limiter.admit(bucket: "k", limit: 3).allowed) }
+        #expect(try await !limiter.admit(bucket: "k", limit: 3).allowed)
+        let leases = store.leases.withLock { $0 }
+        for _ in 0..<50 { #expect(try await !limiter.admit(bucket: "k", limit: 3).allowed) }
+        #expect(store.leases.withLock { $0 } == leases, "refusals cost no store round trip")
+        // A raised limit asks the store for what the new one leaves; a lowered one drops what was held.
+        #expect(try await limiter.admit(bucket: "k", limit: 4).allowed)
+        #expect(try await !limiter.admit(bucket: "k", limit: 2).allowed)
+        clock.advance(by: 40)
+        #expect(try await limiter.admit(bucket: "k", limit: 3).allowed)
     }
 
     @Test func lastUseIsWrittenAtMostOnceAMinutePerKey() async throws {
@@ -217,5 +288,16 @@ struct ServiceKeyVerificationTests {
         await #expect(throws: CredentialRefusal.invalid) {
             try await setup.verifier.principal(for: setup.plaintext.value)
         }
+    }
+}
+
+extension Sequence {
+    /// `reduce`, with an asynchronous step.
+    fileprivate func asyncReduce<Result>(
+        _ initial: Result, _ next: (Result, Element) async throws -> Result
+    ) async rethrows -> Result {
+        var result = initial
+        for element in self { result = try await next(result, element) }
+        return result
     }
 }

@@ -132,28 +132,48 @@ struct AccessStoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.all) func requestsAreCountedPerBucketAndWindow(_ backend: Backend) async throws {
+    @Test(arguments: Backend.all) func quotaIsLeasedATenthOfWhatIsLeftPerBucketAndWindow(_ backend: Backend)
+        async throws
+    {
         try await backend.withStore { store async throws in
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
-            #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 1)
-            #expect(try await store.countRequest(bucket: "a", windowStart: minute).count == 2)
-            #expect(try await store.countRequest(bucket: "b", windowStart: minute).count == 1)
+            func lease(_ bucket: String, _ window: Date = minute, limit: Int = 100) async throws -> RequestLease {
+                try await store.leaseRequests(bucket: bucket, windowStart: window, limit: limit)
+            }
+            #expect(try await lease("a") == RequestLease(granted: 10, count: 10))
+            #expect(try await lease("a") == RequestLease(granted: 9, count: 19))
+            #expect(try await lease("b") == RequestLease(granted: 10, count: 10), "another bucket")
             let next = minute.addingTimeInterval(60)
-            #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 1)
-            #expect(try await store.countRequest(bucket: "a", windowStart: next).count == 2)
+            #expect(try await lease("a", next) == RequestLease(granted: 10, count: 10), "another window")
+            // Down to one at a time near the limit, then none: the count stops at the limit.
+            #expect(try await lease("c", limit: 12) == RequestLease(granted: 1, count: 1))
+            var count = 1
+            while count < 12 {
+                let leased = try await lease("c", limit: 12)
+                #expect(leased.granted == 1)
+                count = leased.count
+            }
+            #expect(try await lease("c", limit: 12) == RequestLease(granted: 0, count: 12))
+            #expect(try await lease("c", limit: 12) == RequestLease(granted: 0, count: 12))
+            // A limit raised within the window leases what the new one leaves.
+            #expect(try await lease("c", limit: 32) == RequestLease(granted: 2, count: 14))
         }
     }
 
-    @Test(arguments: Backend.all) func concurrentRequestsAreCountedExactly(_ backend: Backend) async throws {
+    @Test(arguments: Backend.all) func concurrentLeasesNeverPassTheLimit(_ backend: Backend) async throws {
         try await backend.withStore { store async throws in
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            let leases = try await withThrowingTaskGroup(of: RequestLease.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await store.countRequest(bucket: "busy", windowStart: minute).count }
+                    group.addTask { try await store.leaseRequests(bucket: "busy", windowStart: minute, limit: 60) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(counts.sorted() == Array(1...100))
+            #expect(leases.map(\.granted).reduce(0, +) == 60)
+            // Each lease saw the count the one before it left: the counts after them are all different.
+            let granting = leases.filter { $0.granted > 0 }
+            #expect(Set(granting.map(\.count)).count == granting.count)
+            #expect(granting.map(\.count).max() == 60)
         }
     }
 
@@ -169,6 +189,11 @@ struct AccessStoreConformanceTests {
             func changed() async throws -> Bool {
                 let now = try await store.credentialEpoch()
                 defer { epoch = now }
+                if now > epoch, let postgres = store as? PostgresStore {
+                    #expect(
+                        postgres.lastAwaitedEpoch.load(ordering: .relaxed) == now,
+                        "a change that raises the epoch waits for the instances to acknowledge it")
+                }
                 return now > epoch
             }
             var key = try Self.key(for: owner)
@@ -177,12 +202,11 @@ struct AccessStoreConformanceTests {
             try await store.recordLastUse([key.id: Fixture.epoch.addingTimeInterval(5)])
             #expect(try await changed() == false, "recording a key's last use is not a change to it")
             let minute = Date(timeIntervalSince1970: 1_790_000_040)
-            #expect(try await store.countRequest(bucket: "k", windowStart: minute).credentialEpoch == epoch)
+            _ = try await store.leaseRequests(bucket: "k", windowStart: minute, limit: 60)
             #expect(try await changed() == false, "counting a request is not a change")
             key.status = .revoked
             try await store.apply(.updateKey(key), recording: event)
             #expect(try await changed(), "revoking a key")
-            #expect(try await store.countRequest(bucket: "k", windowStart: minute).credentialEpoch == epoch)
             var user = owner
             user.role = .user
             try await store.apply(.updateUser(user), recording: event)

@@ -172,7 +172,8 @@ struct DirectoryStoreConformanceTests {
 struct MigrationTests {
     @Test(arguments: Backend.all) func migratingTwiceAppliesNothingTheSecondTime(_ backend: Backend) async throws {
         try await backend.withStore(migrate: false) { store async throws in
-            #expect(try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+            #expect(
+                try await store.migrate() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
             #expect(try await store.migrate() == [])
         }
     }
@@ -187,7 +188,7 @@ struct MigrationTests {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+        #expect(applied.sorted() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
         try await backend.withStore(at: location, migrate: false) { store async throws in
             #expect(try await store.allWorkspaces().isEmpty)
         }

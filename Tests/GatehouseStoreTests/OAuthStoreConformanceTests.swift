@@ -682,8 +682,8 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 3)
             // Request counting moving on to later minutes leaves the quarter-hour window alone.
             for minute in 1...3 {
-                _ = try await store.countRequest(
-                    bucket: "api_key:x", windowStart: window.addingTimeInterval(60 * Double(minute)))
+                _ = try await store.leaseRequests(
+                    bucket: "api_key:x", windowStart: window.addingTimeInterval(60 * Double(minute)), limit: 60)
             }
             #expect(try await store.countAttempt(bucket: "sign_in:account:b", windowStart: window) == 4)
             // Forgiving never goes below zero.

@@ -5,10 +5,11 @@ import Synchronization
 /// of bearer credentials, introspection answers, authenticated clients and each workspace's scope definitions.
 ///
 /// Every entry is tagged with the credential epoch it was read at (see `RateLimitStore.credentialEpoch()`),
-/// and is served only while that is the newest epoch this instance has seen. The epoch comes back with every
-/// counted request, the OAuth endpoints read it first thing, and on PostgreSQL `NOTIFY` also tells it the moment
-/// it rises, so a change made anywhere (another instance, the command line) is never served from here to a
-/// request that began after it. Refusals are not kept: an unknown, revoked or refused credential always reaches
+/// and is served only while that is the newest epoch this instance has seen. Every API request checks the epoch
+/// and the OAuth endpoints check it first thing (`currentEpoch(in:)`): SQLite reads it from the file; PostgreSQL
+/// pushes each rise here by `NOTIFY`, and every change waits until each instance has acknowledged it or lost its
+/// lease, so a change made anywhere (another instance, the command line) is never served from here to a
+/// request that began after the change answered. Refusals are not kept: an unknown, revoked or refused credential always reaches
 /// the store. Entries are keyed by a SHA-256 digest of the credential, never the credential itself.
 package final class CredentialCache: Sendable {
     private enum Key: Hashable {
@@ -124,6 +125,15 @@ package final class CredentialCache: Sendable {
         }
     }
 
+    /// The credential epoch now: the newest seen, while `store` vouches that every change that has answered was
+    /// pushed here (`RateLimitStore.pushedEpochIsCurrent`); otherwise read from `store`, and observed.
+    package func currentEpoch(in store: any RateLimitStore) async throws -> Int64 {
+        if store.pushedEpochIsCurrent, let epoch = state.withLock({ $0.epoch }) { return epoch }
+        let epoch = try await store.credentialEpoch()
+        observe(epoch)
+        return epoch
+    }
+
     /// Records an epoch seen in the store; a newer one than before drops everything read earlier.
     package func observe(_ seen: Int64) {
         state.withLock { Self.observe(seen, in: &$0) }
@@ -159,11 +169,9 @@ package struct EpochCache: Sendable {
         self.store = store
     }
 
-    /// Reads the store's epoch and lets the cache drop what is older.
+    /// The store's epoch now (`CredentialCache.currentEpoch(in:)`); the cache drops what is older.
     package func currentEpoch() async throws -> Int64 {
-        let epoch = try await store.credentialEpoch()
-        cache.observe(epoch)
-        return epoch
+        try await cache.currentEpoch(in: store)
     }
 
     /// `workspace`'s scope definitions as they are now: every change to them raises the epoch.
@@ -183,7 +191,7 @@ package struct EpochCache: Sendable {
 package struct CachedCredentials: Sendable {
     let verifiers: [any CredentialVerifier]
     package let cache: CredentialCache
-    let store: any RateLimitStore
+    package let store: any RateLimitStore
     let clock: any WallClock
     let lastUse: LastUseRecorder?
 
@@ -216,8 +224,8 @@ package struct CachedCredentials: Sendable {
     }
 
     private func read(_ bearer: String, digest: SecretDigest) async throws -> (principal: Principal, epoch: Int64)? {
-        // The epoch first: a change committed after this read shows as a newer epoch at the request's count.
-        let epoch = try await store.credentialEpoch()
+        // The epoch first: a change committed after this read shows as a newer epoch when the request checks it.
+        let epoch = try await cache.currentEpoch(in: store)
         for verifier in verifiers {
             if let principal = try await verifier.principal(for: bearer) {
                 cache.remember(principal, for: digest, readAt: epoch)

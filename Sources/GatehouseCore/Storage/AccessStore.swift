@@ -29,29 +29,34 @@ package protocol ScopeStore: Sendable {
     func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition]
 }
 
-/// A request counted against its window, and the credential epoch as it stood at that moment.
-package struct CountedRequest: Equatable, Sendable {
-    /// The window's count, this request included.
+/// Quota taken from a window's shared count: how many requests the caller may admit, and the window's count after
+/// it (every request granted so far, by every instance).
+package struct RequestLease: Equatable, Sendable {
+    package var granted: Int
     package var count: Int
-    /// See `RateLimitStore.credentialEpoch()`.
-    package var credentialEpoch: Int64
 
-    package init(count: Int, credentialEpoch: Int64) {
+    package init(granted: Int, count: Int) {
+        self.granted = granted
         self.count = count
-        self.credentialEpoch = credentialEpoch
     }
 }
 
 /// Counts requests per credential per minute, shared by every instance on the same database; and keeps the
 /// credential epoch, which tells the instances' credential caches when what they hold may be stale.
 package protocol RateLimitStore: Sendable {
-    /// Adds one request to the window of `bucket` that starts at `windowStart` and returns the window's count
-    /// including it, in one atomic step (never a read followed by a write), with the credential epoch read in
-    /// the same step: the hot path learns whether its cache is current without a second round trip.
-    func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest
+    /// Takes quota from the window of `bucket` that starts at `windowStart`, in one atomic step (never a read
+    /// followed by a write): `RateLimiter.leaseSize(left:)` of what `limit` leaves, where the left is
+    /// `limit` minus the window's count; none once the count has reached `limit`. The window's count never
+    /// passes `limit` this way, whatever the instances asking.
+    func leaseRequests(bucket: String, windowStart: Date, limit: Int) async throws -> RequestLease
     /// A counter the store raises, in the same transaction, with every change by any process that can alter what
     /// an API key or access token may do: keys, users, clients, scope definitions, revoked grants and tokens.
     func credentialEpoch() async throws -> Int64
+    /// True while the store vouches that every change that has answered has already been told to this process's
+    /// `watchCredentialEpoch` observer: the newest epoch it was told is then current, and a request need not read
+    /// it. PostgreSQL vouches while its listener is up and it holds an unexpired instance lease, which every
+    /// change waits for (see `PostgresStore`); SQLite never does, and reads the epoch in microseconds instead.
+    var pushedEpochIsCurrent: Bool { get }
 }
 
 /// A change to one record that the audit trail records together with it.

@@ -29,8 +29,9 @@ struct LastUseService: Service {
 
 /// Keeps the credential cache in step with the store between requests: drops it the moment the credential epoch
 /// rises anywhere (PostgreSQL `NOTIFY`), and forgets everything whenever a rise may have been missed (on start
-/// and on reconnect). Requests are exact without it, since each count checks the epoch; this just lets the
-/// cache stop serving as soon as it can.
+/// and on reconnect). On PostgreSQL it is also what holds this instance's lease: while it runs and the lease is
+/// live, requests take the epoch from the cache instead of reading it (`RateLimitStore.pushedEpochIsCurrent`);
+/// without it, each request reads the epoch, and is exact all the same.
 struct CredentialEpochService: Service {
     let store: any GatehouseStorage
     let cache: CredentialCache

@@ -5,9 +5,9 @@ import Hummingbird
 /// Counts every authenticated request against its credential's per-minute limit, answers 429 past it, and
 /// tells clients where they stand on every response (IETF httpapi `RateLimit` and `RateLimit-Policy`).
 ///
-/// The count also brings back the store's credential epoch. When it has moved since the principal was read
-/// (from the cache or the store), something about the credential may have changed, here or on another
-/// instance: the credential is verified again from the store before the request goes on.
+/// First it checks the credential epoch (`CredentialCache.currentEpoch(in:)`). When it has moved since the principal
+/// was read (from the cache or the store), something about the credential may have changed, here or on another
+/// instance: the credential is verified again from the store, and its limit is the one counted.
 package struct RateLimitMiddleware: RouterMiddleware {
     package typealias Context = AppRequestContext
     let limiter: RateLimiter
@@ -25,17 +25,15 @@ package struct RateLimitMiddleware: RouterMiddleware {
     ) async throws -> Response {
         guard var principal = context.principal else { return try await next(request, context) }
         var context = context
-        var decision = try await limiter.admit(
-            bucket: Self.bucket(principal), limit: principal.rateLimitPerMinute)
-        credentials.cache.observe(decision.credentialEpoch)
-        if let readAt = context.credentialEpoch, readAt < decision.credentialEpoch {
+        let epoch = try await credentials.cache.currentEpoch(in: credentials.store)
+        if let readAt = context.credentialEpoch, readAt < epoch {
             guard let bearer = context.bearerCredential, let current = try await credentials.fresh(for: bearer)
             else { throw CredentialRefusal.invalid }
             principal = current.principal
             context.principal = principal
             context.credentialEpoch = current.epoch
-            decision = decision.limited(to: principal.rateLimitPerMinute)
         }
+        let decision = try await limiter.admit(bucket: Self.bucket(principal), limit: principal.rateLimitPerMinute)
         let fields = Self.fields(decision)
         guard decision.allowed else {
             metrics?.rateLimited("api")

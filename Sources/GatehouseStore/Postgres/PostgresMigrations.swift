@@ -507,5 +507,34 @@ enum PostgresMigrations {
                 // Retention deletes the events older than the period kept, oldest first.
                 "CREATE INDEX audit_events_by_time ON audit_events(occurred_at)"
             ]),
+        Migration(
+            version: 20, name: "leases",
+            statements: [
+                // Instances lease rate-limit quota from a window's count rather than adding each request to it:
+                // the last lease's size, read back with the count.
+                "ALTER TABLE rate_limit_windows ADD COLUMN granted integer NOT NULL DEFAULT 0",
+                // Each serving instance renews a lease here while its listener is up, and acknowledges each epoch
+                // it has heard; a change that raised the epoch answers once every live lease has acknowledged it
+                // or run out. Unlogged: nothing here outlives a crash of the server, and renewals flush no WAL.
+                """
+                CREATE UNLOGGED TABLE instance_leases (
+                    instance_id uuid PRIMARY KEY,
+                    expires_at timestamptz NOT NULL,
+                    acknowledged_epoch bigint NOT NULL
+                )
+                """,
+                // The raise also tells its own transaction the epoch it reached, so the writer knows what to wait for.
+                """
+                CREATE OR REPLACE FUNCTION gatehouse_credentials_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE raised bigint;
+                BEGIN
+                    UPDATE credential_epoch SET value = value + 1 WHERE id = 1 RETURNING value INTO raised;
+                    PERFORM pg_notify('gatehouse_credentials_' || current_schema(), raised::text);
+                    PERFORM set_config('gatehouse.raised_epoch', raised::text, true);
+                    RETURN NULL;
+                END
+                $$
+                """,
+            ]),
     ]
 }

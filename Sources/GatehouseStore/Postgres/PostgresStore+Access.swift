@@ -10,7 +10,7 @@ extension PostgresStore {
     }
 
     package func update(_ key: APIKey) async throws {
-        let updated = try await rows(StoredForm.change(key).postgresQuery)
+        let updated = try await changing(StoredForm.change(key).postgresQuery)
         guard updated.count == 1 else { throw RecordNotFound("api key \(key.id)") }
     }
 
@@ -56,7 +56,7 @@ extension PostgresStore {
     // MARK: Scopes
 
     package func insert(_ definition: ScopeDefinition) async throws {
-        _ = try await rows(StoredForm.row(definition).postgresQuery)
+        _ = try await changing(StoredForm.row(definition).postgresQuery)
     }
 
     package func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
@@ -73,22 +73,27 @@ extension PostgresStore {
 
     // MARK: Rate limits
 
-    package func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
+    package func leaseRequests(bucket: String, windowStart: Date, limit: Int) async throws -> RequestLease {
         let start = StoredForm.windowStart(windowStart)
-        // One statement, so one snapshot: the epoch reflects every change committed before this request.
-        let counted = try await rows(
+        let first = RateLimiter.leaseSize(left: limit)
+        // `RateLimiter.leaseSize(left:)` in SQL, of what the count before this statement leaves: both columns are
+        // set from the old row, in one atomic step, so the count stops at the limit whoever asks.
+        let leased = try await rows(
             """
-            INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (\(bucket), \(start), 1)
-            ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
-            RETURNING count, (SELECT value FROM credential_epoch WHERE id = 1) AS epoch
+            INSERT INTO rate_limit_windows AS w (bucket, window_start, count, granted)
+            VALUES (\(bucket), \(start), \(first), \(first))
+            ON CONFLICT (bucket, window_start) DO UPDATE SET
+                granted = LEAST(GREATEST(\(limit) - w.count, 0), GREATEST(1, (\(limit) - w.count) / 10)),
+                count = w.count + LEAST(GREATEST(\(limit) - w.count, 0), GREATEST(1, (\(limit) - w.count) / 10))
+            RETURNING count, granted
             """)
-        let count = try counted.first?["count"].decode(Int.self) ?? 0
-        let epoch = try counted.first?["epoch"].decode(Int64.self) ?? 0
-        if count == 1 {
-            // The first request of a window clears the bucket's finished windows.
+        let count = try leased.first?["count"].decode(Int.self) ?? 0
+        let granted = try leased.first?["granted"].decode(Int.self) ?? 0
+        if count == granted {
+            // The window's first lease clears the bucket's finished windows.
             _ = try await rows("DELETE FROM rate_limit_windows WHERE bucket = \(bucket) AND window_start < \(start)")
         }
-        return CountedRequest(count: count, credentialEpoch: epoch)
+        return RequestLease(granted: granted, count: count)
     }
 
     package func credentialEpoch() async throws -> Int64 {

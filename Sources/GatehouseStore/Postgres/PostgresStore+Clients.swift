@@ -49,7 +49,7 @@ extension PostgresStore {
     }
 
     package func recordClientUse(_ client: ClientID, at time: Date) async throws {
-        _ = try await rows("UPDATE clients SET last_used_at = \(time) WHERE client_id = \(client.value)")
+        _ = try await changing("UPDATE clients SET last_used_at = \(time) WHERE client_id = \(client.value)")
     }
 
     static func useInitialAccessTokenQuery(_ id: InitialAccessTokenID, at time: Date) -> PostgresQuery {

@@ -27,7 +27,7 @@ extension PostgresStore {
     }
 
     package func update(_ user: User) async throws {
-        let updated = try await rows(StoredForm.change(user).postgresQuery)
+        let updated = try await changing(StoredForm.change(user).postgresQuery)
         guard updated.count == 1 else { throw RecordNotFound("user \(user.id)") }
     }
 

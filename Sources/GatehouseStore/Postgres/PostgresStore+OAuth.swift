@@ -144,7 +144,7 @@ extension PostgresStore {
     }
 
     package func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
-        _ = try await rows(
+        _ = try await changing(
             """
             INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at)
             VALUES (\(id), \(client.value), \(expiresAt), \(time)) ON CONFLICT (jti) DO NOTHING
@@ -156,7 +156,7 @@ extension PostgresStore {
     }
 
     package func revokeGrant(id: GrantID, at time: Date) async throws {
-        _ = try await rows(
+        _ = try await changing(
             "UPDATE oauth_grants SET revoked_at = \(time) WHERE id = \(id.rawValue) AND revoked_at IS NULL")
     }
 

@@ -18,12 +18,23 @@ package final class PostgresStore: GatehouseStorage {
     let maximumConnections: Int
     /// Queries and transactions holding or waiting for a pooled connection.
     private let inFlight = Atomic<Int>(0)
+    /// This process's row in `instance_leases`, and how long each renewal of it lasts (see `+Leases`).
+    let instanceID = UUID()
+    let leaseDuration: Duration
+    let lease = Mutex(EpochLease())
+    /// The newest epoch a change made through this store raised and then waited for: tests check that every
+    /// change that raises the epoch waits.
+    package let lastAwaitedEpoch = Atomic<Int64>(0)
 
     /// Prepares a connection pool; nothing connects until `run()` is running and a query is made.
-    package init(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) {
+    package init(
+        _ location: PostgresLocation, maximumConnections: Int = 20, leaseDuration: Duration = .seconds(2),
+        logger: Logger
+    ) {
         self.location = location
         self.logger = logger
         self.maximumConnections = maximumConnections
+        self.leaseDuration = leaseDuration
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: Self.clientTLS(location.tls))
@@ -51,31 +62,6 @@ package final class PostgresStore: GatehouseStorage {
         } catch {
             try? await connection.close()
             throw error
-        }
-    }
-
-    /// Listens on `gatehouse_credentials_<schema>`, which migration 6's trigger notifies with each new epoch, on
-    /// one pooled connection; when that connection is lost, says so and listens again a second later.
-    package func watchCredentialEpoch(_ signal: @escaping @Sendable (CredentialEpochSignal) async -> Void) async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    let schema =
-                        try await connection.query("SELECT current_schema() AS name", logger: self.logger)
-                        .collect().first?.makeRandomAccess()["name"].decode(String.self) ?? "public"
-                    try await connection.listen(on: "gatehouse_credentials_\(schema)") { notifications in
-                        // Listening from here on: whatever rose before may have been missed.
-                        await signal(.mayHaveMissed)
-                        for try await notification in notifications {
-                            if let epoch = Int64(notification.payload) { await signal(.raised(epoch)) }
-                        }
-                    }
-                }
-            } catch {
-                logger.info("stopped listening for credential changes", metadata: ["error": "\(Self.describe(error))"])
-            }
-            await signal(.mayHaveMissed)
-            try? await Task.sleep(for: .seconds(1))
         }
     }
 
@@ -112,6 +98,9 @@ package final class PostgresStore: GatehouseStorage {
     /// Runs `body` in one transaction on one connection. A transaction PostgreSQL ends as a deadlock or a
     /// serialization failure is run again, up to three times in all: changes that alter credentials all raise the
     /// one credential-epoch row, so two of them touching the same rows in another order can deadlock.
+    ///
+    /// A transaction that raised the credential epoch returns only once every live instance has acknowledged the
+    /// epoch it reached, or has lost its lease (`awaitAcknowledgements(of:committedAt:)`).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
         async throws -> T
     {
@@ -120,20 +109,37 @@ package final class PostgresStore: GatehouseStorage {
         var attempt = 1
         while true {
             do {
-                return try await translatingErrors {
+                let (value, raised) = try await translatingErrors {
                     try await withLeasedConnection { connection in
                         do {
-                            return try await connection.withTransaction(logger: self.logger) { try await body($0) }
+                            return try await connection.withTransaction(logger: self.logger) { connection in
+                                let value = try await body(connection)
+                                return (value, try await Self.raisedEpoch(on: connection, logger: self.logger))
+                            }
                         } catch let error as PostgresTransactionError {
                             throw error.closureError ?? error.commitError ?? error.beginError ?? error
                         }
                     }
                 }
+                if let raised { await awaitAcknowledgements(of: raised, committedAt: .now) }
+                return value
             } catch let error as PSQLError
                 where attempt < 3 && Self.retryable.contains(error.serverInfo?[.sqlState] ?? "")
             {
                 attempt += 1
             }
+        }
+    }
+
+    /// Runs one statement that may change what a credential can do, as a transaction of its own, so that it
+    /// waits like every other such change (`transaction(_:)`).
+    func changing(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await transaction { connection in
+            var result: [PostgresRandomAccessRow] = []
+            for try await row in try await connection.query(query, logger: self.logger) {
+                result.append(row.makeRandomAccess())
+            }
+            return result
         }
     }
 

@@ -1,3 +1,4 @@
+import GatehouseCore
 import Synchronization
 
 /// Request counts in fixed windows kept in memory, exact for the one process that serves an SQLite database.
@@ -22,8 +23,18 @@ final class RequestWindows: Sendable {
 
     private let state = Mutex(State())
 
-    /// Adds one request to `bucket`'s window that starts at `start` and returns the window's count with it.
+    /// Adds one attempt to `bucket`'s window that starts at `start` and returns the window's count with it.
     func count(_ bucket: String, windowStart start: Int64) -> Int {
+        add(bucket, windowStart: start) { _ in 1 }.count
+    }
+
+    /// Takes `RateLimiter.leaseSize(left:)` of what `limit` leaves in `bucket`'s window that starts at `start`.
+    func lease(_ bucket: String, windowStart start: Int64, limit: Int) -> RequestLease {
+        add(bucket, windowStart: start) { count in RateLimiter.leaseSize(left: limit - count) }
+    }
+
+    /// Adds `amount(count)` to `bucket`'s window that starts at `start`, where `count` is the window's count before.
+    private func add(_ bucket: String, windowStart start: Int64, _ amount: (Int) -> Int) -> RequestLease {
         state.withLock { state in
             if start > state.newest {
                 // A new window: those that have ended go, so memory follows the buckets in use.
@@ -31,9 +42,10 @@ final class RequestWindows: Sendable {
                 state.newest = start
             }
             let window = Window(bucket: bucket, start: start)
-            let count = state.counts[window, default: 0] + 1
-            state.counts[window] = count
-            return count
+            let before = state.counts[window, default: 0]
+            let granted = amount(before)
+            state.counts[window] = before + granted
+            return RequestLease(granted: granted, count: before + granted)
         }
     }
 

@@ -527,5 +527,9 @@ enum SQLiteMigrations {
                 // Retention deletes the events older than the period kept, oldest first.
                 "CREATE INDEX audit_events_by_time ON audit_events(occurred_at)"
             ]),
+        Migration(
+            // PostgreSQL's rate-limit and instance leases. One process serves an SQLite file and counts its windows
+            // in memory: nothing to store. Kept so both backends number their versions alike.
+            version: 20, name: "leases", statements: []),
     ]
 }

@@ -85,14 +85,16 @@ extension SQLiteStore {
 
     // MARK: Rate limits
 
-    package func countRequest(bucket: String, windowStart: Date) async throws -> CountedRequest {
-        let count = windows.count(bucket, windowStart: StoredForm.windowStart(windowStart))
-        return CountedRequest(count: count, credentialEpoch: try epoch.read())
+    package func leaseRequests(bucket: String, windowStart: Date, limit: Int) async throws -> RequestLease {
+        windows.lease(bucket, windowStart: StoredForm.windowStart(windowStart), limit: limit)
     }
 
     package func credentialEpoch() async throws -> Int64 {
         try epoch.read()
     }
+
+    /// Never: the command line changes the file too, and tells no one. The epoch is read from the file instead.
+    package var pushedEpochIsCurrent: Bool { false }
 
     // MARK: Sign-in attempts
 
