@@ -43,6 +43,19 @@ struct StoredInsert {
                 + conflictClause,
             binds: binds)
     }
+
+    /// PostgreSQL's statement that inserts the row only when `guarded` — an `UPDATE … RETURNING`, written with the
+    /// same binds — changed a row: one statement, so one atomic step, and one round trip where a transaction of
+    /// the two would take four.
+    func postgresQuery(onlyIf guarded: (inout PostgresBindings) -> String) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: columns.count + 4)
+        let guardSQL = guarded(&binds)
+        let placeholders = columns.map { binds.append($0.value) }
+        return PostgresQuery(
+            unsafeSQL: "WITH guarded AS (\(guardSQL)) INSERT INTO \(table) (\(columnList)) "
+                + "SELECT \(placeholders.joined(separator: ", ")) FROM guarded RETURNING 1",
+            binds: binds)
+    }
 }
 
 /// A row to change, written once for both dialects: the columns it sets and those that find it. It must change

@@ -107,7 +107,19 @@ extension PostgresStore {
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
-        try await markOnce(
+        if tokens.newGrant == nil, let successor = tokens.refreshToken {
+            // The usual rotation, a successor and no grant: one statement that marks the token used and stores its
+            // successor only if it did. No credential trigger fires on refresh tokens, so nothing waits for the
+            // instances' acknowledgements.
+            let rotation = StoredForm.row(successor).postgresQuery { binds in
+                """
+                UPDATE refresh_tokens SET used_at = \(binds.append(.date(time)))
+                WHERE digest = \(binds.append(.text(token.digest.hex))) AND used_at IS NULL RETURNING 1
+                """
+            }
+            return try await rows(rotation).count == 1
+        }
+        return try await markOnce(
             """
             UPDATE refresh_tokens SET used_at = \(time)
             WHERE digest = \(token.digest.hex) AND used_at IS NULL RETURNING digest
