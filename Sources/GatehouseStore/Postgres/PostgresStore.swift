@@ -18,6 +18,8 @@ package final class PostgresStore: GatehouseStorage {
     let maximumConnections: Int
     /// Queries and transactions holding or waiting for a pooled connection.
     private let inFlight = Atomic<Int>(0)
+    /// The queries still waiting for a pooled connection, which one timer gives up on after `leaseTimeout`.
+    private let leaseWaits = LeaseWaits()
     /// This process's row in `instance_leases`, and how long each renewal of it lasts (see `+Leases`).
     let instanceID = UUID()
     let leaseDuration: Duration
@@ -45,7 +47,10 @@ package final class PostgresStore: GatehouseStorage {
     }
 
     package func run() async {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.leaseWaits.watch(timeout: Self.leaseTimeout) }
+        }
     }
 
     /// Runs pending migrations on one dedicated connection holding a session advisory lock, so that
@@ -149,40 +154,43 @@ package final class PostgresStore: GatehouseStorage {
 
     /// Runs `work` on a pooled connection, or throws `StoreUnavailable` when none is handed out within
     /// `leaseTimeout`. Once it has its connection, `work` runs as long as it takes: a statement is never cut off
-    /// halfway, so a write is never left in doubt by the timeout.
+    /// halfway, and a statement whose wait was given up never runs, so a write is never left in doubt.
     ///
-    /// The wait is raced in tasks of its own rather than a task group: a group would not return before the lease
-    /// request it cancels has ended, and the pool may be in the middle of a connection attempt that takes
-    /// seconds to fail (a server that accepts connections and never answers).
+    /// The lease is asked for in a task of its own, which the caller stops waiting for when the wait is given up:
+    /// cancelling it would not return before the pool ends the connection attempt it may be in the middle of,
+    /// which takes seconds to fail against a server that accepts connections and never answers. One timer
+    /// (`LeaseWaits.watch`) looks at every wait, rather than one timer a query.
     private func withLeasedConnection<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T)
         async throws -> T
     {
-        let leased = LeaseFlag()
         let client = client
-        let attempt = Task {
-            try await client.withConnection { connection in
-                leased.value.store(true, ordering: .releasing)
-                return try await work(connection)
-            }
-        }
+        let wait = LeaseWait()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let answer = AnswerOnce(continuation)
-                let timer = Task {
-                    try? await Task.sleep(for: Self.leaseTimeout)
-                    guard !Task.isCancelled, !leased.value.load(ordering: .acquiring) else { return }
+                let waits = leaseWaits
+                waits.add(wait)
+                let attempt = Task {
+                    do {
+                        let value = try await client.withConnection { connection in
+                            guard wait.claim() else { throw CancellationError() }
+                            return try await work(connection)
+                        }
+                        waits.remove(wait)
+                        answer.resume(with: .success(value))
+                    } catch {
+                        waits.remove(wait)
+                        answer.resume(with: .failure(error))
+                    }
+                }
+                wait.onGiveUp {
                     attempt.cancel()
                     answer.resume(
                         with: .failure(StoreUnavailable("no PostgreSQL connection within \(Self.leaseTimeout)")))
                 }
-                Task {
-                    let result = await attempt.result
-                    timer.cancel()
-                    answer.resume(with: result)
-                }
             }
         } onCancel: {
-            attempt.cancel()
+            wait.cancel()
         }
     }
 
@@ -319,9 +327,69 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
     }
 }
 
-/// Set once a connection has been handed out, read by the lease timeout.
-private final class LeaseFlag: Sendable {
-    let value = Atomic<Bool>(false)
+/// One query's wait for a pooled connection: it ends once, either claimed by the connection that came or given up.
+final class LeaseWait: Sendable {
+    private struct State {
+        /// 0 waiting, 1 claimed by its connection, 2 given up.
+        var phase = 0
+        var giveUp: (@Sendable () -> Void)?
+    }
+
+    let started = ContinuousClock.now
+    private let state = Mutex(State())
+
+    /// What giving up does: stop the attempt and answer the caller. Done at once if the wait was given up already.
+    func onGiveUp(_ action: @escaping @Sendable () -> Void) {
+        let givenUp = state.withLock { state in
+            if state.phase == 0 { state.giveUp = action }
+            return state.phase == 2
+        }
+        if givenUp { action() }
+    }
+
+    /// True for the connection that came in time; false once the wait was given up.
+    func claim() -> Bool {
+        state.withLock { state in
+            guard state.phase == 0 else { return false }
+            state.phase = 1
+            state.giveUp = nil
+            return true
+        }
+    }
+
+    /// Gives the wait up unless its connection came first.
+    func cancel() {
+        let giveUp: (@Sendable () -> Void)? = state.withLock { state in
+            guard state.phase == 0 else { return nil }
+            state.phase = 2
+            defer { state.giveUp = nil }
+            return state.giveUp
+        }
+        giveUp?()
+    }
+}
+
+/// The waits for a pooled connection in flight, and the one timer that gives up those older than the timeout.
+final class LeaseWaits: Sendable {
+    private let waits = Mutex<[ObjectIdentifier: LeaseWait]>([:])
+
+    func add(_ wait: LeaseWait) { waits.withLock { $0[ObjectIdentifier(wait)] = wait } }
+
+    func remove(_ wait: LeaseWait) { waits.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(wait)) } }
+
+    /// Every tenth of a second, gives up the waits older than `timeout`, until cancelled.
+    func watch(timeout: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            let cutoff = ContinuousClock.now - timeout
+            let expired = waits.withLock { waits in
+                let expired = waits.values.filter { $0.started <= cutoff }
+                for wait in expired { waits[ObjectIdentifier(wait)] = nil }
+                return expired
+            }
+            for wait in expired { wait.cancel() }
+        }
+    }
 }
 
 /// Resumes a continuation with the first answer given, and ignores the rest.
