@@ -14,6 +14,8 @@ import Testing
 struct EpochLeaseTests {
     /// Short, so that waiting a whole lease out stays quick.
     static let lease = Duration.milliseconds(800)
+    /// Long enough that a renewal delayed by the load of the whole suite on two cores still leaves most of it.
+    static let longLease = Duration.seconds(3)
 
     /// One instance: a store on a shared schema, and what its watcher told its observer.
     final class Instance: Sendable {
@@ -23,8 +25,18 @@ struct EpochLeaseTests {
         let stallAbove = Mutex<Int64>(.max)
         private let watcher = Mutex<Task<Void, Never>?>(nil)
 
-        init(_ location: PostgresLocation) {
-            store = PostgresStore(location, leaseDuration: EpochLeaseTests.lease, logger: TestBackend.quietLogger)
+        init(_ location: PostgresLocation, lease: Duration) {
+            store = PostgresStore(location, leaseDuration: lease, logger: TestBackend.quietLogger)
+        }
+
+        /// The promise itself: this instance was told of `epoch`, or it trusts nothing it holds.
+        func toldOrDistrusting(_ epoch: Int64) -> Bool {
+            told.withLock { $0 } >= epoch || !store.pushedEpochIsCurrent
+        }
+
+        /// Whether it was told of `epoch` and still trusts its cache: the usual case, when nothing is slow.
+        func toldAndTrusting(_ epoch: Int64) -> Bool {
+            told.withLock { $0 } >= epoch && store.pushedEpochIsCurrent
         }
 
         func watch() {
@@ -46,9 +58,11 @@ struct EpochLeaseTests {
     }
 
     /// Two instances on one fresh schema, both running, migrated, and holding their leases.
-    static func withTwoInstances(_ body: @Sendable (Instance, Instance) async throws -> Void) async throws {
+    static func withTwoInstances(
+        lease: Duration = Self.lease, _ body: @Sendable (Instance, Instance) async throws -> Void
+    ) async throws {
         guard case .postgres(let location) = try Backend.postgres.freshLocation() else { return }
-        let (a, b) = (Instance(location), Instance(location))
+        let (a, b) = (Instance(location, lease: lease), Instance(location, lease: lease))
         try await a.store.whileRunning { _ in
             try await b.store.whileRunning(migrate: false) { _ in
                 a.watch()
@@ -83,28 +97,32 @@ struct EpochLeaseTests {
             let (acme, owner) = try await AccessStoreConformanceTests.seeded(a.store)
             var key = try AccessStoreConformanceTests.key(for: owner)
             try await a.store.apply(.insertKey(key), recording: Self.event(acme))
+            var toldWhileTrusting = 0
             for limit in 11...30 {
                 key.rateLimitPerMinute = limit
                 try await a.store.apply(.updateKey(key), recording: Self.event(acme))
-                // At the moment the change answers, both instances have been told of it.
+                // At the moment the change answers, each instance has been told of it, or trusts nothing it holds
+                // (its lease ran out first: under the load of the whole suite a renewal can be late).
                 let epoch = try await a.store.credentialEpoch()
-                #expect(b.told.withLock { $0 } == epoch)
-                #expect(a.told.withLock { $0 } == epoch)
+                #expect(b.toldOrDistrusting(epoch) && a.toldOrDistrusting(epoch))
+                if b.toldAndTrusting(epoch) { toldWhileTrusting += 1 }
                 // And a change made on B waits for A just the same.
                 try await b.store.insert(
                     ScopeDefinition(
                         workspaceID: acme.id, scope: try Scope("s:\(limit)"), description: "s", roles: [.user],
                         createdAt: Fixture.epoch))
                 let next = try await b.store.credentialEpoch()
-                #expect(next > epoch && a.told.withLock { $0 } == next)
+                #expect(next > epoch && a.toldOrDistrusting(next) && b.toldOrDistrusting(next))
+                if a.toldAndTrusting(next) { toldWhileTrusting += 1 }
             }
-            #expect(a.store.pushedEpochIsCurrent && b.store.pushedEpochIsCurrent)
+            // Usually it is the acknowledgement, not the lease running out, that lets the change answer.
+            #expect(toldWhileTrusting > 0)
         }
     }
 
     @Test(.enabled(if: Backend.all.contains(.postgres)))
     func anInstanceThatDoesNotAcknowledgeIsWaitedForUntilItsLeaseRunsOutAndTrustsNothingAfter() async throws {
-        try await Self.withTwoInstances { a, b in
+        try await Self.withTwoInstances(lease: Self.longLease) { a, b in
             let (acme, owner) = try await AccessStoreConformanceTests.seeded(a.store)
             var key = try AccessStoreConformanceTests.key(for: owner)
             try await a.store.apply(.insertKey(key), recording: Self.event(acme))
@@ -113,12 +131,12 @@ struct EpochLeaseTests {
             let started = ContinuousClock.now
             try await a.store.apply(.updateKey(key), recording: Self.event(acme))
             let waited = ContinuousClock.now - started
-            // B stalled with part of its lease to go: the change waited it out, and never much past a whole lease.
-            #expect(waited >= Self.lease / 4, "\(waited)")
-            #expect(waited < Self.lease * 4, "\(waited)")
+            // B stalled with most of its lease to go (it renews every quarter of it): the change waited it out, and
+            // never much past a whole lease.
+            #expect(waited >= Self.longLease / 3, "\(waited)")
+            #expect(waited < Self.longLease * 2, "\(waited)")
             #expect(!b.store.pushedEpochIsCurrent, "the stalled instance no longer trusts what it holds")
             #expect(b.told.withLock { $0 } < (try await a.store.credentialEpoch()))
-            #expect(a.store.pushedEpochIsCurrent)
         }
     }
 
@@ -136,7 +154,7 @@ struct EpochLeaseTests {
             try await a.store.apply(.insertKey(key), recording: Self.event(acme))
             key.status = .revoked
             try await a.store.apply(.updateKey(key), recording: Self.event(acme))
-            #expect(a.told.withLock { $0 } == (try await a.store.credentialEpoch()))
+            #expect(a.toldOrDistrusting(try await a.store.credentialEpoch()))
         }
     }
 }
