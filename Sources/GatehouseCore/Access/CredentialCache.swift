@@ -9,8 +9,9 @@ import Synchronization
 /// and the OAuth endpoints check it first thing (`currentEpoch(in:)`): SQLite reads it from the file; PostgreSQL
 /// pushes each rise here by `NOTIFY`, and every change waits until each instance has acknowledged it or lost its
 /// lease, so a change made anywhere (another instance, the command line) is never served from here to a
-/// request that began after the change answered. Refusals are not kept: an unknown, revoked or refused credential always reaches
-/// the store. Entries are keyed by a SHA-256 digest of the credential, never the credential itself.
+/// request that began after the change answered. Refusals are not kept: an unknown, revoked or refused
+/// credential always reaches the store. Entries are keyed by a SHA-256 digest of the credential, never the
+/// credential itself.
 package final class CredentialCache: Sendable {
     private enum Key: Hashable {
         case bearer(SecretDigest)
