@@ -171,17 +171,18 @@ package final class PostgresStore: GatehouseStorage {
                 let waits = leaseWaits
                 waits.add(wait)
                 let attempt = Task {
+                    let result: Result<T, any Error>
                     do {
-                        let value = try await client.withConnection { connection in
-                            guard wait.claim() else { throw CancellationError() }
-                            return try await work(connection)
-                        }
-                        waits.remove(wait)
-                        answer.resume(with: .success(value))
+                        result = .success(
+                            try await client.withConnection { connection in
+                                guard wait.claim() else { throw CancellationError() }
+                                return try await work(connection)
+                            })
                     } catch {
-                        waits.remove(wait)
-                        answer.resume(with: .failure(error))
+                        result = .failure(error)
                     }
+                    waits.remove(wait)
+                    answer.resume(with: result)
                 }
                 wait.onGiveUp {
                     attempt.cancel()
@@ -329,9 +330,14 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable ()
 
 /// One query's wait for a pooled connection: it ends once, either claimed by the connection that came or given up.
 final class LeaseWait: Sendable {
+    private enum Phase {
+        case waiting
+        case claimed
+        case givenUp
+    }
+
     private struct State {
-        /// 0 waiting, 1 claimed by its connection, 2 given up.
-        var phase = 0
+        var phase = Phase.waiting
         var giveUp: (@Sendable () -> Void)?
     }
 
@@ -341,8 +347,8 @@ final class LeaseWait: Sendable {
     /// What giving up does: stop the attempt and answer the caller. Done at once if the wait was given up already.
     func onGiveUp(_ action: @escaping @Sendable () -> Void) {
         let givenUp = state.withLock { state in
-            if state.phase == 0 { state.giveUp = action }
-            return state.phase == 2
+            if state.phase == .waiting { state.giveUp = action }
+            return state.phase == .givenUp
         }
         if givenUp { action() }
     }
@@ -350,8 +356,8 @@ final class LeaseWait: Sendable {
     /// True for the connection that came in time; false once the wait was given up.
     func claim() -> Bool {
         state.withLock { state in
-            guard state.phase == 0 else { return false }
-            state.phase = 1
+            guard state.phase == .waiting else { return false }
+            state.phase = .claimed
             state.giveUp = nil
             return true
         }
@@ -360,8 +366,8 @@ final class LeaseWait: Sendable {
     /// Gives the wait up unless its connection came first.
     func cancel() {
         let giveUp: (@Sendable () -> Void)? = state.withLock { state in
-            guard state.phase == 0 else { return nil }
-            state.phase = 2
+            guard state.phase == .waiting else { return nil }
+            state.phase = .givenUp
             defer { state.giveUp = nil }
             return state.giveUp
         }
