@@ -19,7 +19,7 @@ package final class PostgresStore: GatehouseStorage {
     /// Queries and transactions holding or waiting for a pooled connection.
     private let inFlight = Atomic<Int>(0)
     /// The queries still waiting for a pooled connection, which one timer gives up on after `leaseTimeout`.
-    private let leaseWaits = LeaseWaits()
+    private let leaseWaits = LeaseWaits(timeout: PostgresStore.leaseTimeout)
     /// This process's row in `instance_leases`, and how long each renewal of it lasts (see `+Leases`).
     let instanceID = UUID()
     let leaseDuration: Duration
@@ -47,10 +47,7 @@ package final class PostgresStore: GatehouseStorage {
     }
 
     package func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
-            group.addTask { await self.leaseWaits.watch(timeout: Self.leaseTimeout) }
-        }
+        await client.run()
     }
 
     /// Runs pending migrations on one dedicated connection holding a session advisory lock, so that
@@ -376,24 +373,43 @@ final class LeaseWait: Sendable {
 }
 
 /// The waits for a pooled connection in flight, and the one timer that gives up those older than the timeout.
+/// The timer runs while there are waits, started by the first and ending with the last, so it holds whether or
+/// not the store's `run()` still runs (a flush at shutdown, say).
 final class LeaseWaits: Sendable {
-    private let waits = Mutex<[ObjectIdentifier: LeaseWait]>([:])
+    private struct State {
+        var waits: [ObjectIdentifier: LeaseWait] = [:]
+        var watching = false
+    }
 
-    func add(_ wait: LeaseWait) { waits.withLock { $0[ObjectIdentifier(wait)] = wait } }
+    private let timeout: Duration
+    private let state = Mutex(State())
 
-    func remove(_ wait: LeaseWait) { waits.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(wait)) } }
+    init(timeout: Duration) { self.timeout = timeout }
 
-    /// Every tenth of a second, gives up the waits older than `timeout`, until cancelled.
-    func watch(timeout: Duration) async {
-        while !Task.isCancelled {
+    func add(_ wait: LeaseWait) {
+        let start = state.withLock { state in
+            state.waits[ObjectIdentifier(wait)] = wait
+            defer { state.watching = true }
+            return !state.watching
+        }
+        if start { Task { await self.watch() } }
+    }
+
+    func remove(_ wait: LeaseWait) { state.withLock { _ = $0.waits.removeValue(forKey: ObjectIdentifier(wait)) } }
+
+    /// Every tenth of a second, gives up the waits older than the timeout, until none is left.
+    private func watch() async {
+        while true {
             try? await Task.sleep(for: .milliseconds(100))
             let cutoff = ContinuousClock.now - timeout
-            let expired = waits.withLock { waits in
-                let expired = waits.values.filter { $0.started <= cutoff }
-                for wait in expired { waits[ObjectIdentifier(wait)] = nil }
-                return expired
+            let (expired, done) = state.withLock { state in
+                let expired = state.waits.values.filter { $0.started <= cutoff }
+                for wait in expired { state.waits[ObjectIdentifier(wait)] = nil }
+                if state.waits.isEmpty { state.watching = false }
+                return (expired, state.waits.isEmpty)
             }
             for wait in expired { wait.cancel() }
+            if done { return }
         }
     }
 }
