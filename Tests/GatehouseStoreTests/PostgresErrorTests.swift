@@ -20,6 +20,18 @@ struct PostgresErrorTests {
         #expect(!PostgresStore.isUnavailable(nil))
     }
 
+    /// The pool opens its connections from one task, on one event loop: they must still be spread over the loops,
+    /// or every request that reads the database goes on on that one loop (tasks resume where they were answered).
+    @Test func theConnectionsLoopsTakeTurnsEvenWhenAskedFromALoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let spread = SpreadEventLoops(group)
+        let asked = try await group.next().submit { (0..<4).map { _ in ObjectIdentifier(spread.any()) } }.get()
+        let sticky = try await group.next().submit { (0..<4).map { _ in ObjectIdentifier(group.any()) } }.get()
+        #expect(Set(asked).count == 2)
+        #expect(Set(sticky).count == 1)
+        try await group.shutdownGracefully()
+    }
+
     /// A server that takes connections and never answers: PostgreSQL hung, or cut off behind a firewall that
     /// drops packets. The pool waits for it; a request must not.
     @Test func aDatabaseThatNeverAnswersIsUnavailableWithinTheLeaseTimeout() async throws {

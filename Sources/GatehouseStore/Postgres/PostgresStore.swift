@@ -43,7 +43,9 @@ package final class PostgresStore: GatehouseStorage {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = Self.startupParameters(location)
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = PostgresClient(
+            configuration: configuration, eventLoopGroup: SpreadEventLoops(PostgresClient.defaultEventLoopGroup),
+            backgroundLogger: logger)
     }
 
     package func run() async {
@@ -305,6 +307,23 @@ package final class PostgresStore: GatehouseStorage {
             return String(describing: error.code)
         }
         return String(describing: error)
+    }
+}
+
+/// An event-loop group whose `any()` takes turns, as `next()` does, where NIO's own stays on the loop it is called
+/// from. The pool opens its connections from one task, so with NIO's every connection would share that task's loop;
+/// and since Swift's tasks run on the event loops (`gatehouse serve`) and resume on the loop that answered them,
+/// every request that read the database would go on on that one loop, leaving the others idle.
+final class SpreadEventLoops: EventLoopGroup {
+    let base: any EventLoopGroup
+
+    init(_ base: any EventLoopGroup) { self.base = base }
+
+    func next() -> any EventLoop { base.next() }
+    func any() -> any EventLoop { base.next() }
+    func makeIterator() -> EventLoopIterator { base.makeIterator() }
+    func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        base.shutdownGracefully(queue: queue, callback)
     }
 }
 
