@@ -118,4 +118,19 @@ struct CredentialCacheTests {
         }
         #expect(setup.cache.count == 0)
     }
+
+    @Test func aUserIsServedOnlyAtTheEpochTheyWereReadAt() throws {
+        let cache = CredentialCache()
+        let user = try Fixture.user("ann@acme.test", in: try Fixture.workspace(), role: .user)
+        cache.observe(7)
+        cache.remember(user, readAt: 7)
+        #expect(cache.user(user.id) == user)
+        cache.observe(8)
+        #expect(cache.user(user.id) == nil)
+        // A read from before the newest epoch seen is not kept.
+        cache.remember(user, readAt: 7)
+        #expect(cache.user(user.id) == nil)
+        cache.remember(user, readAt: 8)
+        #expect(cache.user(user.id) == user)
+    }
 }

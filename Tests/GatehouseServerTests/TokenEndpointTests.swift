@@ -276,6 +276,26 @@ struct TokenEndpointTests {
         }
     }
 
+    @Test func aRefreshSeesTheUserAsTheyAreNowThoughTheLastOneReadThem() async throws {
+        try await OAuthWorld.run { world in
+            let tokens = try await world.tokens()
+            // A first refresh reads Ann (and this instance keeps her, at the credential epoch).
+            let first = try await world.refresh(try #require(tokens.string("refresh_token")))
+            let refresh = try #require(first.string("refresh_token"))
+            // Deactivated in the store alone, which revokes nothing: only Ann's own standing stops the refresh.
+            var ann = try await world.api.reload(world.ann)
+            ann.isActive = false
+            try await world.api.store.update(ann)
+            let refused = try await world.refresh(refresh)
+            #expect(refused.json["error"] as? String == "invalid_grant")
+            #expect((refused.json["error_description"] as? String)?.contains("can no longer sign in") == true)
+            // Active again, the same token refreshes: it was never used, and the grant stands.
+            ann.isActive = true
+            try await world.api.store.update(ann)
+            #expect(try await world.refresh(refresh).string("access_token") != nil)
+        }
+    }
+
     @Test func accessTokensExpireAfterFifteenMinutes() async throws {
         try await OAuthWorld.run { world in
             let tokens = try await world.tokens()

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// What this instance verified or read recently, so the hot paths need not read the store for it: the principals
-/// of bearer credentials, introspection answers, authenticated clients and each workspace's scope definitions.
+/// of bearer credentials, introspection answers, authenticated clients, the users that tokens are issued to and
+/// each workspace's scope definitions.
 ///
 /// Every entry is tagged with the credential epoch it was read at (see `RateLimitStore.credentialEpoch()`),
 /// and is served only while that is the newest epoch this instance has seen. Every API request checks the epoch
@@ -17,6 +18,7 @@ package final class CredentialCache: Sendable {
         case bearer(SecretDigest)
         case introspected(SecretDigest)
         case client(SecretDigest)
+        case user(UserID)
         case scopes(WorkspaceID)
     }
 
@@ -24,11 +26,13 @@ package final class CredentialCache: Sendable {
         case principal(Principal)
         case active(ActiveCredential)
         case client(ClientApplication)
+        case user(User)
         case scopes([ScopeDefinition])
 
         var principal: Principal? { if case .principal(let principal) = self { principal } else { nil } }
         var active: ActiveCredential? { if case .active(let active) = self { active } else { nil } }
         var client: ClientApplication? { if case .client(let client) = self { client } else { nil } }
+        var user: User? { if case .user(let user) = self { user } else { nil } }
         var scopes: [ScopeDefinition]? { if case .scopes(let definitions) = self { definitions } else { nil } }
     }
 
@@ -87,6 +91,16 @@ package final class CredentialCache: Sendable {
     /// Keeps a client authentication made at `epoch`, until a previous secret's grace period would end.
     package func remember(_ client: ClientApplication, authenticatedBy credentials: SecretDigest, readAt epoch: Int64) {
         keep(.client(client), as: .client(credentials), readAt: epoch, expiresAt: client.secret?.previousExpiresAt)
+    }
+
+    /// The user `id` as read at the newest epoch seen.
+    package func user(_ id: UserID) -> User? {
+        entry(.user(id), at: nil)?.value.user
+    }
+
+    /// Keeps `user`, read at `epoch`: every change to a user, its deletion included, raises the epoch.
+    package func remember(_ user: User, readAt epoch: Int64) {
+        keep(.user(user), as: .user(user.id), readAt: epoch, expiresAt: nil)
     }
 
     /// `workspace`'s scope definitions as read at the newest epoch seen.
@@ -184,6 +198,15 @@ package struct EpochCache: Sendable {
         let definitions = try await scopes.scopeDefinitions(in: workspace)
         cache.remember(definitions, in: workspace, readAt: epoch)
         return definitions
+    }
+
+    /// The user `id` as they are now: every change to a user raises the epoch. Someone not found is not kept.
+    package func user(_ id: UserID, from users: any UserStore) async throws -> User? {
+        let epoch = try await currentEpoch()
+        if let kept = cache.user(id) { return kept }
+        guard let user = try await users.user(id: id) else { return nil }
+        cache.remember(user, readAt: epoch)
+        return user
     }
 }
 

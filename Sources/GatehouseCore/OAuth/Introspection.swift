@@ -125,7 +125,7 @@ package struct Introspection: Sendable {
         guard let (record, grant) = try await store.refreshToken(digest: OpaqueToken(token).digest),
             record.usedAt == nil, now < record.expiresAt, grant.revokedAt == nil,
             let userID = grant.userID,
-            try await UserStanding.usable(userID, in: grant.workspaceID, store: store) != nil,
+            try await UserStanding.usable(userID, in: grant.workspaceID, store: store, cache: cache) != nil,
             let client = try await store.client(id: grant.clientID), !client.isDisabled
         else { return nil }
         return ActiveCredential(

@@ -28,7 +28,8 @@ extension GrantHandler {
     ) async throws -> (TokenResponse, IssuedTokens) {
         let resource = try await resourceServer(authorization.resource, store: store)
         guard
-            let user = try await UserStanding.usable(authorization.userID, in: authorization.workspaceID, store: store)
+            let user = try await UserStanding.usable(
+                authorization.userID, in: authorization.workspaceID, store: store, cache: cache)
         else { throw OAuthFailure.invalidGrant(userGone) }
         guard let consent = try await store.consent(of: user.id, for: client.id),
             consent.covers(client, asking: authorization.scopes)
@@ -116,8 +117,12 @@ struct PersonalAuthorization {
 package enum UserStanding {
     /// The user `id` of `workspace` when they may hold tokens; nil when deleted, moved, deactivated or not
     /// yet through the privacy notice.
-    package static func usable(_ id: UserID, in workspace: WorkspaceID, store: any UserStore) async throws -> User? {
-        guard let user = try await store.user(id: id), user.workspaceID == workspace, user.isActive,
+    /// Through `cache` when given, which holds users as they are at the current credential epoch.
+    package static func usable(_ id: UserID, in workspace: WorkspaceID, store: any UserStore, cache: EpochCache? = nil)
+        async throws -> User?
+    {
+        let found = if let cache { try await cache.user(id, from: store) } else { try await store.user(id: id) }
+        guard let user = found, user.workspaceID == workspace, user.isActive,
             user.privacyNoticeAcceptedAt != nil
         else { return nil }
         return user

@@ -38,7 +38,7 @@ package struct RefreshTokenGrant: GrantHandler {
             throw OAuthFailure.invalidScope("A refresh may ask for the scopes first granted or fewer, not more.")
         }
         guard let userID = grant.userID,
-            let user = try await UserStanding.usable(userID, in: grant.workspaceID, store: store)
+            let user = try await UserStanding.usable(userID, in: grant.workspaceID, store: store, cache: cache)
         else { throw OAuthFailure.invalidGrant("The user of this refresh token can no longer sign in.") }
         let rights = try await rights(in: grant.workspaceID, store: store, cache: cache)
         let scopes = try GrantableScopes(rights: rights).forUser(
