@@ -27,11 +27,13 @@ fold_counts() {
 }
 
 # start_server NAME ARGS... — starts `gatehouse serve` in $work/NAME, output in NAME.out / NAME.err
+declare -A server_logs
 start_server() {
   local name=$1; shift
   mkdir -p "$work/$name"
   (cd "$work/$name" && exec "$bin" serve --templates "$root/Templates" "$@" >"$work/$name.out" 2>"$work/$name.err") &
   pids+=($!)
+  server_logs[$!]="$work/$name.err"
   eval "pid_$name=$!"
 }
 
@@ -43,12 +45,18 @@ wait_ready() { # wait_ready PORT — until /readyz answers 200 (30 s at most)
   return 1
 }
 
-stop_server() { # stop_server PID — SIGTERM, then the exit status (124 if it did not stop in 15 s)
+# stop_server PID — SIGTERM, then the exit status (124 if it did not stop in 15 s, with the end of its log: run
+# with LOG_LEVEL=debug, that names each service as it finishes, so the one still running is the one left out)
+stop_server() {
   kill -TERM "$1" 2>/dev/null
   for _ in $(seq 1 75); do
     kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
     sleep 0.2
   done
+  if [ -n "${server_logs[$1]:-}" ]; then
+    echo "       the server ($1) did not stop within 15 s; the end of its log:"
+    tail -n 30 "${server_logs[$1]}" | cut -c1-240 | sed 's/^/         /'
+  fi
   return 124
 }
 
