@@ -23,7 +23,7 @@ struct StoredInsert {
     let columns: KeyValuePairs<String, StoredValue>
     var onConflict: String? = nil
 
-    private var columnList: String { columns.map(\.key).joined(separator: ", ") }
+    var columnList: String { columns.map(\.key).joined(separator: ", ") }
     private var conflictClause: String { onConflict.map { " " + $0 } ?? "" }
 
     /// SQLite's statement, with `?` placeholders.
@@ -44,17 +44,21 @@ struct StoredInsert {
             binds: binds)
     }
 
-    /// PostgreSQL's statement that inserts the row only when `guarded` — an `UPDATE … RETURNING`, written with the
-    /// same binds — changed a row: one statement, so one atomic step, and one round trip where a transaction of
-    /// the two would take four.
-    func postgresQuery(onlyIf guarded: (inout PostgresBindings) -> String) -> PostgresQuery {
-        var binds = PostgresBindings(capacity: columns.count + 4)
-        let guardSQL = guarded(&binds)
-        let placeholders = columns.map { binds.append($0.value) }
-        return PostgresQuery(
-            unsafeSQL: "WITH guarded AS (\(guardSQL)) INSERT INTO \(table) (\(columnList)) "
-                + "SELECT \(placeholders.joined(separator: ", ")) FROM guarded RETURNING 1",
-            binds: binds)
+    /// PostgreSQL's one statement that runs `guarded` — an `UPDATE … RETURNING` that returns a row only when it
+    /// changed one — and inserts `rows` only if it did, each insert taking its one row from the step before it.
+    /// It returns a row when the guard changed its row. One statement is one atomic step, and one round trip where
+    /// a transaction of the same took up to six. Foreign keys between the rows are checked at the statement's
+    /// end, so a row may refer to one inserted in the step before.
+    static func postgresQuery(_ rows: [StoredInsert], onlyIf guarded: PostgresQuery) -> PostgresQuery {
+        var binds = guarded.binds
+        var sql = "WITH step0 AS (\(guarded.sql))"
+        for (index, row) in rows.enumerated() {
+            let placeholders = row.columns.map { binds.append($0.value) }
+            sql +=
+                ", step\(index + 1) AS (INSERT INTO \(row.table) (\(row.columnList)) "
+                + "SELECT \(placeholders.joined(separator: ", ")) FROM step\(index) RETURNING 1)"
+        }
+        return PostgresQuery(unsafeSQL: sql + " SELECT 1 FROM step\(rows.count)", binds: binds)
     }
 }
 
@@ -335,6 +339,11 @@ extension StoredForm {
                 "scopes": .text(scopeSet(refresh.scopes)), "issued_at": .date(refresh.issuedAt),
                 "expires_at": .date(refresh.expiresAt), "used_at": .date(refresh.usedAt),
             ])
+    }
+
+    /// The rows of issued tokens: the new grant first, then the refresh token that may refer to it.
+    static func rows(_ tokens: IssuedTokens) -> [StoredInsert] {
+        [tokens.newGrant.map(row), tokens.refreshToken.map(row)].compactMap { $0 }
     }
 
     static func row(_ link: PasswordLink) -> StoredInsert {

@@ -97,33 +97,17 @@ extension PostgresStore {
     }
 
     package func refreshToken(digest: SecretDigest) async throws -> (token: RefreshToken, grant: TokenGrant)? {
-        // The token's scopes are `refresh_scopes`, the grant's `scopes`.
-        try await rows(
-            """
-            SELECT g.*, t.digest, t.grant_id, t.scopes AS refresh_scopes, t.issued_at, t.expires_at, t.used_at
-            FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.digest = \(digest.hex)
-            """
-        ).first.map { row in (try StoredForm.refreshToken(row), try StoredForm.grant(row)) }
+        try await rows(Prepared<RefreshTokenLookup>(RefreshTokenLookup.query(digest: digest.hex))).first.map { row in
+            (try StoredForm.refreshToken(row), try StoredForm.grant(row))
+        }
     }
 
     package func rotate(_ token: RefreshToken, at time: Date, issuing tokens: IssuedTokens) async throws -> Bool {
-        if tokens.newGrant == nil, let successor = tokens.refreshToken {
-            // The usual rotation, a successor and no grant: one statement that marks the token used and stores its
-            // successor only if it did. No credential trigger fires on refresh tokens, so nothing waits for the
-            // instances' acknowledgements.
-            let rotation = StoredForm.row(successor).postgresQuery { binds in
-                """
-                UPDATE refresh_tokens SET used_at = \(binds.append(.date(time)))
-                WHERE digest = \(binds.append(.text(token.digest.hex))) AND used_at IS NULL RETURNING 1
-                """
-            }
-            return try await rows(rotation).count == 1
-        }
-        return try await markOnce(
-            """
-            UPDATE refresh_tokens SET used_at = \(time)
-            WHERE digest = \(token.digest.hex) AND used_at IS NULL RETURNING digest
-            """, thenStore: tokens)
+        // No credential trigger fires on refresh tokens or new grants, so nothing waits for the instances'
+        // acknowledgements. The usual rotation runs prepared; any other is the same statement, unnamed.
+        let rotation = RefreshTokenRotation.query(of: token.digest.hex, at: time, issuing: tokens)
+        if let prepared = try? Prepared<RefreshTokenRotation>(rotation) { return try await rows(prepared).count == 1 }
+        return try await rows(rotation).count == 1
     }
 
     package func reissue(after token: RefreshToken, usedSince: Date, at time: Date, issuing tokens: IssuedTokens)
@@ -145,14 +129,11 @@ extension PostgresStore {
         }
     }
 
-    /// Runs `update`, which returns its row only if it changed it while unused, and stores `tokens` when it
-    /// did, in one transaction; so of two concurrent uses exactly one succeeds.
+    /// Runs `update`, which returns its row only if it changed it while unused, and stores `tokens` when it did,
+    /// in one statement; so of two concurrent uses exactly one succeeds. No credential trigger fires on codes,
+    /// grants or refresh tokens being stored, so nothing waits for the instances' acknowledgements.
     private func markOnce(_ update: PostgresQuery, thenStore tokens: IssuedTokens) async throws -> Bool {
-        try await transaction { connection in
-            guard try await Self.count(update, on: connection, logger: self.logger) == 1 else { return false }
-            for query in Self.insertQueries(tokens) { try await connection.query(query, logger: self.logger) }
-            return true
-        }
+        try await rows(StoredInsert.postgresQuery(StoredForm.rows(tokens), onlyIf: update)).count == 1
     }
 
     package func revokeAccessToken(id: String, of client: ClientID, expiresAt: Date, at time: Date) async throws {
@@ -255,10 +236,7 @@ extension PostgresStore {
     // MARK: Statements
 
     static func insertQueries(_ tokens: IssuedTokens) -> [PostgresQuery] {
-        var queries: [PostgresQuery] = []
-        if let grant = tokens.newGrant { queries.append(StoredForm.row(grant).postgresQuery) }
-        if let refresh = tokens.refreshToken { queries.append(StoredForm.row(refresh).postgresQuery) }
-        return queries
+        StoredForm.rows(tokens).map(\.postgresQuery)
     }
 
     /// Deletes the unused codes of `user` (with `client` only, when given): a code in flight dies with the grants.

@@ -80,20 +80,33 @@ package final class PostgresStore: GatehouseStorage {
 
     // MARK: Queries
 
-    /// Runs `query` on a pooled connection and returns its rows, with uniqueness failures translated.
     package var load: StoreLoad {
         StoreLoad(backend: "postgres", inFlight: inFlight.load(ordering: .relaxed), connections: maximumConnections)
     }
 
+    /// Runs `query` on a pooled connection and returns its rows, with uniqueness failures translated.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await rows { connection in
+            try await connection.query(query, logger: self.logger).map { $0.makeRandomAccess() }
+        }
+    }
+
+    /// Runs a prepared statement (`Prepared`) on a pooled connection and returns its rows, with uniqueness
+    /// failures translated; the connection prepares it the first time it runs it.
+    func rows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRandomAccessRow] {
+        try await rows { connection in try await connection.execute(statement, logger: self.logger) }
+    }
+
+    private func rows<Rows: AsyncSequence & SendableMetatype>(
+        _ run: @escaping @Sendable (PostgresConnection) async throws -> Rows
+    ) async throws -> [PostgresRandomAccessRow]
+    where Rows.Element == PostgresRandomAccessRow, Rows.AsyncIterator: SendableMetatype {
         inFlight.add(1, ordering: .relaxed)
         defer { inFlight.subtract(1, ordering: .relaxed) }
         return try await translatingErrors {
             try await withLeasedConnection { connection in
                 var result: [PostgresRandomAccessRow] = []
-                for try await row in try await connection.query(query, logger: self.logger) {
-                    result.append(row.makeRandomAccess())
-                }
+                for try await row in try await run(connection) { result.append(row) }
                 return result
             }
         }

@@ -284,8 +284,7 @@ extension SQLiteStore {
     // MARK: Statements
 
     static func insert(_ tokens: IssuedTokens, _ db: Database) throws {
-        if let grant = tokens.newGrant { try db.insert(StoredForm.row(grant)) }
-        if let refresh = tokens.refreshToken { try db.insert(StoredForm.row(refresh)) }
+        for row in StoredForm.rows(tokens) { try db.insert(row) }
     }
 
     /// Revokes the grants and deletes the unused codes of `user` (with `client` only, when given): a code in
