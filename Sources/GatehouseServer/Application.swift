@@ -305,7 +305,8 @@ func addPageRoutes(
         authorization: Authorization(
             store: store, clock: clock, settings: configuration.oauth, hints: services.idTokenHints,
             documents: ClientMetadataDocuments(
-                store: store, fetcher: fetcher, clock: clock, openWorkspace: configuration.registrationWorkspace)),
+                store: store, fetcher: fetcher, clock: clock, openWorkspace: configuration.registrationWorkspace),
+            cache: EpochCache(cache: services.credentials.cache, store: store)),
         sessions: sessions, pages: pages
     ).addRoutes(to: web)
     SignInController(sessions: sessions, pages: pages, mail: services.mail, metrics: services.metrics)

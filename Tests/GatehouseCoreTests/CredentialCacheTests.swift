@@ -119,18 +119,29 @@ struct CredentialCacheTests {
         #expect(setup.cache.count == 0)
     }
 
-    @Test func aUserIsServedOnlyAtTheEpochTheyWereReadAt() throws {
+    @Test func usersAndClientsAreServedOnlyAtTheEpochTheyWereReadAt() throws {
         let cache = CredentialCache()
-        let user = try Fixture.user("ann@acme.test", in: try Fixture.workspace(), role: .user)
+        let workspace = try Fixture.workspace()
+        let user = try Fixture.user("ann@acme.test", in: workspace, role: .user)
+        let (client, _) = try Fixture.client("acme-spa", in: workspace, type: .public, scopes: [])
         cache.observe(7)
         cache.remember(user, readAt: 7)
+        cache.remember(client, readAt: 7)
         #expect(cache.user(user.id) == user)
+        #expect(cache.client(client.id) == client)
+        // A client kept by its id is not an authentication: no credential finds it.
+        #expect(cache.client(authenticatedBy: SecretDigest(of: "acme-spa"), at: Fixture.epoch) == nil)
         cache.observe(8)
         #expect(cache.user(user.id) == nil)
+        #expect(cache.client(client.id) == nil)
         // A read from before the newest epoch seen is not kept.
         cache.remember(user, readAt: 7)
+        cache.remember(client, readAt: 7)
         #expect(cache.user(user.id) == nil)
+        #expect(cache.client(client.id) == nil)
         cache.remember(user, readAt: 8)
+        cache.remember(client, readAt: 8)
         #expect(cache.user(user.id) == user)
+        #expect(cache.client(client.id) == client)
     }
 }

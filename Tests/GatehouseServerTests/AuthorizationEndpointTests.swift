@@ -220,6 +220,39 @@ struct AuthorizationEndpointTests {
         }
     }
 
+    /// The endpoint keeps the client it read, at the credential epoch: a change made in the store alone (another
+    /// instance, the command line) is seen by the very next request.
+    @Test func anAuthorizationSeesTheClientAsItIsNowThoughTheLastOneReadIt() async throws {
+        try await OAuthWorld.run { world in
+            let browser = try await world.signedIn()
+            _ = try await world.code(browser: browser)
+            var client = try #require(try await world.api.store.client(id: try ClientID("acme-spa")))
+            func change(_ client: ClientApplication) async throws {
+                try await world.api.store.apply(
+                    .updateClient(client),
+                    recording: AuditEvent(
+                        workspaceID: world.workspace.id, actor: .commandLine, action: "client.updated",
+                        targetKind: "client", targetID: client.id.value, address: nil, occurredAt: Fixture.epoch))
+            }
+            let registered = client.redirectURIs
+            client.redirectURIs = [try RedirectURI("https://elsewhere.example.com/cb")]
+            try await change(client)
+            let moved = try await browser.get("/oauth/authorize", OAuthWorld.authorizeQuery())
+            #expect(moved.status == .badRequest)
+            #expect(moved.headers[.location] == nil)
+            #expect(moved.text.contains("not registered"))
+            client.redirectURIs = registered
+            client.isDisabled = true
+            try await change(client)
+            let disabled = try await browser.get("/oauth/authorize", OAuthWorld.authorizeQuery())
+            #expect(disabled.status == .badRequest)
+            #expect(disabled.text.contains("no enabled client"))
+            client.isDisabled = false
+            try await change(client)
+            #expect(try await world.code(browser: browser).isEmpty == false)
+        }
+    }
+
     @Test func theConsentPageShowsTheAppsNameAndLogoAndEachScopeInWords() async throws {
         try await OAuthWorld.run { world in
             var client = try #require(try await world.api.store.client(id: try ClientID("acme-spa")))

@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// What this instance verified or read recently, so the hot paths need not read the store for it: the principals
-/// of bearer credentials, introspection answers, authenticated clients, the users that tokens are issued to and
-/// each workspace's scope definitions.
+/// of bearer credentials, introspection answers, authenticated clients, the clients that authorization requests
+/// name, the users that tokens are issued to and each workspace's scope definitions.
 ///
 /// Every entry is tagged with the credential epoch it was read at (see `RateLimitStore.credentialEpoch()`),
 /// and is served only while that is the newest epoch this instance has seen. Every API request checks the epoch
@@ -18,6 +18,7 @@ package final class CredentialCache: Sendable {
         case bearer(SecretDigest)
         case introspected(SecretDigest)
         case client(SecretDigest)
+        case registeredClient(ClientID)
         case user(UserID)
         case scopes(WorkspaceID)
     }
@@ -91,6 +92,16 @@ package final class CredentialCache: Sendable {
     /// Keeps a client authentication made at `epoch`, until a previous secret's grace period would end.
     package func remember(_ client: ClientApplication, authenticatedBy credentials: SecretDigest, readAt epoch: Int64) {
         keep(.client(client), as: .client(credentials), readAt: epoch, expiresAt: client.secret?.previousExpiresAt)
+    }
+
+    /// The client application `id` as read at the newest epoch seen.
+    package func client(_ id: ClientID) -> ClientApplication? {
+        entry(.registeredClient(id), at: nil)?.value.client
+    }
+
+    /// Keeps `client`, read at `epoch`: every change to a client, its deletion included, raises the epoch.
+    package func remember(_ client: ClientApplication, readAt epoch: Int64) {
+        keep(.client(client), as: .registeredClient(client.id), readAt: epoch, expiresAt: nil)
     }
 
     /// The user `id` as read at the newest epoch seen.
@@ -200,13 +211,27 @@ package struct EpochCache: Sendable {
         return definitions
     }
 
+    /// The client application `id` as it is now: every change to a client raises the epoch. One not found is not
+    /// kept.
+    package func client(_ id: ClientID, from clients: any ClientStore) async throws -> ClientApplication? {
+        try await readThrough(cache.client(id), read: { try await clients.client(id: id) }, keep: cache.remember)
+    }
+
     /// The user `id` as they are now: every change to a user raises the epoch. Someone not found is not kept.
     package func user(_ id: UserID, from users: any UserStore) async throws -> User? {
+        try await readThrough(cache.user(id), read: { try await users.user(id: id) }, keep: cache.remember)
+    }
+
+    /// What `kept` finds at the epoch now, or else what `read` finds in the store, kept at that epoch (the epoch is
+    /// read first, so a change made during the read is never kept as current). Nothing found is not kept.
+    private func readThrough<Value>(
+        _ kept: @autoclosure () -> Value?, read: () async throws -> Value?, keep: (Value, Int64) -> Void
+    ) async throws -> Value? {
         let epoch = try await currentEpoch()
-        if let kept = cache.user(id) { return kept }
-        guard let user = try await users.user(id: id) else { return nil }
-        cache.remember(user, readAt: epoch)
-        return user
+        if let value = kept() { return value }
+        guard let value = try await read() else { return nil }
+        keep(value, epoch)
+        return value
     }
 }
 

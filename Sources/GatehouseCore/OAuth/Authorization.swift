@@ -86,16 +86,19 @@ package struct Authorization: Sendable {
     let hints: IDTokenHints
     /// Apps named by the URL of their metadata document; nil refuses them.
     let documents: ClientMetadataDocuments?
+    /// Where the client and the scope definitions are read through, at the credential epoch; nil reads the store.
+    let cache: EpochCache?
 
     package init(
         store: any AuthorizationStore, clock: any WallClock, settings: OAuthSettings, hints: IDTokenHints,
-        documents: ClientMetadataDocuments? = nil
+        documents: ClientMetadataDocuments? = nil, cache: EpochCache? = nil
     ) {
         self.store = store
         self.clock = clock
         self.settings = settings
         self.hints = hints
         self.documents = documents
+        self.cache = cache
     }
 
     /// Checks the request's parameters; throws `AuthorizationRefusal`. A client_id that is a metadata document's
@@ -111,7 +114,7 @@ package struct Authorization: Sendable {
                 throw AuthorizationRefusal.unsafe(refusal.reason)
             }
         }
-        return try await AuthorizationRequest.check(parameters, clients: store, settings: settings)
+        return try await AuthorizationRequest.check(parameters, clients: store, settings: settings, cache: cache)
     }
 
     /// The next step for `request`, given who (if anyone) is signed in. When the user already allowed every
@@ -166,7 +169,12 @@ package struct Authorization: Sendable {
 
     /// `scopes` as the consent page lists them: each with its description, built-in or the workspace's own.
     private func described(_ scopes: Set<Scope>, in workspace: WorkspaceID) async throws -> [DescribedScope] {
-        DescribedScope.describing(scopes, custom: try await store.scopeDefinitions(in: workspace))
+        DescribedScope.describing(scopes, custom: try await scopeDefinitions(in: workspace))
+    }
+
+    private func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
+        if let cache { return try await cache.scopeDefinitions(in: workspace, from: store) }
+        return try await store.scopeDefinitions(in: workspace)
     }
 
     /// The user allowed the consent page: remember it and issue the code. The request is checked again,
@@ -214,7 +222,7 @@ package struct Authorization: Sendable {
     }
 
     private func grantable(_ request: AuthorizationRequest, for user: User) async throws -> Set<Scope> {
-        let rights = RoleRights(custom: try await store.scopeDefinitions(in: request.client.workspaceID))
+        let rights = RoleRights(custom: try await scopeDefinitions(in: request.client.workspaceID))
         return try GrantableScopes(rights: rights).forUser(
             requested: request.requestedScopes, client: request.client, role: user.role)
     }

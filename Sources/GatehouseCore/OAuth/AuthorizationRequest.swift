@@ -91,14 +91,20 @@ extension AuthorizationRequest {
 
     /// Checks the parameters of `/oauth/authorize`. The client and redirect URI come first: until both are
     /// verified, every error is `unsafe`; after, errors are redirected with the request's `state`.
+    /// The client comes through `cache` when there is one.
     static func check(
-        _ parameters: [String: String], clients: any ClientStore & ResourceServerStore, settings: OAuthSettings
+        _ parameters: [String: String], clients: any ClientStore & ResourceServerStore, settings: OAuthSettings,
+        cache: EpochCache? = nil
     ) async throws -> AuthorizationRequest {
         let issuer = settings.issuer
         guard let rawID = parameters["client_id"] else {
             throw AuthorizationRefusal.unsafe("The request has no client_id, so it cannot be answered.")
         }
-        guard let id = try? ClientID(rawID), let client = try await clients.client(id: id), !client.isDisabled else {
+        func client(_ id: ClientID) async throws -> ClientApplication? {
+            if let cache { return try await cache.client(id, from: clients) }
+            return try await clients.client(id: id)
+        }
+        guard let id = try? ClientID(rawID), let client = try await client(id), !client.isDisabled else {
             throw AuthorizationRefusal.unsafe("There is no enabled client application with this client_id.")
         }
         let redirectURI: String
