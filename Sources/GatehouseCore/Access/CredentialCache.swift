@@ -222,6 +222,30 @@ package struct EpochCache: Sendable {
         try await readThrough(cache.user(id), read: { try await users.user(id: id) }, keep: cache.remember)
     }
 
+    /// `workspace`'s scope definitions through `cache` when there is one, else from `scopes`: for the services that
+    /// run with and without the credential cache.
+    package static func scopeDefinitions(
+        in workspace: WorkspaceID, through cache: EpochCache?, from scopes: any ScopeStore
+    ) async throws -> [ScopeDefinition] {
+        if let cache { return try await cache.scopeDefinitions(in: workspace, from: scopes) }
+        return try await scopes.scopeDefinitions(in: workspace)
+    }
+
+    /// The client application `id` through `cache` when there is one, else from `clients`.
+    package static func client(_ id: ClientID, through cache: EpochCache?, from clients: any ClientStore)
+        async throws -> ClientApplication?
+    {
+        if let cache { return try await cache.client(id, from: clients) }
+        return try await clients.client(id: id)
+    }
+
+    /// The user `id` through `cache` when there is one, else from `users`.
+    package static func user(_ id: UserID, through cache: EpochCache?, from users: any UserStore) async throws -> User?
+    {
+        if let cache { return try await cache.user(id, from: users) }
+        return try await users.user(id: id)
+    }
+
     /// What `kept` finds at the epoch now, or else what `read` finds in the store, kept at that epoch (the epoch is
     /// read first, so a change made during the read is never kept as current). Nothing found is not kept.
     private func readThrough<Value>(

@@ -169,12 +169,8 @@ package struct Authorization: Sendable {
 
     /// `scopes` as the consent page lists them: each with its description, built-in or the workspace's own.
     private func described(_ scopes: Set<Scope>, in workspace: WorkspaceID) async throws -> [DescribedScope] {
-        DescribedScope.describing(scopes, custom: try await scopeDefinitions(in: workspace))
-    }
-
-    private func scopeDefinitions(in workspace: WorkspaceID) async throws -> [ScopeDefinition] {
-        if let cache { return try await cache.scopeDefinitions(in: workspace, from: store) }
-        return try await store.scopeDefinitions(in: workspace)
+        DescribedScope.describing(
+            scopes, custom: try await EpochCache.scopeDefinitions(in: workspace, through: cache, from: store))
     }
 
     /// The user allowed the consent page: remember it and issue the code. The request is checked again,
@@ -222,7 +218,8 @@ package struct Authorization: Sendable {
     }
 
     private func grantable(_ request: AuthorizationRequest, for user: User) async throws -> Set<Scope> {
-        let rights = RoleRights(custom: try await scopeDefinitions(in: request.client.workspaceID))
+        let rights = RoleRights(
+            custom: try await EpochCache.scopeDefinitions(in: request.client.workspaceID, through: cache, from: store))
         return try GrantableScopes(rights: rights).forUser(
             requested: request.requestedScopes, client: request.client, role: user.role)
     }

@@ -100,11 +100,10 @@ extension AuthorizationRequest {
         guard let rawID = parameters["client_id"] else {
             throw AuthorizationRefusal.unsafe("The request has no client_id, so it cannot be answered.")
         }
-        func client(_ id: ClientID) async throws -> ClientApplication? {
-            if let cache { return try await cache.client(id, from: clients) }
-            return try await clients.client(id: id)
-        }
-        guard let id = try? ClientID(rawID), let client = try await client(id), !client.isDisabled else {
+        guard let id = try? ClientID(rawID),
+            let client = try await EpochCache.client(id, through: cache, from: clients),
+            !client.isDisabled
+        else {
             throw AuthorizationRefusal.unsafe("There is no enabled client application with this client_id.")
         }
         let redirectURI: String

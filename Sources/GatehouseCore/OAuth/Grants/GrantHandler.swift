@@ -14,8 +14,7 @@ extension GrantHandler {
     /// What each role of `workspace` may hold now: through `cache` when the endpoint has one (every change to
     /// scope definitions raises the epoch), else read from `store`.
     func rights(in workspace: WorkspaceID, store: any ScopeStore, cache: EpochCache?) async throws -> RoleRights {
-        if let cache { return RoleRights(custom: try await cache.scopeDefinitions(in: workspace, from: store)) }
-        return RoleRights(custom: try await store.scopeDefinitions(in: workspace))
+        RoleRights(custom: try await EpochCache.scopeDefinitions(in: workspace, through: cache, from: store))
     }
 
     /// Tokens for what a person allowed `client`, by an authorization code or on a device: it stands on their
@@ -121,8 +120,8 @@ package enum UserStanding {
     package static func usable(_ id: UserID, in workspace: WorkspaceID, store: any UserStore, cache: EpochCache? = nil)
         async throws -> User?
     {
-        let found = if let cache { try await cache.user(id, from: store) } else { try await store.user(id: id) }
-        guard let user = found, user.workspaceID == workspace, user.isActive,
+        guard let user = try await EpochCache.user(id, through: cache, from: store), user.workspaceID == workspace,
+            user.isActive,
             user.privacyNoticeAcceptedAt != nil
         else { return nil }
         return user
